@@ -1,0 +1,95 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/config"
+	"github.com/selkie-containers/selkie/local"
+	"github.com/sirupsen/logrus"
+)
+
+// deps is what only this file may know about: the configuration loaded from
+// containers.conf. Commands read defaults through Globals methods.
+type deps struct {
+	cfg *config.Config
+}
+
+// This is the one file under cli/ that imports local and internal/config: it
+// chooses and builds the engine.
+func (g *Globals) newEngine() (engine.Engine, error) {
+	cfg, err := g.config()
+	if err != nil {
+		return nil, err
+	}
+	return local.New(cfg, local.WithLogger(g.logger()))
+}
+
+// config loads containers.conf once and applies the global flags over it.
+func (g *Globals) config() (*config.Config, error) {
+	if g.deps != nil {
+		return g.deps.cfg, nil
+	}
+	home, _ := os.UserHomeDir()
+	cfg, err := config.Load(config.LoadOptions{Rootless: os.Geteuid() != 0, Home: home})
+	if err != nil {
+		return nil, err
+	}
+	cfg.GraphRoot = g.Root
+	cfg.RunRoot = g.RunRoot
+	cfg.StorageDriver = g.StorageDriver
+	cfg.StorageOpts = g.StorageOpts
+	cfg.RegistriesConf = g.RegistriesConf
+	cfg.LogLevel = g.LogLevel
+	if g.Runtime != "" {
+		cfg.Engine.Runtime = g.Runtime
+	}
+	if g.CgroupManager != "" {
+		cfg.Engine.CgroupManager = g.CgroupManager
+	}
+	if g.TmpDir != "" {
+		cfg.Engine.TmpDir = g.TmpDir
+	}
+	g.deps = &deps{cfg: cfg}
+	return cfg, nil
+}
+
+// StopTimeout is containers.conf's stop_timeout (10 when unreadable).
+func (g *Globals) StopTimeout() uint {
+	cfg, err := g.config()
+	if err != nil {
+		return 10
+	}
+	return cfg.Engine.StopTimeout
+}
+
+// SetupLogging applies --log-level to slog and to logrus, which
+// containers/image and containers/storage log through.
+func (g *Globals) SetupLogging() error {
+	lvl, err := logrus.ParseLevel(g.LogLevel)
+	if err != nil {
+		return fmt.Errorf("unable to parse log level: %w", err)
+	}
+	logrus.SetLevel(lvl)
+	logrus.SetOutput(g.Stderr)
+	return nil
+}
+
+func (g *Globals) logger() *slog.Logger {
+	var lvl slog.Level
+	switch g.LogLevel {
+	case "debug", "trace":
+		lvl = slog.LevelDebug
+	case "info":
+		lvl = slog.LevelInfo
+	case "warn", "warning":
+		lvl = slog.LevelWarn
+	default:
+		return slog.New(slog.DiscardHandler)
+	}
+	var w io.Writer = g.Stderr
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+}

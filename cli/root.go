@@ -1,0 +1,79 @@
+// Package cli is the selkie command line: it parses flags into engine
+// options, calls engine.Engine and formats the results. No business logic.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/cli/system"
+	"github.com/spf13/cobra"
+)
+
+// Version is set at link time (-X).
+var Version = "0.1.0-dev"
+
+// Execute runs selkie with args and returns the error that decides the exit code.
+func Execute(ctx context.Context, args []string) error {
+	g := command.NewGlobals()
+	root := newRoot(g)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if cerr := g.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		var ee *command.ExitError
+		if !errors.As(err, &ee) {
+			fmt.Fprintln(g.Stderr, "Error:", err)
+		}
+	}
+	return err
+}
+
+// ExitCode maps an error to the exit status (see command.ExitCode).
+func ExitCode(err error) int { return command.ExitCode(err) }
+
+func newRoot(g *command.Globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "selkie [options]",
+		Short:         "Manage pods, containers and images",
+		Long:          "Manage pods, containers and images: a daemonless container engine, command-compatible with Podman.",
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.SetupLogging()
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unrecognized command `%s %s`\nTry '%s --help' for more information", cmd.CommandPath(), args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		},
+	}
+	root.SetVersionTemplate("selkie version {{.Version}}\n")
+	root.SetOut(g.Stdout)
+	root.SetErr(g.Stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())
+	})
+	f := root.PersistentFlags()
+	f.StringVar(&g.Root, "root", "", "Path to the graph root directory where images, containers, etc. are stored")
+	f.StringVar(&g.RunRoot, "runroot", "", "Path to the 'run directory' where all state information is stored")
+	f.StringVar(&g.StorageDriver, "storage-driver", "", "Select which storage driver is used to manage storage of images and containers")
+	f.StringArrayVar(&g.StorageOpts, "storage-opt", nil, "Used to pass an option to the storage driver")
+	f.StringVar(&g.LogLevel, "log-level", "warn", "Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic)")
+	f.StringVar(&g.Runtime, "runtime", "", "Path to the OCI-compatible binary used to run containers")
+	f.StringVar(&g.CgroupManager, "cgroup-manager", "", "Cgroup manager to use (\"cgroupfs\"|\"systemd\")")
+	f.StringVar(&g.TmpDir, "tmpdir", "", "Path to the tmp directory for libpod state content")
+	f.StringVar(&g.RegistriesConf, "registries-conf", "", "Path to a registries.conf to use for image processing")
+	_ = f.MarkHidden("registries-conf")
+
+	// Each group returns its top-level commands (the noun command plus
+	// Podman's verb aliases such as `pull` for `image pull`).
+	root.AddCommand(system.Commands(g)...)
+	return root
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the real components Selkie drives and its tests use (Debian 12).
+set -euo pipefail
+pkgs=(runc crun conmon netavark aardvark-dns catatonit slirp4netns passt uidmap
+      fuse-overlayfs iptables iproute2 busybox-static docker-registry skopeo)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Distributions ship /dev/net/tun 0666; this host has 0600 (see shared/host.md).
+[ -c /dev/net/tun ] && [ "$(id -u)" -eq 0 ] && chmod 666 /dev/net/tun || true
