@@ -1,0 +1,111 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/selkie-containers/selkie/engine"
+)
+
+// Methods below are not written yet. Each returns an error wrapping
+// engine.ErrNotImplemented; a method is deleted from this file when its real
+// implementation lands in its own file.
+
+func notImplemented(what string) error {
+	return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
+}
+
+func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOptions) (engine.ContainerCreateReport, error) {
+	return engine.ContainerCreateReport{}, notImplemented("create")
+}
+func (e *Engine) ContainerInit(ctx context.Context, nameOrID string) error {
+	return notImplemented("init")
+}
+func (e *Engine) ContainerStart(ctx context.Context, nameOrID string, o engine.ContainerStartOptions) error {
+	return notImplemented("start")
+}
+func (e *Engine) ContainerStop(ctx context.Context, nameOrID string, o engine.ContainerStopOptions) error {
+	return notImplemented("stop")
+}
+func (e *Engine) ContainerKill(ctx context.Context, nameOrID string, o engine.ContainerKillOptions) error {
+	return notImplemented("kill")
+}
+func (e *Engine) ContainerRestart(ctx context.Context, nameOrID string, o engine.ContainerStopOptions) error {
+	return notImplemented("restart")
+}
+func (e *Engine) ContainerRemove(ctx context.Context, nameOrID string, o engine.ContainerRemoveOptions) (engine.ContainerRemoveReport, error) {
+	return engine.ContainerRemoveReport{}, notImplemented("rm")
+}
+func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOptions) ([]engine.ContainerSummary, error) {
+	return nil, notImplemented("ps")
+}
+func (e *Engine) ContainerInspect(ctx context.Context, nameOrID string, o engine.ContainerInspectOptions) (*engine.ContainerInspect, error) {
+	return nil, notImplemented("inspect")
+}
+func (e *Engine) ContainerExists(ctx context.Context, nameOrID string, o engine.ContainerExistsOptions) (bool, error) {
+	return false, notImplemented("container exists")
+}
+func (e *Engine) ContainerWait(ctx context.Context, nameOrID string, o engine.ContainerWaitOptions) (int32, error) {
+	return 0, notImplemented("wait")
+}
+func (e *Engine) ContainerAttach(ctx context.Context, nameOrID string, o engine.ContainerAttachOptions) error {
+	return notImplemented("attach")
+}
+func (e *Engine) ContainerLogs(ctx context.Context, nameOrID string, o engine.ContainerLogsOptions) error {
+	return notImplemented("logs")
+}
+func (e *Engine) ContainerResize(ctx context.Context, nameOrID string, size engine.TerminalSize) error {
+	return notImplemented("resize")
+}
+func (e *Engine) ContainerPause(ctx context.Context, nameOrID string) error {
+	return notImplemented("pause")
+}
+func (e *Engine) ContainerUnpause(ctx context.Context, nameOrID string) error {
+	return notImplemented("unpause")
+}
+func (e *Engine) ContainerRename(ctx context.Context, nameOrID, newName string) error {
+	return notImplemented("rename")
+}
+func (e *Engine) ContainerTop(ctx context.Context, nameOrID string, descriptors []string) ([][]string, error) {
+	return nil, notImplemented("top")
+}
+func (e *Engine) ContainerStats(ctx context.Context, nameOrID string) (*engine.ContainerStats, error) {
+	return nil, notImplemented("stats")
+}
+func (e *Engine) ContainerUpdate(ctx context.Context, nameOrID string, o engine.ContainerUpdateOptions) error {
+	return notImplemented("update")
+}
+func (e *Engine) ContainerMount(ctx context.Context, nameOrID string) (string, error) {
+	return "", notImplemented("mount")
+}
+func (e *Engine) ContainerUnmount(ctx context.Context, nameOrID string, force bool) error {
+	return notImplemented("unmount")
+}
+func (e *Engine) ContainerChanges(ctx context.Context, nameOrID string) ([]engine.FileChange, error) {
+	return nil, notImplemented("diff")
+}
+func (e *Engine) ContainerExport(ctx context.Context, nameOrID string, w io.Writer) error {
+	return notImplemented("export")
+}
+func (e *Engine) ContainerCommit(ctx context.Context, nameOrID string, o engine.ContainerCommitOptions) (string, error) {
+	return "", notImplemented("commit")
+}
+func (e *Engine) ContainerCleanup(ctx context.Context, nameOrID string, o engine.ContainerCleanupOptions) error {
+	return notImplemented("cleanup")
+}
+func (e *Engine) ContainerPort(ctx context.Context, nameOrID string) ([]engine.PortMapping, error) {
+	return nil, notImplemented("port")
+}
+func (e *Engine) ExecCreate(ctx context.Context, nameOrID string, o engine.ExecCreateOptions) (string, error) {
+	return "", notImplemented("exec")
+}
+func (e *Engine) ExecStart(ctx context.Context, execID string, o engine.ExecStartOptions) (int, error) {
+	return 0, notImplemented("exec")
+}
+func (e *Engine) ExecInspect(ctx context.Context, execID string) (*engine.ExecInspect, error) {
+	return nil, notImplemented("exec inspect")
+}
+func (e *Engine) ExecResize(ctx context.Context, execID string, size engine.TerminalSize) error {
+	return notImplemented("exec resize")
+}
