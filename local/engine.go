@@ -11,6 +11,8 @@ import (
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/config"
+	"github.com/selkie-containers/selkie/internal/lock"
+	"github.com/selkie-containers/selkie/internal/state"
 	"github.com/selkie-containers/selkie/internal/storage"
 	cstorage "go.podman.io/storage"
 )
@@ -25,6 +27,12 @@ type Engine struct {
 	storeOnce sync.Once
 	store     cstorage.Store
 	storeErr  error
+
+	// state DB and locks (local/state.go), opened on first use.
+	stateOnce sync.Once
+	stateDB   *state.DB
+	stateErr  error
+	lockMgr   *lock.Manager
 }
 
 // Option configures New.
@@ -68,6 +76,9 @@ func (e *Engine) storeOptions() storage.Options {
 
 // Close shuts the store down (unmounting nothing that containers still use).
 func (e *Engine) Close() error {
+	if e.stateDB != nil {
+		_ = e.stateDB.Close()
+	}
 	if e.store != nil {
 		_, err := e.store.Shutdown(false)
 		return err

@@ -1,0 +1,410 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3" // registers "sqlite3"; linked anyway by containers/image
+	"github.com/selkie-containers/selkie/engine"
+)
+
+// DB is the state database: <graphroot>/selkie/state.db.
+//
+// Settings and why:
+//   - WAL journal: readers (ps, inspect) never block the writer, nor it them.
+//   - synchronous=FULL: each commit is fsynced. In WAL mode NORMAL would
+//     also never corrupt the file, but a power loss could forget the last
+//     commits while containers/storage (which fsyncs) kept their layers,
+//     leaving storage containers without a record; FULL closes that gap.
+//   - busy timeout 100 s, as Podman: concurrent selkie processes wait, not fail.
+//   - _txlock=immediate for writers: a write transaction takes the write
+//     lock at BEGIN, so two writers never deadlock upgrading read locks.
+//     Reads use a second handle with deferred transactions so that ps never
+//     waits for a writer.
+//   - foreign keys on: exec sessions die with their container.
+type DB struct {
+	rw *sql.DB
+	ro *sql.DB
+}
+
+// Tx is one transaction; its methods are the only way records change.
+type Tx struct {
+	tx *sql.Tx
+}
+
+// Open opens (creating and migrating if needed) the database at path.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	dsn := func(txlock string) string {
+		q := url.Values{}
+		q.Set("_busy_timeout", "100000")
+		q.Set("_journal_mode", "WAL")
+		q.Set("_foreign_keys", "1")
+		q.Set("_synchronous", "FULL")
+		q.Set("_txlock", txlock)
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	}
+	rw, err := sql.Open("sqlite3", dsn("immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("opening state database: %w", err)
+	}
+	ro, err := sql.Open("sqlite3", dsn("deferred"))
+	if err != nil {
+		rw.Close()
+		return nil, fmt.Errorf("opening state database: %w", err)
+	}
+	d := &DB{rw: rw, ro: ro}
+	if err := d.migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error {
+	return errors.Join(d.ro.Close(), d.rw.Close())
+}
+
+// migrations[i] moves the schema from user_version i to i+1.
+var migrations = []string{
+	`CREATE TABLE IF NOT EXISTS containers (
+		id      TEXT PRIMARY KEY NOT NULL,
+		name    TEXT NOT NULL UNIQUE,
+		created INTEGER NOT NULL,
+		record  TEXT NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS names (
+		name TEXT PRIMARY KEY NOT NULL,
+		kind TEXT NOT NULL CHECK (kind IN ('container', 'pod')),
+		id   TEXT NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS pods (
+		id     TEXT PRIMARY KEY NOT NULL,
+		name   TEXT NOT NULL UNIQUE,
+		record TEXT NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS volumes (
+		name   TEXT PRIMARY KEY NOT NULL,
+		record TEXT NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS exec_sessions (
+		id           TEXT PRIMARY KEY NOT NULL,
+		container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+		record       TEXT NOT NULL
+	);
+	CREATE INDEX IF NOT EXISTS exec_sessions_container ON exec_sessions(container_id);`,
+}
+
+// SchemaVersion is the user_version this build writes.
+var SchemaVersion = len(migrations)
+
+func (d *DB) migrate(ctx context.Context) error {
+	var v int
+	if err := d.ro.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("reading state database version: %w", err)
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	return d.Update(ctx, func(tx *Tx) error {
+		// Re-read inside the write lock: another process may have migrated.
+		if err := tx.tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return err
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("state database version %d is newer than this selkie understands (%d)", v, len(migrations))
+		}
+		for ; v < len(migrations); v++ {
+			if _, err := tx.tx.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("migrating state database to version %d: %w", v+1, err)
+			}
+		}
+		// PRAGMA takes no bind parameters; v is our own integer.
+		_, err := tx.tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
+		return err
+	})
+}
+
+// Update runs fn in a write transaction, committing when fn returns nil.
+// Keep fn short: never wait for a lock or call the runtime inside it.
+func (d *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return run(ctx, d.rw, fn)
+}
+
+// View runs fn in a read transaction (a consistent snapshot).
+func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
+	return run(ctx, d.ro, fn)
+}
+
+func run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning state transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&Tx{tx: tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing state transaction: %w", err)
+	}
+	return nil
+}
+
+// Container reads one record by full ID.
+func (d *DB) Container(ctx context.Context, id string) (c *Container, err error) {
+	err = d.View(ctx, func(tx *Tx) error {
+		c, err = tx.Container(id)
+		return err
+	})
+	return c, err
+}
+
+// ResolveContainer turns a name, a full ID or a unique ID prefix into an ID.
+func (d *DB) ResolveContainer(ctx context.Context, ref string) (id string, err error) {
+	err = d.View(ctx, func(tx *Tx) error {
+		id, err = tx.ResolveContainer(ref)
+		return err
+	})
+	return id, err
+}
+
+// Containers reads every container record, oldest first.
+func (d *DB) Containers(ctx context.Context) (cs []*Container, err error) {
+	err = d.View(ctx, func(tx *Tx) error {
+		cs, err = tx.Containers()
+		return err
+	})
+	return cs, err
+}
+
+func noSuchContainer(ref string) error {
+	return fmt.Errorf("no container with name or ID %q found: %w", ref, engine.ErrNoSuchContainer)
+}
+
+// Container reads one record by full ID.
+func (t *Tx) Container(id string) (*Container, error) {
+	var rec string
+	err := t.tx.QueryRow(`SELECT record FROM containers WHERE id = ?`, id).Scan(&rec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noSuchContainer(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading container %s: %w", id, err)
+	}
+	return decodeContainer(rec)
+}
+
+func decodeContainer(rec string) (*Container, error) {
+	var c Container
+	if err := json.Unmarshal([]byte(rec), &c); err != nil {
+		return nil, fmt.Errorf("decoding container record: %w", err)
+	}
+	return &c, nil
+}
+
+// ResolveContainer resolves ref as Podman does: a full ID first, then an
+// exact name, then a unique ID prefix. Several prefix matches are an error
+// wrapping engine.ErrAmbiguous.
+func (t *Tx) ResolveContainer(ref string) (string, error) {
+	if ref == "" {
+		return "", noSuchContainer(ref)
+	}
+	var id string
+	err := t.tx.QueryRow(`SELECT id FROM containers WHERE id = ?`, ref).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("looking up container %q: %w", ref, err)
+	}
+	err = t.tx.QueryRow(`SELECT id FROM names WHERE name = ? AND kind = 'container'`, ref).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("looking up container %q: %w", ref, err)
+	}
+	// Prefix match with substr: the user's text is a bound value, never a
+	// pattern, so '%' and '_' have no special meaning.
+	rows, err := t.tx.Query(`SELECT id FROM containers WHERE substr(id, 1, ?) = ? LIMIT 2`, len(ref), ref)
+	if err != nil {
+		return "", fmt.Errorf("looking up container %q: %w", ref, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	switch len(ids) {
+	case 0:
+		return "", noSuchContainer(ref)
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("more than one result for container %q: %w", ref, engine.ErrAmbiguous)
+}
+
+// Containers reads every container record, oldest first.
+func (t *Tx) Containers() ([]*Container, error) {
+	rows, err := t.tx.Query(`SELECT record FROM containers ORDER BY created, id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	defer rows.Close()
+	var out []*Container
+	for rows.Next() {
+		var rec string
+		if err := rows.Scan(&rec); err != nil {
+			return nil, err
+		}
+		c, err := decodeContainer(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// NameInUse returns the error Podman gives when a name is taken.
+func NameInUse(name, id string) error {
+	return fmt.Errorf("the container name %q is already in use by %s. You have to remove that container to be able to reuse that name: %w", name, id, engine.ErrNameInUse)
+}
+
+// nameOwner returns the ID holding name, or "".
+func (t *Tx) nameOwner(name string) (string, error) {
+	var id string
+	err := t.tx.QueryRow(`SELECT id FROM names WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// AddContainer inserts a new record and reserves its name. A taken name (by a
+// container or a pod) is an error wrapping engine.ErrNameInUse.
+func (t *Tx) AddContainer(c *Container) error {
+	if owner, err := t.nameOwner(c.Name); err != nil {
+		return err
+	} else if owner != "" {
+		return NameInUse(c.Name, owner)
+	}
+	rec, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(`INSERT INTO names (name, kind, id) VALUES (?, 'container', ?)`, c.Name, c.ID); err != nil {
+		return mapConstraint(err, c)
+	}
+	if _, err := t.tx.Exec(`INSERT INTO containers (id, name, created, record) VALUES (?, ?, ?, ?)`,
+		c.ID, c.Name, c.Created.UnixNano(), string(rec)); err != nil {
+		return mapConstraint(err, c)
+	}
+	return nil
+}
+
+func mapConstraint(err error, c *Container) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
+		if strings.Contains(se.Error(), "containers.id") {
+			return fmt.Errorf("container ID %s already exists: %w", c.ID, engine.ErrInvalidArg)
+		}
+		return NameInUse(c.Name, "another container")
+	}
+	return fmt.Errorf("saving container %s: %w", c.ID, err)
+}
+
+// PutContainer saves an existing record (state changes). The name cannot
+// change here; use RenameContainer.
+func (t *Tx) PutContainer(c *Container) error {
+	rec, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.Exec(`UPDATE containers SET record = ? WHERE id = ? AND name = ?`, string(rec), c.ID, c.Name)
+	if err != nil {
+		return fmt.Errorf("saving container %s: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return noSuchContainer(c.ID)
+	}
+	return nil
+}
+
+// RenameContainer gives container id a new name, keeping names unique.
+func (t *Tx) RenameContainer(id, newName string) error {
+	c, err := t.Container(id)
+	if err != nil {
+		return err
+	}
+	if c.Name == newName {
+		return nil
+	}
+	if owner, err := t.nameOwner(newName); err != nil {
+		return err
+	} else if owner != "" {
+		return NameInUse(newName, owner)
+	}
+	old := c.Name
+	c.Name = newName
+	rec, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(`DELETE FROM names WHERE name = ? AND id = ?`, old, id); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(`INSERT INTO names (name, kind, id) VALUES (?, 'container', ?)`, newName, id); err != nil {
+		return mapConstraint(err, c)
+	}
+	if _, err := t.tx.Exec(`UPDATE containers SET name = ?, record = ? WHERE id = ?`, newName, string(rec), id); err != nil {
+		return mapConstraint(err, c)
+	}
+	return nil
+}
+
+// DeleteContainer removes the record, its name and its exec sessions.
+func (t *Tx) DeleteContainer(id string) error {
+	res, err := t.tx.Exec(`DELETE FROM containers WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("removing container %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return noSuchContainer(id)
+	}
+	_, err = t.tx.Exec(`DELETE FROM names WHERE id = ? AND kind = 'container'`, id)
+	return err
+}
+
+// ContainerByName returns the ID of the container named name, or "".
+func (t *Tx) ContainerByName(name string) (string, error) {
+	var id string
+	err := t.tx.QueryRow(`SELECT id FROM names WHERE name = ? AND kind = 'container'`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
