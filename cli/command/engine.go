@@ -34,7 +34,7 @@ func (g *Globals) config() (*config.Config, error) {
 		return g.deps.cfg, nil
 	}
 	home, _ := os.UserHomeDir()
-	cfg, err := config.Load(config.LoadOptions{Rootless: os.Geteuid() != 0, Home: home})
+	cfg, err := config.Load(config.LoadOptions{Rootless: os.Geteuid() != 0, UID: os.Getuid(), Home: home})
 	if err != nil {
 		return nil, err
 	}

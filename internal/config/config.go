@@ -21,6 +21,10 @@ type Config struct {
 	LogLevel string `toml:"-"`
 	// Rootless is true when the caller is not root.
 	Rootless bool `toml:"-"`
+	// Home is the user's home directory (rootless paths).
+	Home string `toml:"-"`
+	// RuntimeDir is $XDG_RUNTIME_DIR or its rootless fallback; empty as root.
+	RuntimeDir string `toml:"-"`
 	// Files lists the containers.conf files that were read, in order.
 	Files []string `toml:"-"`
 }
