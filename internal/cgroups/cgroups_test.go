@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -84,7 +86,17 @@ func TestRealCgroup(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 		for _, d := range dirs {
-			os.Remove(d)
+			// The shell's children are in the cgroup too.
+			for _, p := range strings.Fields(readString(d, "cgroup.procs")) {
+				if n, err := strconv.Atoi(p); err == nil {
+					syscall.Kill(n, syscall.SIGKILL)
+				}
+			}
+		}
+		for _, d := range dirs {
+			for i := 0; i < 100 && os.Remove(d) != nil; i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
 		}
 	})
 	for _, d := range dirs {
