@@ -226,6 +226,10 @@ type ContainerCreateOptions struct {
 
 	// Platform selects the image variant when pulling.
 	Platform string `json:"platform,omitempty"`
+	// CreateCommand is the command line that created the container (inspect's Config.CreateCommand).
+	CreateCommand []string `json:"createCommand,omitempty"`
+	// CIDFile is --cidfile: the file the ID is written to (inspect's HostConfig.ContainerIDFile).
+	CIDFile string `json:"cidFile,omitempty"`
 	// PullProgress receives pull output when the image must be pulled.
 	PullProgress io.Writer `json:"-"`
 }
