@@ -1,157 +1,148 @@
 // Package format prints command results the way Podman does: a default table,
-// `--format json`, `--format table {{.A}}\t{{.B}}` with a header row, or a
+// `--format json`, `--format 'table {{.A}}\t{{.B}}'` with a header row, or a
 // plain Go template applied to each item.
 package format
 
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
-	"text/tabwriter"
 	"text/template"
 )
 
-// IsJSON reports whether the --format value asks for JSON.
-func IsJSON(f string) bool {
-	f = strings.TrimSpace(f)
-	return f == "json" || f == "{{json .}}"
-}
+var jsonRE = regexp.MustCompile(`^\s*(json|{{\s*json\s*\.\s*}})\s*$`)
+
+// IsJSON reports whether the --format value asks for JSON: "json" or "{{json .}}".
+func IsJSON(f string) bool { return jsonRE.MatchString(f) }
 
 // IsTable reports whether the format renders a table with headers.
 func IsTable(f string) bool {
-	return strings.HasPrefix(strings.TrimSpace(f), "table")
+	f = strings.TrimSpace(f)
+	return f == "table" || strings.HasPrefix(f, "table ") || strings.HasPrefix(f, "table\t") || strings.HasPrefix(f, `table\t`)
 }
 
-// JSON writes v indented, as Podman's --format json does.
-func JSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "     ")
-	if err != nil {
+// JSON writes v indented by four spaces, as Podman's list and inspect
+// commands do. A nil slice is written as [] (Podman never prints null there).
+func JSON(w io.Writer, v any) error { return JSONIndent(w, v, "    ") }
+
+// JSONIndent writes v with the given indent (Podman's info uses two spaces),
+// without HTML escaping, followed by a newline.
+func JSONIndent(w io.Writer, v any, indent string) error {
+	v = emptySlice(v)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	_, err = w.Write(b)
+	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// JSONLine writes v compactly on one line (Podman's `version --format json`).
+func JSONLine(w io.Writer, v any) error { return JSONIndent(w, v, "") }
+
+func emptySlice(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice && rv.IsNil() {
+		return reflect.MakeSlice(rv.Type(), 0, 0).Interface()
+	}
+	return v
 }
 
 // Funcs are the template functions Podman offers on top of text/template.
 func Funcs() template.FuncMap {
 	return template.FuncMap{
 		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			return string(b), err
-		},
-		"lower": strings.ToLower,
-		"upper": strings.ToUpper,
-		"title": strings.ToTitle,
-		"split": strings.Split,
-		"join":  strings.Join,
-		"trunc": func(s string, n int) string {
-			if len(s) > n {
-				return s[:n]
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(v); err != nil {
+				return "", err
 			}
-			return s
+			return strings.TrimSpace(buf.String()), nil
 		},
-		"truncate": func(s string, n int) string {
-			if len(s) > n {
-				return s[:n]
-			}
-			return s
-		},
-		"pad":      func(s string, pre, post int) string { return strings.Repeat(" ", pre) + s + strings.Repeat(" ", post) },
-		"contains": strings.Contains,
-		"replace":  strings.ReplaceAll,
+		"lower":    strings.ToLower,
+		"upper":    strings.ToUpper,
+		"title":    title,
+		"split":    strings.Split,
+		"join":     strings.Join,
+		"truncate": truncate,
+		"pad":      pad,
 	}
 }
 
-// Parse compiles a user template; errors carry Podman's prefix.
-func Parse(text string) (*template.Template, error) {
-	t, err := template.New("format").Funcs(Funcs()).Option("missingkey=zero").Parse(text)
-	if err != nil {
-		return nil, fmt.Errorf("template parsing error: %w", err)
+// title upper-cases the first letter of every word.
+func title(s string) string {
+	prev := ' '
+	return strings.Map(func(r rune) rune {
+		isStart := prev == ' ' || prev == '\t' || prev == '\n' || prev == '-' || prev == '_'
+		prev = r
+		if isStart {
+			return []rune(strings.ToUpper(string(r)))[0]
+		}
+		return r
+	}, s)
+}
+
+// truncate keeps the first n bytes of s.
+func truncate(s string, n int) string {
+	if n < 0 || len(s) <= n {
+		return s
 	}
-	return t, nil
+	return s[:n]
+}
+
+// pad surrounds a non-empty s with pre and post spaces.
+func pad(s string, pre, post int) string {
+	if s == "" {
+		return s
+	}
+	return strings.Repeat(" ", max(pre, 0)) + s + strings.Repeat(" ", max(post, 0))
+}
+
+// Parse compiles a user template (already normalized) with Podman's functions.
+// Errors read like Podman's: `template: NAME:1: unclosed action`.
+func Parse(name, text string) (*template.Template, error) {
+	return template.New(name).Funcs(Funcs()).Parse(text)
 }
 
 // normalize turns the user's escapes into what they mean: `\t` and `\n` typed
 // on a shell arrive as two characters.
 func normalize(f string) string {
-	f = strings.ReplaceAll(f, `\t`, "\t")
-	f = strings.ReplaceAll(f, `\n`, "\n")
-	return f
+	return strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(f)
 }
 
-var fieldRE = regexp.MustCompile(`{{\s*\.(\w+)[^}]*}}`)
-
-// Headers maps a field name to the header Podman prints for it; fields not
-// listed get their name upper-cased with spaces between words.
-type Headers map[string]string
-
-func (h Headers) header(field string) string {
-	if v, ok := h[field]; ok {
-		return v
-	}
+// tableBody strips the "table" keyword and, as Podman does, turns spaces
+// between actions into column separators (spaces inside {{ }} are kept).
+func tableBody(f string) string {
+	f = strings.TrimSpace(f)
+	f = strings.TrimPrefix(f, "table")
+	f = normalize(strings.TrimLeft(f, " \t"))
 	var b strings.Builder
-	for i, r := range field {
-		if i > 0 && r >= 'A' && r <= 'Z' && !(field[i-1] >= 'A' && field[i-1] <= 'Z') {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-	}
-	return strings.ToUpper(b.String())
-}
-
-// Write renders items with the user's format (or def when empty). def is a
-// table format such as "table {{.ID}}\t{{.Name}}". noHeading drops the header row.
-func Write(w io.Writer, userFormat, def string, items any, h Headers, noHeading bool) error {
-	f := userFormat
-	if f == "" {
-		f = def
-	}
-	if IsJSON(f) {
-		return JSON(w, items)
-	}
-	f = normalize(f)
-	table := IsTable(f)
-	if table {
-		f = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(f), "table"))
-	}
-	if !strings.HasSuffix(f, "\n") {
-		f += "\n"
-	}
-	t, err := Parse(f)
-	if err != nil {
-		return err
-	}
-	var out io.Writer = w
-	var tw *tabwriter.Writer
-	if table {
-		tw = tabwriter.NewWriter(w, 12, 2, 2, ' ', 0)
-		out = tw
-		if !noHeading {
-			hdr := fieldRE.ReplaceAllStringFunc(f, func(m string) string {
-				sub := fieldRE.FindStringSubmatch(m)
-				return h.header(sub[1])
-			})
-			if _, err := io.WriteString(out, hdr); err != nil {
-				return err
+	depth := 0
+	for i := 0; i < len(f); i++ {
+		switch {
+		case strings.HasPrefix(f[i:], "{{"):
+			depth++
+			b.WriteString("{{")
+			i++
+		case strings.HasPrefix(f[i:], "}}") && depth > 0:
+			depth--
+			b.WriteString("}}")
+			i++
+		case f[i] == ' ' && depth == 0:
+			for i+1 < len(f) && f[i+1] == ' ' {
+				i++
 			}
+			b.WriteByte('\t')
+		default:
+			b.WriteByte(f[i])
 		}
 	}
-	if err := each(items, func(item any) error {
-		var buf bytes.Buffer
-		if err := t.Execute(&buf, item); err != nil {
-			return fmt.Errorf("template: %w", err)
-		}
-		_, err := out.Write(buf.Bytes())
-		return err
-	}); err != nil {
-		return err
-	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	return nil
+	return b.String()
 }
