@@ -1,0 +1,211 @@
+// Package spec turns an image config, containers.conf defaults and the
+// create options into an OCI runtime spec. It is pure apart from reading the
+// rootfs's /etc/passwd and /etc/group (in Go, inside the root) and the
+// caller's rlimits, both of which the Input can replace for tests.
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/config"
+)
+
+// Input is everything Generate needs.
+type Input struct {
+	ID      string
+	Name    string
+	Options *engine.ContainerCreateOptions
+	// Image is the image's config (nil for --rootfs containers).
+	Image *v1.ImageConfig
+	// Config is the merged containers.conf.
+	Config *config.Config
+	// Rootfs is the mounted root filesystem.
+	Rootfs string
+	// RunDir holds the per-container files bind-mounted into the container
+	// (hostname, hosts, resolv.conf, .containerenv); empty mounts none.
+	RunDir string
+	// NetNSPath is a bind-mounted network namespace to join; empty with a
+	// private network mode asks the runtime for a new one.
+	NetNSPath string
+	// HardLimit returns the caller's hard limit for an RLIMIT_* resource
+	// (nil: getrlimit(2)).
+	HardLimit func(resource int) (uint64, error)
+	// CgroupV2 selects cgroup v2 resource names (unified hierarchy).
+	CgroupV2 bool
+	// Hooks, if set, is added as is.
+	Hooks *specs.Hooks
+}
+
+// Generate builds the runtime spec.
+func Generate(in Input) (*specs.Spec, error) {
+	o := in.Options
+	if o == nil {
+		o = &engine.ContainerCreateOptions{}
+	}
+	cfg := in.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	img := in.Image
+	if img == nil {
+		img = &v1.ImageConfig{}
+	}
+	args, err := processArgs(o, img)
+	if err != nil {
+		return nil, err
+	}
+	s := &specs.Spec{
+		Version:  ociVersion,
+		Root:     &specs.Root{Path: in.Rootfs, Readonly: o.ReadOnly},
+		Hostname: Hostname(in.ID, o),
+		Process: &specs.Process{
+			Args:     args,
+			Cwd:      workDir(o, img),
+			Terminal: o.Terminal,
+		},
+		Linux: &specs.Linux{
+			MaskedPaths:   append([]string(nil), defaultMaskedPaths...),
+			ReadonlyPaths: append([]string(nil), defaultReadonlyPaths...),
+		},
+		Annotations: annotations(o),
+	}
+	if o.Terminal {
+		s.Process.ConsoleSize = nil
+	}
+	user, err := LookupUser(in.Rootfs, userSpec(o, img), o.GroupAdd)
+	if err != nil {
+		return nil, err
+	}
+	s.Process.User = specs.User{UID: user.UID, GID: user.GID, AdditionalGids: user.AdditionalGids, Umask: umask(cfg)}
+	s.Process.Env = buildEnv(o, img, cfg, s.Hostname, user.Home)
+	if err := setNamespaces(s, o, in.NetNSPath); err != nil {
+		return nil, err
+	}
+	s.Mounts = defaultMounts(o, cfg)
+	s.Mounts = append(s.Mounts, etcMounts(in.RunDir, o)...)
+	if err := userMounts(s, o); err != nil {
+		return nil, err
+	}
+	if err := setSecurity(s, o, cfg, user.UID != 0); err != nil {
+		return nil, err
+	}
+	if err := setRlimits(s, o, cfg, in.HardLimit); err != nil {
+		return nil, err
+	}
+	if err := setResources(s, o, cfg, in.CgroupV2); err != nil {
+		return nil, err
+	}
+	if err := setDevices(s, o, cfg); err != nil {
+		return nil, err
+	}
+	if err := setSysctls(s, o, cfg); err != nil {
+		return nil, err
+	}
+	s.Linux.CgroupsPath = CgroupsPath(in.ID)
+	if o.OOMScoreAdj != nil {
+		v := *o.OOMScoreAdj
+		if v < -1000 || v > 1000 {
+			return nil, fmt.Errorf("oom-score-adj must be between -1000 and 1000: %w", engine.ErrInvalidArg)
+		}
+		s.Process.OOMScoreAdj = &v
+	}
+	s.Hooks = in.Hooks
+	return s, nil
+}
+
+// CgroupsPath is the cgroupfs path Podman uses for a container.
+func CgroupsPath(id string) string { return "/libpod_parent/libpod-" + id }
+
+// Hostname is the container's host name: --hostname, else the short ID.
+func Hostname(id string, o *engine.ContainerCreateOptions) string {
+	if o.Hostname != "" {
+		return o.Hostname
+	}
+	if o.UTSMode == "host" {
+		return ""
+	}
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func processArgs(o *engine.ContainerCreateOptions, img *v1.ImageConfig) ([]string, error) {
+	var args []string
+	if o.Entrypoint != nil {
+		args = append(args, (*o.Entrypoint)...)
+	} else {
+		args = append(args, img.Entrypoint...)
+	}
+	if len(o.Command) > 0 {
+		args = append(args, o.Command...)
+	} else if o.Entrypoint == nil || len(*o.Entrypoint) == 0 {
+		args = append(args, img.Cmd...)
+	}
+	if len(args) == 0 {
+		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", engine.ErrInvalidArg)
+	}
+	if o.Init {
+		initArgs := []string{"/run/podman-init", "--"}
+		args = append(initArgs, args...)
+	}
+	return args, nil
+}
+
+func workDir(o *engine.ContainerCreateOptions, img *v1.ImageConfig) string {
+	if o.WorkDir != "" {
+		return o.WorkDir
+	}
+	if img.WorkingDir != "" {
+		return img.WorkingDir
+	}
+	return "/"
+}
+
+func userSpec(o *engine.ContainerCreateOptions, img *v1.ImageConfig) string {
+	if o.User != "" {
+		return o.User
+	}
+	return img.User
+}
+
+func umask(cfg *config.Config) *uint32 {
+	v := uint32(0o022)
+	if cfg.Containers.Umask != "" {
+		var n uint32
+		if _, err := fmt.Sscanf(cfg.Containers.Umask, "%o", &n); err == nil {
+			v = n
+		}
+	}
+	return &v
+}
+
+func annotations(o *engine.ContainerCreateOptions) map[string]string {
+	a := map[string]string{
+		"io.container.manager":              "libpod",
+		"io.podman.annotations.autoremove":  boolAnn(o.Remove),
+		"io.podman.annotations.init":        boolAnn(o.Init),
+		"io.podman.annotations.privileged":  boolAnn(o.Privileged),
+		"io.podman.annotations.publish-all": boolAnn(o.PublishAll),
+		"io.kubernetes.cri-o.TTY":           strings.ToLower(boolAnn(o.Terminal)),
+	}
+	for k, v := range o.Annotations {
+		a[k] = v
+	}
+	return a
+}
+
+func boolAnn(b bool) string {
+	if b {
+		return "TRUE"
+	}
+	return "FALSE"
+}
+
+// ociVersion is the spec version written to config.json: the one runc 1.1
+// and crun 1.8 were built against (the fields Selkie sets all exist there).
+const ociVersion = "1.0.2-dev"
