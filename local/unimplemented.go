@@ -16,9 +16,6 @@ func notImplemented(what string) error {
 	return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
 }
 
-func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOptions) (engine.ContainerCreateReport, error) {
-	return engine.ContainerCreateReport{}, notImplemented("create")
-}
 func (e *Engine) ContainerInit(ctx context.Context, nameOrID string) error {
 	return notImplemented("init")
 }
@@ -33,18 +30,6 @@ func (e *Engine) ContainerKill(ctx context.Context, nameOrID string, o engine.Co
 }
 func (e *Engine) ContainerRestart(ctx context.Context, nameOrID string, o engine.ContainerStopOptions) error {
 	return notImplemented("restart")
-}
-func (e *Engine) ContainerRemove(ctx context.Context, nameOrID string, o engine.ContainerRemoveOptions) (engine.ContainerRemoveReport, error) {
-	return engine.ContainerRemoveReport{}, notImplemented("rm")
-}
-func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOptions) ([]engine.ContainerSummary, error) {
-	return nil, notImplemented("ps")
-}
-func (e *Engine) ContainerInspect(ctx context.Context, nameOrID string, o engine.ContainerInspectOptions) (*engine.ContainerInspect, error) {
-	return nil, notImplemented("inspect")
-}
-func (e *Engine) ContainerExists(ctx context.Context, nameOrID string, o engine.ContainerExistsOptions) (bool, error) {
-	return false, notImplemented("container exists")
 }
 func (e *Engine) ContainerWait(ctx context.Context, nameOrID string, o engine.ContainerWaitOptions) (int32, error) {
 	return 0, notImplemented("wait")
@@ -63,9 +48,6 @@ func (e *Engine) ContainerPause(ctx context.Context, nameOrID string) error {
 }
 func (e *Engine) ContainerUnpause(ctx context.Context, nameOrID string) error {
 	return notImplemented("unpause")
-}
-func (e *Engine) ContainerRename(ctx context.Context, nameOrID, newName string) error {
-	return notImplemented("rename")
 }
 func (e *Engine) ContainerTop(ctx context.Context, nameOrID string, descriptors []string) ([][]string, error) {
 	return nil, notImplemented("top")

@@ -290,9 +290,16 @@ func (t *Tx) Containers() ([]*Container, error) {
 }
 
 // NameInUse returns the error Podman gives when a name is taken.
-func NameInUse(name, id string) error {
-	return fmt.Errorf("the container name %q is already in use by %s. You have to remove that container to be able to reuse that name: %w", name, id, engine.ErrNameInUse)
+func NameInUse(name, id string) error { return &nameInUseError{name: name, id: id} }
+
+// nameInUseError prints Podman's text ("…: that name is already in use")
+// and still matches engine.ErrNameInUse with errors.Is.
+type nameInUseError struct{ name, id string }
+
+func (e *nameInUseError) Error() string {
+	return fmt.Sprintf("the container name %q is already in use by %s. You have to remove that container to be able to reuse that name: that name is already in use", e.name, e.id)
 }
+func (e *nameInUseError) Unwrap() error { return engine.ErrNameInUse }
 
 // nameOwner returns the ID holding name, or "".
 func (t *Tx) nameOwner(name string) (string, error) {

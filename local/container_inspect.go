@@ -1,0 +1,406 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/state"
+	"github.com/selkie-containers/selkie/internal/storage"
+)
+
+// ContainerInspect builds Podman's inspect document from the record and the
+// image config saved at create time. Only o.Size touches storage.
+func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.ContainerInspectOptions) (*engine.ContainerInspect, error) {
+	c, err := e.lookupContainer(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if exits, err := e.exitDir(); err == nil {
+		observeExit(c, exits)
+	}
+	so, err := storage.StoreOptions(e.storeOptions())
+	if err != nil {
+		return nil, err
+	}
+	insp := inspectDoc(c, so.GraphDriverName, so.GraphRoot)
+	if o.Size {
+		if st, err := e.Store(); err == nil {
+			if ctr, err := st.Container(c.StorageID); err == nil {
+				if n, err := st.DiffSize("", ctr.LayerID); err == nil {
+					insp.SizeRw = &n
+				}
+				if n, err := st.ImageSize(ctr.ImageID); err == nil {
+					insp.SizeRootFs = n
+				}
+			}
+		}
+	}
+	return insp, nil
+}
+
+// mergedEnv is the container's environment as the process will see it:
+// image env, overridden by --env (sorted for a stable order), minus --unsetenv.
+func mergedEnv(c *state.Container) []string {
+	var env []string
+	idx := map[string]int{}
+	set := func(kv string) {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			env[i] = kv
+			return
+		}
+		idx[k] = len(env)
+		env = append(env, kv)
+	}
+	if c.ImageConfig != nil {
+		for _, kv := range c.ImageConfig.Config.Env {
+			set(kv)
+		}
+	}
+	keys := make([]string, 0, len(c.Options.Env))
+	for k := range c.Options.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		set(k + "=" + c.Options.Env[k])
+	}
+	if c.Options.UnsetEnvAll {
+		return []string{}
+	}
+	if len(c.Options.UnsetEnv) > 0 {
+		drop := map[string]bool{}
+		for _, k := range c.Options.UnsetEnv {
+			drop[k] = true
+		}
+		out := env[:0]
+		for _, kv := range env {
+			k, _, _ := strings.Cut(kv, "=")
+			if !drop[k] {
+				out = append(out, kv)
+			}
+		}
+		env = out
+	}
+	if env == nil {
+		env = []string{}
+	}
+	return env
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerInspect {
+	o := c.Options
+	cmd := containerCommand(c)
+	var path string
+	var args []string
+	if len(cmd) > 0 {
+		path, args = cmd[0], cmd[1:]
+	}
+	var imgCfg struct {
+		ep, cmd      []string
+		workdir      string
+		user         string
+		labels       map[string]string
+		volumes      map[string]struct{}
+		exposedPorts map[string]struct{}
+	}
+	if c.ImageConfig != nil {
+		ic := c.ImageConfig.Config
+		imgCfg.ep, imgCfg.cmd, imgCfg.workdir, imgCfg.user = ic.Entrypoint, ic.Cmd, ic.WorkingDir, ic.User
+		imgCfg.labels, imgCfg.volumes, imgCfg.exposedPorts = ic.Labels, ic.Volumes, ic.ExposedPorts
+	}
+	entrypoint := imgCfg.ep
+	if o.Entrypoint != nil {
+		entrypoint = *o.Entrypoint
+	}
+	cmdOnly := imgCfg.cmd
+	if o.Entrypoint != nil && len(o.Command) == 0 {
+		cmdOnly = nil
+	}
+	if len(o.Command) > 0 {
+		cmdOnly = o.Command
+	}
+	labels := map[string]string{}
+	for k, v := range imgCfg.labels {
+		labels[k] = v
+	}
+	for k, v := range o.Labels {
+		labels[k] = v
+	}
+	workdir := o.WorkDir
+	if workdir == "" {
+		workdir = imgCfg.workdir
+	}
+	if workdir == "" {
+		workdir = "/"
+	}
+	user := o.User
+	if user == "" {
+		user = imgCfg.user
+	}
+	hostname := o.Hostname
+	if hostname == "" && len(c.ID) >= 12 {
+		hostname = c.ID[:12]
+	}
+	stopSignal := o.StopSignal
+	if stopSignal == "" {
+		stopSignal = "SIGTERM"
+	}
+	if !strings.HasPrefix(stopSignal, "SIG") {
+		stopSignal = "SIG" + strings.ToUpper(stopSignal)
+	}
+	var stopTimeout uint = 10
+	if o.StopTimeout != nil {
+		stopTimeout = *o.StopTimeout
+	}
+	status := publicStatus(c.State.Status)
+	restart := o.RestartPolicy
+	if restart == "" {
+		restart = "no"
+	}
+	netMode := o.Network
+	switch netMode {
+	case "", "private":
+		netMode = "bridge"
+	}
+	staticDir := filepath.Join(graphRoot, driver+"-containers", c.StorageID, "userdata")
+	mounts := make([]engine.Mount, 0, len(o.Mounts))
+	var binds []string
+	tmpfs := map[string]string{}
+	for _, m := range o.Mounts {
+		mounts = append(mounts, m)
+		switch m.Type {
+		case "bind":
+			b := m.Source + ":" + m.Destination
+			if len(m.Options) > 0 {
+				b += ":" + strings.Join(m.Options, ",")
+			}
+			binds = append(binds, b)
+		case "volume":
+			binds = append(binds, m.Name+":"+m.Destination)
+		case "tmpfs":
+			tmpfs[m.Destination] = strings.Join(m.Options, ",")
+		}
+	}
+	portBindings := map[string][]engine.InspectHostPort{}
+	for _, p := range o.PortMappings {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		r := p.Range
+		if r == 0 {
+			r = 1
+		}
+		for i := uint16(0); i < r; i++ {
+			hp := ""
+			if p.HostPort != 0 {
+				hp = fmt.Sprint(p.HostPort + i)
+			}
+			key := fmt.Sprintf("%d/%s", p.ContainerPort+i, proto)
+			portBindings[key] = append(portBindings[key], engine.InspectHostPort{HostIP: p.HostIP, HostPort: hp})
+		}
+	}
+	var shm int64 = 65536 * 1024
+	if o.ShmSize != nil {
+		shm = *o.ShmSize
+	}
+	oom := 0
+	if o.OOMScoreAdj != nil {
+		oom = *o.OOMScoreAdj
+	}
+	var pids int64
+	if o.Resources.PidsLimit != nil {
+		pids = *o.Resources.PidsLimit
+	}
+	devices := []engine.DeviceMapping{}
+	for _, d := range o.Devices {
+		parts := strings.SplitN(d, ":", 3)
+		dm := engine.DeviceMapping{PathOnHost: parts[0], PathInContainer: parts[0], CgroupPermissions: "rwm"}
+		if len(parts) > 1 && parts[1] != "" {
+			if strings.HasPrefix(parts[1], "/") {
+				dm.PathInContainer = parts[1]
+			} else {
+				dm.CgroupPermissions = parts[1]
+			}
+		}
+		if len(parts) > 2 {
+			dm.CgroupPermissions = parts[2]
+		}
+		devices = append(devices, dm)
+	}
+	ulimits := o.Ulimits
+	if ulimits == nil {
+		ulimits = []engine.Ulimit{}
+	}
+	logType := o.LogDriver
+	if logType == "" {
+		logType = "k8s-file"
+	}
+	logPath := ""
+	if lp, ok := o.LogOptions["path"]; ok {
+		logPath = lp
+	} else if logType == "k8s-file" || logType == "json-file" {
+		logPath = filepath.Join(staticDir, "ctr.log")
+	}
+	annotations := o.Annotations
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	insp := &engine.ContainerInspect{
+		ID:      c.ID,
+		Created: c.Created,
+		Path:    path,
+		Args:    orEmpty(args),
+		State: engine.ContainerState{
+			OciVersion: "1.0.2-dev",
+			Status:     status,
+			Running:    status == state.StatusRunning || status == state.StatusPaused,
+			Paused:     status == state.StatusPaused,
+			OOMKilled:  c.State.OOMKilled,
+			Pid:        c.State.Pid,
+			ConmonPid:  c.State.ConmonPid,
+			ExitCode:   c.State.ExitCode,
+			Error:      c.State.Error,
+			StartedAt:  c.State.StartedAt,
+			FinishedAt: c.State.FinishedAt,
+		},
+		Image:        c.ImageID,
+		ImageDigest:  c.ImageDigest,
+		ImageName:    c.ImageName,
+		Rootfs:       o.Rootfs,
+		Pod:          c.Pod,
+		StaticDir:    staticDir,
+		OCIRuntime:   c.Runtime,
+		Name:         c.Name,
+		RestartCount: c.State.RestartCount,
+		Driver:       driver,
+		ExecIDs:      []string{},
+		GraphDriver: engine.GraphDriverData{
+			Name: driver,
+			Data: map[string]string{},
+		},
+		Mounts:       mounts,
+		Dependencies: orEmpty(dependencies(c)),
+		NetworkSettings: engine.NetworkSettings{
+			Ports: portBindings,
+		},
+		Namespace: "",
+		Config: engine.ContainerConfig{
+			Hostname:      hostname,
+			User:          user,
+			Tty:           o.Terminal,
+			OpenStdin:     o.Stdin,
+			StdinOnce:     o.Stdin,
+			AttachStdin:   o.Stdin,
+			AttachStdout:  true,
+			AttachStderr:  true,
+			Env:           mergedEnv(c),
+			Cmd:           cmdOnly,
+			Image:         c.ImageName,
+			Volumes:       imgCfg.volumes,
+			WorkingDir:    workdir,
+			Entrypoint:    entrypoint,
+			OnBuild:       nil,
+			Labels:        labels,
+			Annotations:   annotations,
+			StopSignal:    stopSignal,
+			Healthcheck:   o.HealthConfig,
+			CreateCommand: c.CreateCommand,
+			Timezone:      o.Timezone,
+			Timeout:       o.Timeout,
+			StopTimeout:   stopTimeout,
+			ExposedPorts:  imgCfg.exposedPorts,
+		},
+		HostConfig: engine.HostConfig{
+			Binds:             orEmpty(binds),
+			CgroupMode:        "private",
+			ContainerIDFile:   o.CIDFile,
+			LogConfig:         engine.LogConfig{Type: logType, Config: o.LogOptions, Path: logPath, Tag: o.LogOptions["tag"], Size: "0B"},
+			NetworkMode:       netMode,
+			PortBindings:      portBindings,
+			RestartPolicy:     engine.RestartPolicy{Name: restart, MaximumRetryCount: o.RestartRetries},
+			AutoRemove:        o.Remove,
+			VolumeDriver:      "",
+			VolumesFrom:       o.VolumesFrom,
+			CapAdd:            orEmpty(o.CapAdd),
+			CapDrop:           orEmpty(o.CapDrop),
+			Dns:               orEmpty(o.DNSServers),
+			DnsOptions:        orEmpty(o.DNSOptions),
+			DnsSearch:         orEmpty(o.DNSSearch),
+			ExtraHosts:        orEmpty(o.AddHosts),
+			GroupAdd:          orEmpty(o.GroupAdd),
+			IpcMode:           defaultStr(o.IPCMode, "shareable"),
+			Cgroup:            "",
+			Cgroups:           "default",
+			Links:             nil,
+			OomScoreAdj:       oom,
+			PidMode:           defaultStr(o.PIDMode, "private"),
+			Privileged:        o.Privileged,
+			PublishAllPorts:   o.PublishAll,
+			ReadonlyRootfs:    o.ReadOnly,
+			SecurityOpt:       orEmpty(o.SecurityOpt),
+			Tmpfs:             tmpfs,
+			UTSMode:           defaultStr(o.UTSMode, "private"),
+			UsernsMode:        o.UserNS,
+			ShmSize:           shm,
+			Runtime:           "oci",
+			ConsoleSize:       []uint{0, 0},
+			CpuShares:         o.Resources.CPUShares,
+			Memory:            o.Resources.Memory,
+			NanoCpus:          o.Resources.NanoCPUs,
+			BlkioWeight:       o.Resources.BlkioWeight,
+			CpuPeriod:         o.Resources.CPUPeriod,
+			CpuQuota:          o.Resources.CPUQuota,
+			CpusetCpus:        o.Resources.CPUSetCPUs,
+			CpusetMems:        o.Resources.CPUSetMems,
+			Devices:           devices,
+			DeviceCgroupRules: orEmpty(o.DeviceCgroupRules),
+			MemoryReservation: o.Resources.MemoryReservation,
+			MemorySwap:        o.Resources.MemorySwap,
+			MemorySwappiness:  -1,
+			PidsLimit:         pids,
+			Ulimits:           ulimits,
+			Init:              o.Init,
+		},
+	}
+	if insp.HostConfig.VolumesFrom == nil {
+		insp.HostConfig.VolumesFrom = nil
+	}
+	return insp
+}
+
+func defaultStr(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// dependencies lists the containers c needs (namespaces shared with
+// container:X, --volumes-from), by the reference the user gave.
+func dependencies(c *state.Container) []string {
+	var out []string
+	o := c.Options
+	for _, mode := range []string{o.Network, o.IPCMode, o.PIDMode, o.UTSMode, o.UserNS, o.CgroupNS} {
+		if ref, ok := strings.CutPrefix(mode, "container:"); ok && ref != "" {
+			out = append(out, ref)
+		}
+	}
+	for _, v := range o.VolumesFrom {
+		ref, _, _ := strings.Cut(v, ":")
+		out = append(out, ref)
+	}
+	return out
+}
