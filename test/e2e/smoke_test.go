@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
+)
+
+func TestSmokeVersion(t *testing.T) {
+	c := testenv.NewCLI(t)
+	out := c.Must(t, "version")
+	for _, want := range []string{"Version:", "API Version:", "Go Version:", "OS/Arch:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("selkie version lacks %q:\n%s", want, out)
+		}
+	}
+	if v := c.Must(t, "--version"); !regexp.MustCompile(`^selkie version \S+$`).MatchString(v) {
+		t.Errorf("selkie --version = %q", v)
+	}
+	var doc struct {
+		Client struct{ Version, APIVersion, OsArch string }
+	}
+	if err := json.Unmarshal([]byte(c.Must(t, "version", "--format", "json")), &doc); err != nil {
+		t.Fatalf("version --format json: %v", err)
+	}
+	if doc.Client.Version == "" || doc.Client.OsArch == "" {
+		t.Errorf("version json incomplete: %+v", doc)
+	}
+	if got := c.Must(t, "version", "--format", "{{.Client.Version}}"); got != doc.Client.Version {
+		t.Errorf("template version %q, json %q", got, doc.Client.Version)
+	}
+}
+
+func TestSmokeInfoJSON(t *testing.T) {
+	testenv.RequiresRoot(t)
+	c := testenv.NewCLI(t)
+	var info struct {
+		Host  map[string]any `json:"host"`
+		Store struct {
+			GraphRoot string `json:"graphRoot"`
+			RunRoot   string `json:"runRoot"`
+		} `json:"store"`
+	}
+	out := c.Must(t, "info", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		t.Fatalf("info --format json does not parse: %v\n%s", err, out)
+	}
+	if info.Store.GraphRoot != c.Root || info.Store.RunRoot != c.RunRoot {
+		t.Errorf("store roots %q %q, want %q %q", info.Store.GraphRoot, info.Store.RunRoot, c.Root, c.RunRoot)
+	}
+	if info.Host["os"] != "linux" {
+		t.Errorf("host.os = %v", info.Host["os"])
+	}
+	if got := c.Must(t, "info", "--format", "{{.Store.GraphRoot}}"); got != c.Root {
+		t.Errorf("info template graphRoot %q, want %q", got, c.Root)
+	}
+}
+
+func TestSmokeUnknownCommand(t *testing.T) {
+	c := testenv.NewCLI(t)
+	for _, args := range [][]string{{"no-such-command"}, {"version", "--no-such-flag"}} {
+		r := c.Run(args...)
+		if r.ExitCode != 125 {
+			t.Errorf("selkie %v: exit %d, want 125\n%s", args, r.ExitCode, r)
+		}
+		if !strings.Contains(r.Stderr, "Error:") {
+			t.Errorf("selkie %v: no error message on stderr: %q", args, r.Stderr)
+		}
+		if r.Stdout != "" {
+			t.Errorf("selkie %v: unexpected stdout %q", args, r.Stdout)
+		}
+	}
+}
+
+func TestSmokeHelpListsCommands(t *testing.T) {
+	c := testenv.NewCLI(t)
+	out := c.Must(t, "--help")
+	if !strings.Contains(out, "Available Commands:") {
+		t.Fatalf("no command list in --help:\n%s", out)
+	}
+	for _, cmd := range []string{"info", "version"} {
+		if !regexp.MustCompile(`(?m)^\s+` + cmd + `\s`).MatchString(out) {
+			t.Errorf("--help does not list %q", cmd)
+		}
+	}
+	if got := c.Must(t, "help"); got != out {
+		t.Errorf("`selkie help` differs from `selkie --help`")
+	}
+}
