@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -20,20 +21,58 @@ type resolvedImage struct {
 }
 
 // resolveImage finds ref in local storage, pulling it according to pullPolicy
-// (always, missing, never, newer) when needed.
-//
-// TODO(#2): short names, pull policies and pulling; this first version only
-// looks up exact names and IDs in the store.
+// (always, missing, never, newer; "" means missing) when needed. Short names
+// are looked up locally first, then resolved through registries.conf.
 func (e *Engine) resolveImage(ctx context.Context, ref, pullPolicy string, progress io.Writer) (*resolvedImage, error) {
-	st, err := e.Store()
+	m, err := e.images()
 	if err != nil {
 		return nil, err
 	}
-	img, err := st.Image(ref)
-	if err != nil {
+	if pullPolicy == "" {
+		pullPolicy = engine.PullPolicyMissing
+	}
+	switch pullPolicy {
+	case engine.PullPolicyAlways, engine.PullPolicyMissing, engine.PullPolicyNever, engine.PullPolicyNewer:
+	default:
+		return nil, fmt.Errorf("unsupported pull policy %q: %w", pullPolicy, engine.ErrInvalidArg)
+	}
+	st := m.Store()
+	var local *cstorage.Image
+	if pullPolicy != engine.PullPolicyAlways {
+		img, err := m.Lookup(ref)
+		switch {
+		case err == nil:
+			local = img
+		case !errors.Is(err, engine.ErrNoSuchImage):
+			return nil, err
+		}
+	}
+	if local != nil && pullPolicy != engine.PullPolicyNewer {
+		return imageFromStore(st, local)
+	}
+	if pullPolicy == engine.PullPolicyNever {
 		return nil, fmt.Errorf("%s: image not known: %w", ref, engine.ErrNoSuchImage)
 	}
-	return imageFromStore(st, img)
+	pulled, err := m.Pull(ctx, ref, engine.ImagePullOptions{}, progress)
+	if err != nil {
+		if local != nil { // newer: the registry is unreachable, keep what we have
+			e.log.Debug("pull for policy newer failed, using the local image", "ref", ref, "err", err)
+			return imageFromStore(st, local)
+		}
+		return nil, err
+	}
+	img, err := st.Image(pulled[0].ID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: image not known after pull: %w", ref, engine.ErrNoSuchImage)
+	}
+	r, err := imageFromStore(st, img)
+	if err != nil {
+		return nil, err
+	}
+	if pulled[0].Name != "" {
+		r.Name = pulled[0].Name
+	}
+	return r, nil
 }
 
 func imageFromStore(st cstorage.Store, img *cstorage.Image) (*resolvedImage, error) {

@@ -1,0 +1,78 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"go.podman.io/image/v5/copy"
+	storageTransport "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/types"
+	cstorage "go.podman.io/storage"
+)
+
+// copyOptions tune one copy.Image call.
+type copyOptions struct {
+	src, dst         *types.SystemContext
+	progress         io.Writer
+	manifestType     string
+	removeSignatures bool
+	allImages        bool
+}
+
+// copyImage copies src to dst under the signature policy of o.src and
+// returns the manifest written and, for a containers-storage destination,
+// the stored image.
+func (m *Manager) copyImage(ctx context.Context, src, dst types.ImageReference, o copyOptions) ([]byte, *cstorage.Image, error) {
+	if o.dst == nil {
+		o.dst = o.src
+	}
+	pc, err := policyContext(o.src)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer pc.Destroy()
+	var resolved types.ImageReference
+	co := &copy.Options{
+		ReportWriter:          o.progress,
+		SourceCtx:             o.src,
+		DestinationCtx:        o.dst,
+		ForceManifestMIMEType: o.manifestType,
+		RemoveSignatures:      o.removeSignatures,
+	}
+	if o.allImages {
+		co.ImageListSelection = copy.CopyAllImages
+	}
+	isStorage := dst.Transport().Name() == storageTransport.Transport.Name()
+	if isStorage {
+		co.ReportResolvedReference = &resolved
+	}
+	man, err := copy.Image(ctx, pc, dst, src, co)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !isStorage {
+		return man, nil, nil
+	}
+	if resolved == nil {
+		resolved = dst
+	}
+	img, err := storageTransport.Transport.GetStoreImage(m.store, resolved)
+	if err != nil {
+		return nil, nil, fmt.Errorf("locating the copied image: %w", err)
+	}
+	return man, img, nil
+}
+
+// storageRef names a destination in this manager's store; name may be empty
+// (the image is then known by its ID only).
+func (m *Manager) storageRef(name string) (types.ImageReference, error) {
+	if name == "" {
+		return storageTransport.Transport.NewStoreReference(m.store, nil, "")
+	}
+	named, err := normalizeLocal(name)
+	if err != nil {
+		return nil, err
+	}
+	return storageTransport.Transport.NewStoreReference(m.store, named, "")
+}

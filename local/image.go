@@ -1,0 +1,202 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/image"
+)
+
+// images returns the image manager on the engine's store.
+func (e *Engine) images() (*image.Manager, error) {
+	st, err := e.Store()
+	if err != nil {
+		return nil, err
+	}
+	return image.New(st, e.imageOptions()), nil
+}
+
+// imageOptions are the engine-wide settings of image work.
+func (e *Engine) imageOptions() image.Options {
+	tmp := os.Getenv("TMPDIR")
+	if tmp == "" {
+		tmp = "/var/tmp"
+	}
+	return image.Options{
+		RegistriesConf: e.cfg.RegistriesConf,
+		TmpDir:         tmp,
+		Retry:          uint(max(e.cfg.Engine.Retry, 0)),
+		RetryDelay:     e.cfg.Engine.RetryDelay,
+	}
+}
+
+// ImagePull pulls ref into local storage.
+func (e *Engine) ImagePull(ctx context.Context, ref string, o engine.ImagePullOptions, progress io.Writer) (engine.ImagePullReport, error) {
+	m, err := e.images()
+	if err != nil {
+		return engine.ImagePullReport{}, err
+	}
+	if o.Policy != "" && o.Policy != engine.PullPolicyAlways {
+		r, err := e.resolveImage(ctx, ref, o.Policy, progress)
+		if err != nil {
+			return engine.ImagePullReport{}, err
+		}
+		return engine.ImagePullReport{Images: []string{r.ID}}, nil
+	}
+	pulled, err := m.Pull(ctx, ref, o, progress)
+	if err != nil {
+		return engine.ImagePullReport{}, err
+	}
+	rep := engine.ImagePullReport{}
+	for _, p := range pulled {
+		rep.Images = append(rep.Images, p.ID)
+	}
+	return rep, nil
+}
+
+// ImagePush pushes a local image.
+func (e *Engine) ImagePush(ctx context.Context, source, destination string, o engine.ImagePushOptions, progress io.Writer) error {
+	m, err := e.images()
+	if err != nil {
+		return err
+	}
+	return m.Push(ctx, source, destination, o, progress)
+}
+
+// ImageList lists local images.
+func (e *Engine) ImageList(ctx context.Context, o engine.ImageListOptions) ([]engine.ImageSummary, error) {
+	m, err := e.images()
+	if err != nil {
+		return nil, err
+	}
+	return m.List(o)
+}
+
+// ImageInspect inspects one local image.
+func (e *Engine) ImageInspect(ctx context.Context, nameOrID string) (*engine.ImageInspect, error) {
+	m, err := e.images()
+	if err != nil {
+		return nil, err
+	}
+	img, err := m.Lookup(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	return m.Inspect(ctx, img)
+}
+
+// ImageExists reports whether nameOrID names a local image.
+func (e *Engine) ImageExists(ctx context.Context, nameOrID string) (bool, error) {
+	m, err := e.images()
+	if err != nil {
+		return false, err
+	}
+	if _, err := m.Lookup(nameOrID); err != nil {
+		if errors.Is(err, engine.ErrNoSuchImage) || errors.Is(err, engine.ErrInvalidArg) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// ImageRemove removes one image (or one of its names).
+func (e *Engine) ImageRemove(ctx context.Context, nameOrID string, o engine.ImageRemoveOptions) (engine.ImageRemoveReport, error) {
+	m, err := e.images()
+	if err != nil {
+		return engine.ImageRemoveReport{}, err
+	}
+	// The seam for rmi --force: containers go through the engine so that
+	// their records and runtime state are removed with their storage.
+	rm := func(ctx context.Context, id string) error {
+		_, err := e.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Force: true})
+		return err
+	}
+	return m.Remove(ctx, nameOrID, o.Force, rm)
+}
+
+// ImageTag adds a name to an image.
+func (e *Engine) ImageTag(ctx context.Context, nameOrID, newName string) error {
+	m, err := e.images()
+	if err != nil {
+		return err
+	}
+	return m.Tag(nameOrID, newName)
+}
+
+// ImageUntag removes a name (all names when empty) from an image.
+func (e *Engine) ImageUntag(ctx context.Context, nameOrID, name string) error {
+	m, err := e.images()
+	if err != nil {
+		return err
+	}
+	return m.Untag(nameOrID, name)
+}
+
+// ImagePrune removes dangling (or, with All, unused) images.
+func (e *Engine) ImagePrune(ctx context.Context, o engine.ImagePruneOptions) ([]engine.ImagePruneReport, error) {
+	m, err := e.images()
+	if err != nil {
+		return nil, err
+	}
+	return m.Prune(ctx, o)
+}
+
+// ImageHistory lists an image's history.
+func (e *Engine) ImageHistory(ctx context.Context, nameOrID string) ([]engine.ImageHistoryEntry, error) {
+	m, err := e.images()
+	if err != nil {
+		return nil, err
+	}
+	img, err := m.Lookup(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	return m.History(ctx, img)
+}
+
+// ImageSave writes images to an archive or directory.
+func (e *Engine) ImageSave(ctx context.Context, names []string, o engine.ImageSaveOptions, w io.Writer) error {
+	m, err := e.images()
+	if err != nil {
+		return err
+	}
+	return m.Save(ctx, names, o, w)
+}
+
+// ImageLoad loads the images of an archive.
+func (e *Engine) ImageLoad(ctx context.Context, r io.Reader, o engine.ImageLoadOptions, progress io.Writer) (engine.ImageLoadReport, error) {
+	m, err := e.images()
+	if err != nil {
+		return engine.ImageLoadReport{}, err
+	}
+	if o.Quiet {
+		progress = nil
+	}
+	names, err := m.Load(ctx, r, o.Input, o.SignaturePolicy, progress)
+	return engine.ImageLoadReport{Names: names}, err
+}
+
+// ImageImport makes an image from a filesystem tarball.
+func (e *Engine) ImageImport(ctx context.Context, r io.Reader, o engine.ImageImportOptions, progress io.Writer) (string, error) {
+	m, err := e.images()
+	if err != nil {
+		return "", err
+	}
+	return m.Import(ctx, r, o, progress)
+}
+
+// Login stores registry credentials after checking them.
+func (e *Engine) Login(ctx context.Context, registry string, o engine.LoginOptions) error {
+	m := image.New(nil, e.imageOptions()) // no store needed
+	return m.Login(ctx, registry, o)
+}
+
+// Logout removes stored registry credentials.
+func (e *Engine) Logout(ctx context.Context, registry string, o engine.LogoutOptions) error {
+	m := image.New(nil, e.imageOptions()) // no store needed
+	return m.Logout(ctx, registry, o)
+}
