@@ -1,0 +1,41 @@
+// Package network manages network definitions (Podman 4's JSON files in the
+// network config directory), hands out addresses (IPAM), drives netavark and
+// aardvark-dns to attach container namespaces, parses port mappings and
+// generates the /etc/hosts and /etc/resolv.conf a container sees.
+package network
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/selkie-containers/selkie/engine"
+)
+
+// textError prints exactly msg (Podman's wording) while errors.Is still
+// matches the engine sentinel behind it.
+type textError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *textError) Error() string { return e.msg }
+func (e *textError) Unwrap() error { return e.sentinel }
+
+func errorf(sentinel error, format string, args ...any) error {
+	return &textError{msg: fmt.Sprintf(format, args...), sentinel: sentinel}
+}
+
+// ErrNotFound reports an unknown network with Podman's text.
+func ErrNotFound(nameOrID string) error {
+	return errorf(engine.ErrNoSuchNetwork, "unable to find network with name or ID %s: network not found", nameOrID)
+}
+
+// ErrInUse is returned by Remove for a network containers still use.
+var ErrInUse = errors.New("network is being used")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, engine.ErrInvalidArg)...)
+}
+
+// errInvalid aliases the engine sentinel for the terse helpers.
+var errInvalid = engine.ErrInvalidArg

@@ -1,0 +1,101 @@
+package network
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// NewNetns creates a new, empty network namespace and bind-mounts it on
+// path (created if missing). The caller removes it with RemoveNetns.
+func NewNetns(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	errc := make(chan error, 1)
+	go func() {
+		// The thread is never unlocked: it dies with this goroutine, so the
+		// new namespace never leaks into the rest of the process.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare network namespace: %w", err)
+			return
+		}
+		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+		if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
+			errc <- fmt.Errorf("bind mount network namespace on %s: %w", path, err)
+			return
+		}
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// RemoveNetns unmounts and deletes a namespace file made by NewNetns. It is
+// not an error if it is already gone.
+func RemoveNetns(path string) error {
+	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+		return fmt.Errorf("unmount %s: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// tempNetns makes a throw-away namespace in dir for a teardown whose
+// container namespace is already gone.
+func tempNetns(dir string) (string, func(), error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	p := filepath.Join(dir, "selkie-teardown-"+hex.EncodeToString(b))
+	if err := NewNetns(p); err != nil {
+		return "", nil, err
+	}
+	return p, func() { _ = RemoveNetns(p) }, nil
+}
+
+// ensureLinks creates a placeholder link for every interface name missing from the
+// namespace at path. netavark's teardown fails on a missing veth before it
+// removes the bridge and the network's firewall rules; after a crash half-way
+// through setup, or once the namespace is gone, the dummy lets it finish.
+func ensureLinks(path string, names []string) error {
+	h, err := netns.GetFromPath(path)
+	if err != nil {
+		return fmt.Errorf("open network namespace %s: %w", path, err)
+	}
+	defer h.Close()
+	nl, err := netlink.NewHandleAt(h)
+	if err != nil {
+		return err
+	}
+	defer nl.Close()
+	for i, name := range names {
+		if _, err := nl.LinkByName(name); err == nil {
+			continue
+		}
+		// A veth pair: always available where netavark works (dummy may be a
+		// module that is not loaded); deleting one end deletes both.
+		d := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: fmt.Sprintf("slkph%d", i)}
+		if err := nl.LinkAdd(d); err != nil {
+			return fmt.Errorf("create placeholder link %s: %w", name, err)
+		}
+	}
+	return nil
+}
