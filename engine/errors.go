@@ -19,6 +19,12 @@ var (
 	ErrNotImplemented  = errors.New("not implemented")
 	// ErrCanceled is returned when the user or a signal interrupted the work.
 	ErrCanceled = errors.New("canceled")
+	// ErrOCIRuntimeNotFound: the container's command does not exist (exit 127).
+	ErrOCIRuntimeNotFound = errors.New("OCI runtime attempted to invoke a command that was not found")
+	// ErrOCIRuntimePermissionDenied: the command is not executable (exit 126).
+	ErrOCIRuntimePermissionDenied = errors.New("OCI runtime permission denied error")
+	// ErrOCIRuntime is any other failure of the OCI runtime.
+	ErrOCIRuntime = errors.New("OCI runtime error")
 )
 
 // ExitCodeError carries the exit code of a container process (run, start -a,
