@@ -6,19 +6,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/cli/system"
 	"github.com/spf13/cobra"
 )
 
-// Version is set at link time (-X).
-var Version = "0.1.0-dev"
-
 // Execute runs selkie with args and returns the error that decides the exit code.
 func Execute(ctx context.Context, args []string) error {
 	g := command.NewGlobals()
 	root := newRoot(g)
+	requireSubcommands(root)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if cerr := g.Close(); err == nil && cerr != nil {
@@ -41,17 +40,11 @@ func newRoot(g *command.Globals) *cobra.Command {
 		Use:           "selkie [options]",
 		Short:         "Manage pods, containers and images",
 		Long:          "Manage pods, containers and images: a daemonless container engine, command-compatible with Podman.",
-		Version:       Version,
+		Version:       system.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			return g.SetupLogging()
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("unrecognized command `%s %s`\nTry '%s --help' for more information", cmd.CommandPath(), args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
 		},
 	}
 	root.SetVersionTemplate("selkie version {{.Version}}\n")
@@ -71,9 +64,46 @@ func newRoot(g *command.Globals) *cobra.Command {
 	f.StringVar(&g.TmpDir, "tmpdir", "", "Path to the tmp directory for libpod state content")
 	f.StringVar(&g.RegistriesConf, "registries-conf", "", "Path to a registries.conf to use for image processing")
 	_ = f.MarkHidden("registries-conf")
+	f.StringVar(&g.Conmon, "conmon", "", "Path of the conmon binary")
+	f.StringVar(&g.NetworkConfigDir, "network-config-dir", "", "Path of the configuration directory for networks")
+	f.StringVar(&g.EventsBackend, "events-backend", "", "Events backend to use (\"file\"|\"journald\"|\"none\")")
+	f.StringVar(&g.VolumePath, "volumepath", "", "Path to the volume directory in which volume data is stored")
+	f.BoolVar(&g.NoOut, "noout", false, "do not output to stdout")
+	f.BoolVar(&g.Syslog, "syslog", false, "Output logging information to syslog as well as the console (default false)")
+	_ = f.MarkHidden("syslog")
+	f.BoolVarP(&g.Remote, "remote", "r", false, "Access remote Podman service")
+	f.StringVar(&g.URL, "url", "", "URL to access Podman service (CONTAINER_HOST)")
 
 	// Each group returns its top-level commands (the noun command plus
 	// Podman's verb aliases such as `pull` for `image pull`).
 	root.AddCommand(system.Commands(g)...)
 	return root
+}
+
+// requireSubcommands gives every noun command without a Run of its own
+// Podman's behaviour: `selkie system` prints its help and fails with
+// "missing command", `selkie system bogus` fails with "unrecognized command".
+// It runs on the finished tree, so every group registered above is covered.
+func requireSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		requireSubcommands(sub)
+	}
+	if !c.HasSubCommands() || (c.HasParent() && (c.Run != nil || c.RunE != nil)) {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			_ = cmd.Help()
+			return fmt.Errorf("missing command '%s COMMAND'", cmd.CommandPath())
+		}
+		msg := fmt.Sprintf("unrecognized command `%s %s`", cmd.CommandPath(), args[0])
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t") + "\n"
+		}
+		return fmt.Errorf("%s\nTry '%s --help' for more information", msg, cmd.CommandPath())
+	}
 }

@@ -42,6 +42,42 @@ type HostInfo struct {
 	LogDriver      string       `json:"logDriver"`
 	NetworkBackend string       `json:"networkBackend"`
 	Security       SecurityInfo `json:"security"`
+
+	CgroupControllers []string      `json:"cgroupControllers"`
+	EventLogger       string        `json:"eventLogger"`
+	IDMappings        IDMappings    `json:"idMappings"`
+	Linkmode          string        `json:"linkmode"`
+	RemoteSocket      *RemoteSocket `json:"remoteSocket,omitempty"`
+	ServiceIsRemote   bool          `json:"serviceIsRemote"`
+	Slirp4NetNS       SlirpInfo     `json:"slirp4netns"`
+	SwapFree          int64         `json:"swapFree"`
+	SwapTotal         int64         `json:"swapTotal"`
+}
+
+// SlirpInfo describes the slirp4netns binary rootless networking would use.
+type SlirpInfo struct {
+	Executable string `json:"executable"`
+	Package    string `json:"package"`
+	Version    string `json:"version"`
+}
+
+// IDMappings are the user namespace mappings of a rootless engine (null as root).
+type IDMappings struct {
+	GIDMap []IDMap `json:"gidmap"`
+	UIDMap []IDMap `json:"uidmap"`
+}
+
+// IDMap is one uid or gid range.
+type IDMap struct {
+	ContainerID int `json:"container_id"`
+	HostID      int `json:"host_id"`
+	Size        int `json:"size"`
+}
+
+// RemoteSocket is the API socket a service would listen on.
+type RemoteSocket struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists,omitempty"`
 }
 
 // ProgramInfo names a helper binary and its version.
@@ -66,20 +102,31 @@ type SecurityInfo struct {
 	SELinuxEnabled      bool   `json:"selinuxEnabled"`
 	AppArmorEnabled     bool   `json:"apparmorEnabled"`
 	DefaultCapabilities string `json:"capabilities"`
+	SECCOMPProfilePath  string `json:"seccompProfilePath"`
 }
 
 // StoreInfo describes the containers/storage store.
 type StoreInfo struct {
-	ConfigFile      string            `json:"configFile"`
-	ContainerStore  CountInfo         `json:"containerStore"`
-	GraphDriverName string            `json:"graphDriverName"`
-	GraphOptions    map[string]any    `json:"graphOptions"`
-	GraphRoot       string            `json:"graphRoot"`
-	GraphStatus     map[string]string `json:"graphStatus"`
-	ImageCopyTmpDir string            `json:"imageCopyTmpDir"`
-	ImageStore      CountInfo         `json:"imageStore"`
-	RunRoot         string            `json:"runRoot"`
-	VolumePath      string            `json:"volumePath"`
+	ConfigFile         string             `json:"configFile"`
+	ContainerStore     ContainerCountInfo `json:"containerStore"`
+	GraphDriverName    string             `json:"graphDriverName"`
+	GraphOptions       map[string]any     `json:"graphOptions"`
+	GraphRoot          string             `json:"graphRoot"`
+	GraphRootAllocated uint64             `json:"graphRootAllocated"`
+	GraphRootUsed      uint64             `json:"graphRootUsed"`
+	GraphStatus        map[string]string  `json:"graphStatus"`
+	ImageCopyTmpDir    string             `json:"imageCopyTmpDir"`
+	ImageStore         CountInfo          `json:"imageStore"`
+	RunRoot            string             `json:"runRoot"`
+	VolumePath         string             `json:"volumePath"`
+}
+
+// ContainerCountInfo counts containers by state (every field is printed).
+type ContainerCountInfo struct {
+	Number  int `json:"number"`
+	Paused  int `json:"paused"`
+	Running int `json:"running"`
+	Stopped int `json:"stopped"`
 }
 
 // CountInfo counts objects in a store.

@@ -53,6 +53,18 @@ func (g *Globals) config() (*config.Config, error) {
 	if g.TmpDir != "" {
 		cfg.Engine.TmpDir = g.TmpDir
 	}
+	if g.Conmon != "" {
+		cfg.Engine.ConmonPath = []string{g.Conmon}
+	}
+	if g.NetworkConfigDir != "" {
+		cfg.Network.NetworkConfigDir = g.NetworkConfigDir
+	}
+	if g.EventsBackend != "" {
+		cfg.Engine.EventsLogger = g.EventsBackend
+	}
+	if g.VolumePath != "" {
+		cfg.Engine.VolumePath = g.VolumePath
+	}
 	g.deps = &deps{cfg: cfg}
 	return cfg, nil
 }
@@ -71,7 +83,10 @@ func (g *Globals) StopTimeout() uint {
 func (g *Globals) SetupLogging() error {
 	lvl, err := logrus.ParseLevel(g.LogLevel)
 	if err != nil {
-		return fmt.Errorf("unable to parse log level: %w", err)
+		return fmt.Errorf("Log Level %q is not supported, choose from: trace, debug, info, warn, warning, error, fatal, panic: %w", g.LogLevel, engine.ErrInvalidArg)
+	}
+	if g.NoOut {
+		g.Stdout = io.Discard
 	}
 	logrus.SetLevel(lvl)
 	logrus.SetOutput(g.Stderr)

@@ -27,6 +27,15 @@ type Globals struct {
 	RegistriesConf string
 	Remote         bool
 	URL            string
+	// Conmon, NetworkConfigDir, EventsBackend and VolumePath override the
+	// matching containers.conf keys; NoOut discards stdout; Syslog is accepted
+	// for Podman compatibility.
+	Conmon           string
+	NetworkConfigDir string
+	EventsBackend    string
+	VolumePath       string
+	NoOut            bool
+	Syslog           bool
 
 	Stdin  io.Reader
 	Stdout io.Writer
