@@ -15,7 +15,11 @@ import (
 
 // Execute runs selkie with args and returns the error that decides the exit code.
 func Execute(ctx context.Context, args []string) error {
-	g := command.NewGlobals()
+	return run(ctx, args, command.NewGlobals())
+}
+
+// run is Execute with the stdio of g (tests pass buffers).
+func run(ctx context.Context, args []string, g *command.Globals) error {
 	root := newRoot(g)
 	requireSubcommands(root)
 	root.SetArgs(args)
