@@ -23,6 +23,8 @@ var (
 	ErrOCIRuntimeNotFound = errors.New("OCI runtime attempted to invoke a command that was not found")
 	// ErrOCIRuntimePermissionDenied: the command is not executable (exit 126).
 	ErrOCIRuntimePermissionDenied = errors.New("OCI runtime permission denied error")
+	// ErrDetach is returned by an attached call when the user typed the detach keys.
+	ErrDetach = errors.New("detached from container")
 	// ErrOCIRuntime is any other failure of the OCI runtime.
 	ErrOCIRuntime = errors.New("OCI runtime error")
 )
