@@ -2,7 +2,7 @@
 // for the demo and the benchmarks:
 //
 //	go run ./hack/mkimage -o FILE [--layers N] [--format oci-archive|docker-archive|oci-dir]
-//	                      [--tag T] [--random-layers N --random-mb M] [--small-files N]
+//	                      [--tag T] [--random-layers N --random-mb M] [--small-files N] [--count N]
 package main
 
 import (
@@ -29,6 +29,7 @@ func run(args []string) error {
 	randomLayers := fs.Int("random-layers", 0, "add N layers of incompressible random data")
 	randomMB := fs.Int64("random-mb", 32, "size of each random layer in MiB")
 	smallFiles := fs.Int("small-files", 0, "add a layer with N small files")
+	count := fs.Int("count", 1, "oci-dir only: write N distinct images tagged TAG1..TAGN (each with its own /id.txt)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,6 +44,15 @@ func run(args []string) error {
 	case "oci-archive":
 		return testenv.WriteOCIArchive(*out, orDefault(*tag, "latest"), s)
 	case "oci-dir", "oci":
+		if *count > 1 {
+			for i := 1; i <= *count; i++ {
+				s.Files = map[string]string{"id.txt": fmt.Sprintf("image %d\n", i)}
+				if _, err := testenv.WriteOCILayout(*out, fmt.Sprintf("%s%d", orDefault(*tag, "img"), i), s); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		_, err := testenv.WriteOCILayout(*out, orDefault(*tag, "latest"), s)
 		return err
 	case "docker-archive":

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# make bench: Selkie's figures side by side with Podman, Skopeo and a floor
+# (curl | tar for pulls, runc run for containers). One line per metric,
+# medians. Private temp storage (on tmpfs for pulls and runs), never the
+# host's /var/lib/containers. Needs root for tmpfs mounts and containers.
+#
+#   bash bench/run.sh            all rows
+#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run)
+#   BENCH_RUNS=20                runs per timed command (hyperfine rows)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOTDIR=$PWD
+SELKIE=${SELKIE:-$ROOTDIR/bin/selkie}
+TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
+RUNS=${BENCH_RUNS:-20}
+PULL_RUNS=${BENCH_PULL_RUNS:-3}
+ROWS=${BENCH_ROWS:-"startup images pull smallfiles run"}
+[ -x "$SELKIE" ] || go build -tags "$TAGS" -o "$SELKIE" ./cmd/selkie
+
+have() { command -v "$1" >/dev/null 2>&1; }
+PODMAN=$(command -v podman || true)
+SKOPEO=$(command -v skopeo || true)
+RUNC=$(command -v runc || ls /usr/sbin/runc 2>/dev/null || true)
+
+WORK=$(mktemp -d /tmp/selkie-bench.XXXXXX)
+TMPFS=$WORK/tmpfs
+mkdir -p "$TMPFS"
+mount -t tmpfs -o size=3g tmpfs "$TMPFS"
+REG_PID=
+cleanup() {
+	[ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null || true
+	unmount_under "$WORK"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Podman on this host needs default_ulimits = [] (no CAP_SYS_RESOURCE) and runc.
+cat >"$WORK/containers.conf" <<'EOF'
+[containers]
+default_ulimits = []
+[engine]
+runtime = "runc"
+EOF
+podman_() { CONTAINERS_CONF=$WORK/containers.conf "$PODMAN" "$@"; }
+
+unmount_under() {
+	local d=$1 m
+	for m in $(awk -v d="$d" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+}
+# reset DIR: an empty directory (after unmounting anything below it).
+reset() {
+	unmount_under "$1"
+	rm -rf "$1"
+	mkdir -p "$1"
+}
+
+# median of numbers on stdin
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
+
+# ms_median CMD...: median wall time in ms of CMD (hyperfine, or a loop).
+ms_median() {
+	if have hyperfine; then
+		hyperfine -N -w 3 -r "$RUNS" --export-json "$WORK/h.json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1 || { echo fail; return; }
+		awk -F: '/"median"/ {gsub(/[ ,]/, "", $2); printf "%.1f\n", $2 * 1000; exit}' "$WORK/h.json"
+	else
+		local i t0 t1
+		"$@" >/dev/null 2>&1 || { echo fail; return; }
+		for ((i = 0; i < RUNS; i++)); do
+			t0=$(date +%s%N)
+			"$@" >/dev/null 2>&1
+			t1=$(date +%s%N)
+			echo $(((t1 - t0) / 1000))
+		done | median | awk '{printf "%.1f\n", $1 / 1000}'
+	fi
+}
+
+row() { printf '%-44s %14s %14s %14s %14s\n' "$@"; }
+row "metric (median)" "selkie" "podman" "skopeo" "floor"
+
+# selkie_has CMD: Selkie's --help lists CMD (a listed command may still answer
+# "not implemented"; its row then shows fail).
+selkie_has() {
+	"$SELKIE" --help 2>/dev/null | grep -qE "^[[:space:]]+$1[[:space:]]"
+}
+
+row_startup() {
+	local s p="-"
+	s=$(ms_median "$SELKIE" version)
+	[ -n "$PODMAN" ] && p=$(ms_median "$PODMAN" --version)
+	row "startup: version (ms)" "$s" "$p" "-" "-"
+}
+
+row_images() {
+	local n=50 store=$WORK/img50 s p="-" i
+	go run -tags "$TAGS" ./hack/mkimage -o "$WORK/many" --format oci-dir --layers 2 --count $n
+	mkdir -p "$store"
+	for ((i = 1; i <= n; i++)); do
+		"$SKOPEO" copy -q "oci:$WORK/many:img$i" "containers-storage:[overlay@$store/root+$store/runroot]localhost/bench/img$i:latest" >/dev/null
+	done
+	local g=(--root "$store/root" --runroot "$store/runroot")
+	if selkie_has images && [ "$("$SELKIE" "${g[@]}" images -q 2>/dev/null | wc -l)" -ge $n ]; then
+		s=$(ms_median "$SELKIE" "${g[@]}" images)
+	else
+		s="n/a"
+	fi
+	[ -n "$PODMAN" ] && p=$(ms_median "$PODMAN" "${g[@]}" images)
+	row "images, $n images (ms)" "$s" "$p" "-" "-"
+	unmount_under "$store"
+}
+
+start_registry() {
+	[ -n "$REG_PID" ] && return
+	local port
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 5123)
+	REG=127.0.0.1:$port
+	mkdir -p "$WORK/registry"
+	cat >"$WORK/registry/config.yml" <<-EOF
+	version: 0.1
+	log:
+	  level: error
+	  accesslog:
+	    disabled: true
+	storage:
+	  filesystem:
+	    rootdirectory: $WORK/registry/storage
+	http:
+	  addr: $REG
+	EOF
+	docker-registry serve "$WORK/registry/config.yml" >"$WORK/registry/log" 2>&1 &
+	REG_PID=$!
+	for _ in $(seq 100); do curl -sf "http://$REG/v2/" >/dev/null && break; sleep 0.05; done
+	printf 'unqualified-search-registries = []\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$REG" >"$WORK/registries.conf"
+}
+
+# ms_runs N PREP CMD: median ms of CMD (eval) over N runs, PREP (untimed) before each;
+# "fail" if any run fails.
+ms_runs() {
+	local n=$1 prep=$2 cmd=$3 i t0 t1 out=()
+	for ((i = 0; i < n; i++)); do
+		eval "$prep"
+		t0=$(date +%s%N)
+		if ! eval "$cmd" >/dev/null 2>"$WORK/err"; then
+			echo "  ($(basename "${cmd%% *}") failed: $(tail -1 "$WORK/err" | cut -c1-150))" >&2
+			echo fail
+			return
+		fi
+		t1=$(date +%s%N)
+		out+=($(((t1 - t0) / 1000000)))
+	done
+	printf '%s\n' "${out[@]}" | median
+}
+
+mbps() { # MB ms -> "123.4 (1.71s)", or with UNIT=s just "1.71s"
+	if [ "$2" = fail ] || [ "$2" = nan ]; then echo "$2"; return; fi
+	if [ "${UNIT:-}" = s ]; then awk -v ms="$2" 'BEGIN {printf "%.2fs\n", ms / 1000}'; return; fi
+	awk -v mb="$1" -v ms="$2" 'BEGIN {printf "%.1f (%.2fs)\n", mb / (ms / 1000), ms / 1000}'
+}
+
+# pull_row LABEL NAME MKIMAGE-ARGS...: push an image to the loopback registry,
+# then pull it into empty storage on tmpfs with each tool.
+pull_row() {
+	local label=$1 name=$2
+	shift 2
+	start_registry
+	go run -tags "$TAGS" ./hack/mkimage -o "$WORK/$name.oci" --format oci-dir "$@"
+	"$SKOPEO" copy -q --dest-tls-verify=false "oci:$WORK/$name.oci:latest" "docker://$REG/bench/$name:latest" >/dev/null
+	local ref=$REG/bench/$name:latest
+	local mf digests mb
+	mf=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REG/v2/bench/$name/manifests/latest")
+	digests=$(jq -r '.layers[].digest' <<<"$mf" | tr '\n' ' ')
+	mb=$(jq '[.layers[].size] | add / 1000000' <<<"$mf")
+	local S="$TMPFS/s" g="--root $TMPFS/s/root --runroot $TMPFS/s/runroot" s p="-" k="-" f
+	if selkie_has pull; then
+		s=$(ms_runs "$PULL_RUNS" "reset $S" "$SELKIE $g --registries-conf $WORK/registries.conf pull -q $ref")
+		s=$(mbps "$mb" "$s")
+	else
+		s="n/a"
+	fi
+	[ -n "$PODMAN" ] && p=$(mbps "$mb" "$(ms_runs "$PULL_RUNS" "reset $S" "podman_ $g pull -q --tls-verify=false $ref")")
+	[ -n "$SKOPEO" ] && k=$(mbps "$mb" "$(ms_runs "$PULL_RUNS" "reset $S" "$SKOPEO copy -q --src-tls-verify=false docker://$ref containers-storage:[overlay@$S/root+$S/runroot]$ref")")
+	local curltar="for d in $digests; do curl -sf http://$REG/v2/bench/$name/blobs/\$d | tar -xzf - -C $S || exit 1; done"
+	f=$(mbps "$mb" "$(ms_runs "$PULL_RUNS" "reset $S" "$curltar")")
+	row "$label ($([ "${UNIT:-}" = s ] && echo s || echo MB/s))" "$s" "$p" "$k" "$f"
+	reset "$S"
+}
+
+row_pull() {
+	pull_row "pull 6x33MiB random + busybox, tmpfs" big --random-layers 6 --random-mb 33
+}
+
+row_smallfiles() {
+	UNIT=s pull_row "pull 20k-small-files layer, tmpfs" small --small-files 20000
+}
+
+row_run() {
+	local S=$TMPFS/run g s p="-" f="-"
+	reset "$S"
+	g=(--root "$S/root" --runroot "$S/runroot")
+	go run -tags "$TAGS" ./hack/mkimage -o "$WORK/bb.oci" --format oci-dir
+	"$SKOPEO" copy -q "oci:$WORK/bb.oci:latest" "containers-storage:[overlay@$S/root+$S/runroot]localhost/busybox:latest" >/dev/null
+	if selkie_has run && "$SELKIE" "${g[@]}" run --rm --network none localhost/busybox true >/dev/null 2>"$WORK/err"; then
+		s=$(ms_median "$SELKIE" "${g[@]}" run --rm --network none localhost/busybox true)
+	else
+		s="n/a"
+		grep -qiE 'not implemented|unknown command' "$WORK/err" || echo "  (selkie run failed: $(tail -1 "$WORK/err" | cut -c1-150))" >&2
+	fi
+	[ -n "$PODMAN" ] && p=$(CONTAINERS_CONF=$WORK/containers.conf ms_median "$PODMAN" "${g[@]}" run --rm --network none localhost/busybox true)
+	if [ -n "$RUNC" ]; then
+		local b=$TMPFS/bundle
+		mkdir -p "$b/rootfs"
+		local layer
+		layer=$(jq -r '.manifests[0].digest' "$WORK/bb.oci/index.json" | cut -d: -f2)
+		layer=$(jq -r '.layers[0].digest' "$WORK/bb.oci/blobs/sha256/$layer" | cut -d: -f2)
+		tar -xzf "$WORK/bb.oci/blobs/sha256/$layer" -C "$b/rootfs"
+		(cd "$b" && "$RUNC" spec)
+		jq '.process.terminal = false | .process.args = ["true"]' "$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+		f=$(ms_median "$RUNC" --root "$S/runc" run --bundle "$b" selkie-bench-floor)
+	fi
+	row "run --rm --network none true (ms)" "$s" "$p" "-" "$f (runc)"
+	"$SELKIE" "${g[@]}" rm -af >/dev/null 2>&1 || true
+	podman_ "${g[@]}" rm -af >/dev/null 2>&1 || true
+	reset "$S"
+}
+
+for r in $ROWS; do
+	"row_$r"
+done
+echo "floor: sequential curl | tar -xz of each layer (pulls); runc run on a prepared bundle (run). n/a: not implemented in selkie yet."
