@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/cli/image"
 	"github.com/selkie-containers/selkie/cli/system"
 	"github.com/spf13/cobra"
 )
@@ -81,6 +82,7 @@ func newRoot(g *command.Globals) *cobra.Command {
 	// Each group returns its top-level commands (the noun command plus
 	// Podman's verb aliases such as `pull` for `image pull`).
 	root.AddCommand(system.Commands(g)...)
+	root.AddCommand(image.Commands(g)...)
 	return root
 }
 
