@@ -3,10 +3,12 @@ package network
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/selkie-containers/selkie/engine"
 )
@@ -16,6 +18,17 @@ import (
 // lock, so it vanishes with the network namespaces on reboot.
 type ipamState struct {
 	Networks map[string]*ipamNet `json:"networks"`
+	// Ports are the host ports containers publish: netavark only installs
+	// DNAT rules, so two containers (or a host process) could otherwise take
+	// the same port without an error.
+	Ports []portHold `json:"ports,omitempty"`
+}
+
+type portHold struct {
+	Proto       string `json:"proto"`
+	HostIP      string `json:"hostIp,omitempty"`
+	Port        uint16 `json:"port"`
+	ContainerID string `json:"containerId"`
 }
 
 type ipamNet struct {
@@ -72,6 +85,17 @@ func (st *ipamState) net(name string) *ipamNet {
 func (st *ipamState) alloc(n engine.Network, ctrID string, static []string) ([]string, error) {
 	if n.IPAMOptions["driver"] == "none" {
 		return nil, nil
+	}
+	for _, sip := range static {
+		p, ok := net.ParseIP(sip), false
+		for _, s := range n.Subnets {
+			if _, ipn, err := net.ParseCIDR(s.Subnet); err == nil && p != nil && ipn.Contains(p) {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, errorfInvalid("requested static ip %s not in any subnet on network %s", sip, n.Name)
+		}
 	}
 	in := st.net(n.Name)
 	var out []string
@@ -178,4 +202,38 @@ func (st *ipamState) release(name, ctrID string) {
 	if len(in.IPs) == 0 && len(in.Last) == 0 {
 		delete(st.Networks, name)
 	}
+}
+
+// holdPorts reserves the host ports of ports for ctrID, failing when another
+// container holds one or a host process listens on it.
+func (st *ipamState) holdPorts(ports []engine.PortMapping, ctrID string) error {
+	var add []portHold
+	for _, p := range normalizePorts(ports) {
+		for _, proto := range strings.Split(p.Protocol, ",") {
+			for i := uint16(0); i < p.Range; i++ {
+				h := portHold{Proto: proto, HostIP: p.HostIP, Port: p.HostPort + i, ContainerID: ctrID}
+				for _, o := range append(st.Ports, add...) {
+					if o.Proto == h.Proto && o.Port == h.Port && (o.HostIP == h.HostIP || o.HostIP == "" || h.HostIP == "") && o.ContainerID != ctrID {
+						return fmt.Errorf("cannot listen on the %s port %d: port is already used by container %.12s", strings.ToUpper(proto), h.Port, o.ContainerID)
+					}
+				}
+				if err := CheckPortFree(h.HostIP, proto, h.Port); err != nil {
+					return err
+				}
+				add = append(add, h)
+			}
+		}
+	}
+	st.Ports = append(st.Ports, add...)
+	return nil
+}
+
+func (st *ipamState) releasePorts(ctrID string) {
+	kept := st.Ports[:0]
+	for _, h := range st.Ports {
+		if h.ContainerID != ctrID {
+			kept = append(kept, h)
+		}
+	}
+	st.Ports = kept
 }

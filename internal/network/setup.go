@@ -29,12 +29,16 @@ func (m *Manager) Setup(ctx context.Context, netnsPath string, o SetupOptions) (
 		for name := range stale.Networks {
 			st.release(name, o.ContainerID)
 		}
+		st.releasePorts(o.ContainerID)
 		if err := m.saveIPAM(st); err != nil {
 			return nil, err
 		}
 	}
 	in, st, err := m.prepare(o, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := st.holdPorts(in.PortMappings, o.ContainerID); err != nil {
 		return nil, err
 	}
 	if err := m.saveIPAM(st); err != nil {
@@ -50,6 +54,7 @@ func (m *Manager) Setup(ctx context.Context, netnsPath string, o SetupOptions) (
 		for name := range in.Networks {
 			st.release(name, o.ContainerID)
 		}
+		st.releasePorts(o.ContainerID)
 		_ = m.saveIPAM(st)
 		return nil, err
 	}
@@ -77,6 +82,7 @@ func (m *Manager) Teardown(ctx context.Context, netnsPath string, o SetupOptions
 	for name := range in.Networks {
 		st.release(name, o.ContainerID)
 	}
+	st.releasePorts(o.ContainerID)
 	if err := m.saveIPAM(st); err != nil && runErr == nil {
 		runErr = err
 	}
