@@ -16,33 +16,6 @@ func notImplemented(what string) error {
 	return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
 }
 
-func (e *Engine) ContainerInit(ctx context.Context, nameOrID string) error {
-	return notImplemented("init")
-}
-func (e *Engine) ContainerStart(ctx context.Context, nameOrID string, o engine.ContainerStartOptions) error {
-	return notImplemented("start")
-}
-func (e *Engine) ContainerStop(ctx context.Context, nameOrID string, o engine.ContainerStopOptions) error {
-	return notImplemented("stop")
-}
-func (e *Engine) ContainerKill(ctx context.Context, nameOrID string, o engine.ContainerKillOptions) error {
-	return notImplemented("kill")
-}
-func (e *Engine) ContainerRestart(ctx context.Context, nameOrID string, o engine.ContainerStopOptions) error {
-	return notImplemented("restart")
-}
-func (e *Engine) ContainerWait(ctx context.Context, nameOrID string, o engine.ContainerWaitOptions) (int32, error) {
-	return 0, notImplemented("wait")
-}
-func (e *Engine) ContainerAttach(ctx context.Context, nameOrID string, o engine.ContainerAttachOptions) error {
-	return notImplemented("attach")
-}
-func (e *Engine) ContainerLogs(ctx context.Context, nameOrID string, o engine.ContainerLogsOptions) error {
-	return notImplemented("logs")
-}
-func (e *Engine) ContainerResize(ctx context.Context, nameOrID string, size engine.TerminalSize) error {
-	return notImplemented("resize")
-}
 func (e *Engine) ContainerPause(ctx context.Context, nameOrID string) error {
 	return notImplemented("pause")
 }
@@ -72,9 +45,6 @@ func (e *Engine) ContainerExport(ctx context.Context, nameOrID string, w io.Writ
 }
 func (e *Engine) ContainerCommit(ctx context.Context, nameOrID string, o engine.ContainerCommitOptions) (string, error) {
 	return "", notImplemented("commit")
-}
-func (e *Engine) ContainerCleanup(ctx context.Context, nameOrID string, o engine.ContainerCleanupOptions) error {
-	return notImplemented("cleanup")
 }
 func (e *Engine) ContainerPort(ctx context.Context, nameOrID string) ([]engine.PortMapping, error) {
 	return nil, notImplemented("port")

@@ -54,7 +54,7 @@ func TestDetect(t *testing.T) {
 func TestStartError(t *testing.T) {
 	for msg, want := range map[string]error{
 		`runc create failed: unable to start container process: exec: "foo": executable file not found in $PATH`: ErrNotFound,
-		`runc create failed: unable to start container process: exec: "/etc": permission denied`:                  ErrPermissionDenied,
+		`runc create failed: unable to start container process: exec: "/etc": permission denied`:                 ErrPermissionDenied,
 		`something else`: ErrRuntime,
 	} {
 		if err := StartError("runc", msg); !errors.Is(err, want) {

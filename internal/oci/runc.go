@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/selkie-containers/selkie/engine"
 )
 
 // Errors the runtime reports that callers act on.
@@ -23,9 +24,9 @@ var (
 	ErrNotRunning = errors.New("container is not running")
 	// ErrNotFound and ErrPermissionDenied classify a failure to execute the
 	// container's command (Podman exits 127 and 126 for them).
-	ErrNotFound         = errors.New("OCI runtime attempted to invoke a command that was not found")
-	ErrPermissionDenied = errors.New("OCI runtime permission denied error")
-	ErrRuntime          = errors.New("OCI runtime error")
+	ErrNotFound         = engine.ErrOCIRuntimeNotFound
+	ErrPermissionDenied = engine.ErrOCIRuntimePermissionDenied
+	ErrRuntime          = engine.ErrOCIRuntime
 )
 
 // CLI drives a runc-compatible binary.

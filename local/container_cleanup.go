@@ -1,0 +1,147 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/monitor"
+	"github.com/selkie-containers/selkie/internal/state"
+)
+
+// syncExit updates c (in memory) from conmon's exit file: a container whose
+// record says running but whose exit file exists has exited.
+func (e *Engine) syncExit(c *state.Container) bool {
+	switch c.State.Status {
+	case state.StatusRunning, state.StatusPaused, state.StatusCreated:
+	default:
+		return false
+	}
+	exits, err := e.exitDir()
+	if err != nil {
+		return false
+	}
+	code, at, err := monitor.ReadExitFile(exits, c.ID)
+	if err != nil {
+		return false
+	}
+	c.State.Status = state.StatusExited
+	c.State.ExitCode = code
+	c.State.FinishedAt = at
+	c.State.Pid = 0
+	return true
+}
+
+// conmonGone reports that neither conmon nor the container's process is
+// alive (conmon killed with -9 and the container gone with it).
+func conmonGone(c *state.Container) bool {
+	return !monitor.ProcessAlive(c.State.ConmonPid) && !monitor.ProcessAlive(c.State.Pid)
+}
+
+// cleanupLocked releases what a run of c holds: the runtime's record, the
+// network namespace, the rootfs mount. Idempotent; errors are logged, as a
+// half-cleaned container must still be removable.
+func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
+	if rt, err := e.runtimeFor(c, false); err == nil {
+		if args := rt.GlobalArgs(); len(args) == 2 {
+			if _, err := os.Stat(filepath.Join(args[1], c.ID)); err == nil {
+				if err := rt.Delete(ctx, c.ID, true); err != nil {
+					e.log.Warn("removing container from the runtime", "id", c.ID, "err", err)
+				}
+			}
+		}
+	}
+	if needsNetNS(c.Options.Network) {
+		if p, err := e.netnsPath(c.ID); err == nil {
+			if _, err := os.Lstat(p); err == nil {
+				if err := e.teardownNetwork(ctx, c, p); err != nil {
+					e.log.Warn("tearing down the network", "id", c.ID, "err", err)
+				}
+				e.removeNetNS(c.ID)
+			}
+		}
+	}
+	if c.State.Mountpoint != "" {
+		if st, err := e.Store(); err == nil {
+			if _, err := st.Unmount(c.StorageID, false); err != nil {
+				e.log.Warn("unmounting container rootfs", "id", c.ID, "err", err)
+			}
+		}
+		c.State.Mountpoint = ""
+	}
+	c.State.Pid = 0
+	c.State.ConmonPid = 0
+}
+
+// ContainerCleanup is conmon's exit command: it records the exit, releases
+// the run's resources, restarts per the restart policy, and removes the
+// container with --rm. It is safe to run any number of times, also after
+// conmon was killed with -9.
+func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.ContainerCleanupOptions) error {
+	remove := false
+	var id string
+	err := e.withContainer(ctx, ref, func(c *state.Container) error {
+		id = c.ID
+		wasRunning := c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused
+		exited := e.syncExit(c)
+		if !exited && wasRunning {
+			if !conmonGone(c) {
+				return errNoSave // still running: nothing to clean
+			}
+			c.State.Status = state.StatusExited
+			c.State.ExitCode = 137
+			c.State.FinishedAt = time.Now()
+			exited = true
+		}
+		switch c.State.Status {
+		case state.StatusExited, state.StatusStopped:
+		case state.StatusCreated:
+			if !conmonGone(c) {
+				return errNoSave
+			}
+			c.State.Status = state.StatusConfigured
+		default:
+			return errNoSave
+		}
+		e.cleanupLocked(ctx, c)
+		if exited && wasRunning && shouldRestart(c) {
+			c.State.RestartCount++
+			if _, err := e.startLocked(ctx, c, false); err != nil {
+				e.log.Warn("restarting container", "id", c.ID, "err", err)
+			}
+			return nil
+		}
+		remove = (o.Remove || c.Options.Remove) && c.State.Status != state.StatusRunning
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if remove {
+		if _, err := e.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Ignore: true}); err != nil &&
+			!errors.Is(err, engine.ErrNoSuchContainer) {
+			return err
+		}
+	}
+	return nil
+}
+
+// shouldRestart applies the restart policy to an exit that was not a stop.
+func shouldRestart(c *state.Container) bool {
+	if c.State.StoppedByUser {
+		return false
+	}
+	switch c.Options.RestartPolicy {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		if c.State.ExitCode == 0 {
+			return false
+		}
+		return c.Options.RestartRetries == 0 || uint(c.State.RestartCount) < c.Options.RestartRetries
+	}
+	return false
+}

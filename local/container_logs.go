@@ -1,0 +1,75 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/monitor"
+	"github.com/selkie-containers/selkie/internal/state"
+)
+
+// k8sTimeFormat is how conmon writes timestamps, and how logs -t shows them.
+const k8sTimeFormat = "2006-01-02T15:04:05.000000000-07:00"
+
+// ContainerLogs writes the container's k8s-file log to o.Stdout/o.Stderr.
+func (e *Engine) ContainerLogs(ctx context.Context, ref string, o engine.ContainerLogsOptions) error {
+	c, err := e.lookupContainer(ctx, ref)
+	if err != nil {
+		return err
+	}
+	switch logDriver(c, e.cfg.Containers.LogDriver) {
+	case monitor.LogNone, monitor.LogPassthrough:
+		return fmt.Errorf("this container is using the %q log driver, cannot read logs: %w", logDriver(c, e.cfg.Containers.LogDriver), engine.ErrInvalidArg)
+	}
+	path, err := e.logPath(c)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := o.Stdout, o.Stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = stdout
+	}
+	exits, _ := e.exitDir()
+	running := func() bool {
+		cc := *c
+		if e.syncExit(&cc) {
+			return false
+		}
+		return cc.State.Status == state.StatusRunning || cc.State.Status == state.StatusPaused
+	}
+	ro := monitor.LogReadOptions{Since: o.Since, Until: o.Until, Tail: o.Tail, Follow: o.Follow && running()}
+	if ro.Follow {
+		ro.Done = func() bool {
+			_, _, err := monitor.ReadExitFile(exits, c.ID)
+			return err == nil
+		}
+	}
+	partial := map[string]bool{}
+	return monitor.ReadLog(ctx, path, ro, func(l monitor.LogLine) error {
+		w := stdout
+		if l.Stream == "stderr" {
+			w = stderr
+		}
+		prefix := ""
+		if !partial[l.Stream] {
+			if o.Names {
+				prefix += c.Name + " "
+			}
+			if o.Timestamps {
+				prefix += l.Time.Format(k8sTimeFormat) + " "
+			}
+		}
+		partial[l.Stream] = l.Partial
+		msg := prefix + l.Msg
+		if !l.Partial {
+			msg += "\n"
+		}
+		_, err := io.WriteString(w, msg)
+		return err
+	})
+}

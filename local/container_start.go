@@ -1,0 +1,442 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/monitor"
+	"github.com/selkie-containers/selkie/internal/oci"
+	"github.com/selkie-containers/selkie/internal/spec"
+	"github.com/selkie-containers/selkie/internal/state"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// ContainerStart starts a configured, created or exited container. With
+// o.Attach the attach socket is connected before the process starts, and the
+// call returns when the container's output ends (or the user detaches).
+func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.ContainerStartOptions) error {
+	var session *attachSession
+	err := e.withContainer(ctx, ref, func(c *state.Container) error {
+		e.syncExit(c)
+		switch c.State.Status {
+		case state.StatusRunning:
+			if o.Attach == nil {
+				return errNoSave // already running: start is a no-op, as in Podman
+			}
+			s, err := e.dialAttach(c)
+			if err != nil {
+				return err
+			}
+			session = s
+			return errNoSave
+		case state.StatusPaused:
+			return fmt.Errorf("cannot start paused container %s: %w", c.ID, engine.ErrCtrStateInvalid)
+		case state.StatusRemoving:
+			return fmt.Errorf("container %s is being removed: %w", c.ID, engine.ErrCtrStateInvalid)
+		}
+		s, err := e.startLocked(ctx, c, o.Attach != nil)
+		session = s
+		return err
+	})
+	if err != nil {
+		if session != nil {
+			session.conn.Close()
+		}
+		return err
+	}
+	if session != nil {
+		return session.stream(ctx, o.Attach)
+	}
+	return nil
+}
+
+// startLocked brings c from any stopped state to running. The caller holds
+// c's lock and saves c afterwards.
+func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach bool) (*attachSession, error) {
+	if c.State.Status == state.StatusExited || c.State.Status == state.StatusStopped {
+		// Leftovers of the previous run (a cleanup that never ran).
+		e.cleanupLocked(ctx, c)
+	}
+	if c.State.Status != state.StatusCreated {
+		if err := e.initLocked(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	var session *attachSession
+	if attach {
+		s, err := e.dialAttach(c)
+		if err != nil {
+			return nil, err
+		}
+		session = s
+	}
+	rt, err := e.runtimeFor(c, false)
+	if err == nil {
+		err = rt.Start(ctx, c.ID)
+	}
+	if err != nil {
+		if session != nil {
+			session.conn.Close()
+		}
+		c.State.Error = err.Error()
+		e.cleanupLocked(context.WithoutCancel(ctx), c)
+		c.State.Status = state.StatusConfigured
+		return nil, err
+	}
+	c.State.Status = state.StatusRunning
+	c.State.StartedAt = time.Now()
+	c.State.Error = ""
+	c.State.StoppedByUser = false
+	c.State.FinishedAt = time.Time{}
+	e.log.Debug("container started", "id", c.ID, "pid", c.State.Pid, "conmon", c.State.ConmonPid)
+	return session, nil
+}
+
+// initLocked mounts the rootfs, writes the bundle, sets up the network
+// namespace and has conmon create the container in the runtime (status
+// created). On error everything done is undone.
+func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error) {
+	rt, err := e.runtimeFor(c, true)
+	if err != nil {
+		return err
+	}
+	conmonPath, err := e.cfg.FindConmon()
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+	}
+	st, err := e.Store()
+	if err != nil {
+		return err
+	}
+	runDir, err := e.ctrRunDir(c.ID)
+	if err != nil {
+		return err
+	}
+	exitDir, err := e.exitDir()
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{runDir, exitDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	c.Runtime = rt.Name()
+	defer func() {
+		if err != nil {
+			e.cleanupLocked(context.WithoutCancel(ctx), c)
+			c.State.Status = state.StatusConfigured
+			c.State.Error = err.Error()
+		}
+	}()
+	mp, err := st.Mount(c.StorageID, "")
+	if err != nil {
+		return fmt.Errorf("mounting storage for container %s: %w", c.ID, err)
+	}
+	c.State.Mountpoint = mp
+	if fi, lerr := os.Lstat(filepath.Join(mp, "dev")); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+		// runc < 1.3.6 would follow it on the host (security.md B11).
+		return fmt.Errorf("/dev in image is a symlink, refusing to run it: %w", engine.ErrInvalidArg)
+	}
+
+	o := c.Options
+	netnsPath := ""
+	if needsNetNS(o.Network) {
+		netnsPath, err = e.createNetNS(c.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := e.setupNetwork(ctx, c, netnsPath); err != nil {
+			return fmt.Errorf("setting up the network of container %s: %w", c.ID, err)
+		}
+	}
+	if err := e.writeEtcFiles(c, runDir); err != nil {
+		return err
+	}
+	var imgCfg = c.ImageConfig
+	in := spec.Input{ID: c.ID, Name: c.Name, Options: &o, Config: e.cfg, Rootfs: mp, RunDir: runDir, NetNSPath: netnsPath,
+		CgroupV2: oci.CgroupMode() == oci.CgroupV2}
+	if imgCfg != nil {
+		in.Image = &imgCfg.Config
+	}
+	s, err := spec.Generate(in)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(runDir, "config.json"), data, 0o600); err != nil {
+		return err
+	}
+	_ = os.Remove(monitor.ExitFile(exitDir, c.ID))
+	_ = os.Remove(filepath.Join(runDir, "oci-log"))
+	logPath, err := e.logPath(c)
+	if err != nil {
+		return err
+	}
+	exitCmd, err := e.exitCommand(c, rt)
+	if err != nil {
+		return err
+	}
+	mo := monitor.Options{
+		ConmonPath:    conmonPath,
+		RuntimePath:   rt.Path(),
+		RuntimeArgs:   rt.GlobalArgs(),
+		ID:            c.ID,
+		Name:          c.Name,
+		Bundle:        runDir,
+		PidFile:       filepath.Join(runDir, "pidfile"),
+		ConmonPidFile: filepath.Join(runDir, "conmon.pid"),
+		ExitDir:       exitDir,
+		RuntimeLog:    filepath.Join(runDir, "oci-log"),
+		LogDriver:     logDriver(c, e.cfg.Containers.LogDriver),
+		LogPath:       logPath,
+		LogSizeMax:    e.cfg.Containers.LogSizeMax,
+		LogTag:        o.LogOptions["tag"],
+		Terminal:      o.Terminal,
+		Stdin:         o.Stdin,
+		Timeout:       o.Timeout,
+		ExitCommand:   exitCmd,
+	}
+	if v := o.LogOptions["max-size"]; v != "" {
+		if n, perr := parseSize(v); perr == nil {
+			mo.LogSizeMax = n
+		}
+	}
+	if mo.LogDriver == monitor.LogPassthrough {
+		mo.Stdio = [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
+	}
+	created, err := monitor.Create(ctx, mo)
+	if err != nil {
+		var sf *monitor.StartFailure
+		if errors.As(err, &sf) {
+			return oci.StartError(rt.Name(), sf.Msg)
+		}
+		return err
+	}
+	c.State.Pid = created.Pid
+	c.State.ConmonPid = created.ConmonPid
+	c.State.Status = state.StatusCreated
+	c.State.ExitCode = 0
+	return nil
+}
+
+func logDriver(c *state.Container, def string) string {
+	d := c.Options.LogDriver
+	if d == "" {
+		d = def
+	}
+	if d == "" {
+		d = monitor.LogK8sFile
+	}
+	return d
+}
+
+// needsNetNS: modes where Selkie creates and owns the network namespace.
+func needsNetNS(mode string) bool {
+	switch {
+	case mode == "none", mode == "host", strings.HasPrefix(mode, "ns:"), strings.HasPrefix(mode, "container:"):
+		return false
+	}
+	return true
+}
+
+// exitCommand is conmon's exit command: this binary with the same storage
+// and runtime flags, running `container cleanup ID`.
+func (e *Engine) exitCommand(c *state.Container, rt *oci.CLI) ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	gr, rr, err := e.roots()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{exe, "--root", gr, "--runroot", rr, "--runtime", rt.Path()}
+	if e.cfg.StorageDriver != "" {
+		args = append(args, "--storage-driver", e.cfg.StorageDriver)
+	}
+	for _, o := range e.cfg.StorageOpts {
+		args = append(args, "--storage-opt", o)
+	}
+	if e.cfg.LogLevel != "" {
+		args = append(args, "--log-level", e.cfg.LogLevel)
+	}
+	args = append(args, "container", "cleanup")
+	if c.Options.Remove {
+		args = append(args, "--rm")
+	}
+	return append(args, c.ID), nil
+}
+
+// writeEtcFiles writes hostname, hosts, resolv.conf and .containerenv into
+// the run dir; spec.Generate binds them into the container.
+func (e *Engine) writeEtcFiles(c *state.Container, runDir string) error {
+	o := &c.Options
+	hostname := spec.Hostname(c.ID, o)
+	if hostname == "" {
+		hostname, _ = os.Hostname()
+	}
+	base := e.cfg.Containers.BaseHostsFile
+	if base == "" || base == "image" {
+		base = "/etc/hosts"
+	}
+	baseData, _ := readSmallFile(base)
+	hosts, err := spec.HostsFile(baseData, o, hostname, c.Name, "")
+	if err != nil {
+		return err
+	}
+	hostResolv, _ := readSmallFile("/etc/resolv.conf")
+	files := map[string][]byte{
+		"hostname":      []byte(hostname + "\n"),
+		"hosts":         hosts,
+		"resolv.conf":   spec.ResolvConf(hostResolv, o),
+		".containerenv": spec.ContainerEnv(c.ID, c.Name, c.ImageName, c.ImageID, o.Privileged),
+	}
+	if o.Network == "host" {
+		files["resolv.conf"] = hostResolv
+	}
+	for name, data := range files {
+		if err := writeFileAtomic(filepath.Join(runDir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readSmallFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n, err := f.Read(buf)
+	if n > 0 {
+		return buf[:n], nil
+	}
+	return nil, err
+}
+
+// writeFileAtomic writes data to a temp file in the same directory and
+// renames it over path.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// netnsPath is where a container's network namespace is bind-mounted.
+func (e *Engine) netnsPath(id string) (string, error) {
+	run, err := e.runDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(run, "netns", id), nil
+}
+
+// createNetNS creates a network namespace with loopback up and bind-mounts
+// it at netnsPath(id), from a thread that is thrown away afterwards.
+func (e *Engine) createNetNS(id string) (string, error) {
+	p, err := e.netnsPath(id)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if !errors.Is(err, os.ErrExist) {
+			return "", err
+		}
+		// Left over by a crash: start from a fresh namespace.
+		_ = unix.Unmount(p, unix.MNT_DETACH)
+	} else {
+		f.Close()
+	}
+	errCh := make(chan error, 1)
+	go func() {
+		// The thread's namespace changes; it must never run other
+		// goroutines again, so it stays locked and exits with this one.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errCh <- fmt.Errorf("creating network namespace: %w", err)
+			return
+		}
+		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+		if err := unix.Mount(src, p, "none", unix.MS_BIND, ""); err != nil {
+			errCh <- fmt.Errorf("mounting network namespace at %s: %w", p, err)
+			return
+		}
+		if lo, err := netlink.LinkByName("lo"); err == nil {
+			_ = netlink.LinkSetUp(lo)
+		}
+		errCh <- nil
+	}()
+	if err := <-errCh; err != nil {
+		_ = os.Remove(p)
+		return "", err
+	}
+	return p, nil
+}
+
+// removeNetNS unmounts and deletes the namespace file (idempotent).
+func (e *Engine) removeNetNS(id string) {
+	p, err := e.netnsPath(id)
+	if err != nil {
+		return
+	}
+	if _, err := os.Lstat(p); err != nil {
+		return
+	}
+	_ = unix.Unmount(p, unix.MNT_DETACH)
+	_ = os.Remove(p)
+}
+
+// parseSize parses a --log-opt max-size like 10m, 1g, 8192.
+func parseSize(s string) (int64, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	for suf, m := range map[string]int64{"k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "b": 1} {
+		if strings.HasSuffix(s, suf) {
+			n := strings.TrimSuffix(s, suf)
+			var v int64
+			if _, err := fmt.Sscanf(n, "%d", &v); err == nil && fmt.Sprint(v) == n {
+				return v * m, nil
+			}
+		}
+	}
+	var v int64
+	if _, err := fmt.Sscanf(s, "%d", &v); err != nil || fmt.Sprint(v) != s {
+		return 0, fmt.Errorf("invalid size %q: %w", s, engine.ErrInvalidArg)
+	}
+	return v * mult, nil
+}

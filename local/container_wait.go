@@ -1,0 +1,80 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/monitor"
+	"github.com/selkie-containers/selkie/internal/state"
+)
+
+var waitConditions = map[string]bool{
+	"configured": true, "created": true, "exited": true, "healthy": false, "initialized": true,
+	"paused": true, "removing": true, "running": true, "stopped": true, "stopping": true, "unhealthy": false,
+}
+
+// ContainerWait blocks until the container reaches one of o.Conditions
+// (default: exited) and returns its exit code. Waiting for the exit watches
+// conmon's exit file with inotify; other conditions re-read the record
+// every o.Interval.
+func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.ContainerWaitOptions) (int32, error) {
+	conds := map[string]bool{}
+	for _, c := range o.Conditions {
+		if ok, known := waitConditions[c]; !known || !ok {
+			return -1, fmt.Errorf("%q is not a valid container state: %w", c, engine.ErrInvalidArg)
+		}
+		if c == "stopped" {
+			c = "exited"
+		}
+		conds[c] = true
+	}
+	if len(conds) == 0 {
+		conds["exited"] = true
+	}
+	interval := o.Interval
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	c, err := e.lookupContainer(ctx, ref)
+	if err != nil {
+		return -1, err
+	}
+	id := c.ID
+	for {
+		e.syncExit(c)
+		status := publicStatus(c.State.Status)
+		if conds[status] || (status == "created" && conds["configured"]) {
+			return c.State.ExitCode, nil
+		}
+		if conds["exited"] && len(conds) == 1 && (c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused) {
+			exits, err := e.exitDir()
+			if err != nil {
+				return -1, err
+			}
+			conmonPid := c.State.ConmonPid
+			code, _, err := monitor.WaitExitFile(ctx, exits, id, func() bool { return monitor.ProcessAlive(conmonPid) })
+			if err == nil {
+				return code, nil
+			}
+			if ctx.Err() != nil {
+				return -1, ctx.Err()
+			}
+			// conmon vanished: the record (after cleanup) has the answer.
+		} else {
+			select {
+			case <-ctx.Done():
+				return -1, ctx.Err()
+			case <-time.After(interval):
+			}
+		}
+		c, err = e.lookupContainer(ctx, id)
+		if err != nil {
+			return -1, err
+		}
+		if conds["exited"] && c.State.Status != state.StatusRunning && c.State.Status != state.StatusPaused && c.State.Status != state.StatusCreated {
+			return c.State.ExitCode, nil
+		}
+	}
+}
