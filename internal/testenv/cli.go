@@ -266,3 +266,25 @@ func killUnder(dir string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// StorageRef returns the containers-storage transport reference of ref in
+// this CLI's store, e.g. for skopeo: containers-storage:[overlay@ROOT+RUNROOT]ref.
+func (c *CLI) StorageRef(ref string) string {
+	return fmt.Sprintf("containers-storage:[overlay@%s+%s]%s", c.Root, c.RunRoot, ref)
+}
+
+// SeedImage puts the image s, named ref, into this CLI's store with skopeo,
+// independently of Selkie's own pull/load (for container tests). It skips
+// the test when skopeo is missing.
+func (c *CLI) SeedImage(t testing.TB, ref string, s ImageSpec) {
+	t.Helper()
+	RequiresBinary(t, "skopeo")
+	dir := t.TempDir()
+	if _, err := WriteOCILayout(dir, "img", s); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("skopeo", "copy", "--quiet", "--policy", c.PolicyPath, "oci:"+dir+":img", c.StorageRef(ref))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("skopeo copy into %s: %v\n%s", c.Root, err, out)
+	}
+}

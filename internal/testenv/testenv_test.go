@@ -398,3 +398,19 @@ func modeBits(m int64) os.FileMode {
 	}
 	return 0
 }
+
+func TestSeedImage(t *testing.T) {
+	RequiresRoot(t)
+	RequiresBinary(t, "skopeo")
+	t.Setenv("SELKIE_BINARY", "/bin/true") // no selkie needed: skopeo only
+	c := NewCLI(t)
+	c.SeedImage(t, "localhost/busybox:latest", ImageSpec{Layers: 2})
+	out, err := exec.Command("skopeo", "inspect", c.StorageRef("localhost/busybox:latest")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("image not in store: %v\n%s", err, out)
+	}
+	var m struct{ Layers []string }
+	if err := json.Unmarshal(out, &m); err != nil || len(m.Layers) != 2 {
+		t.Errorf("want 2 layers in the stored image (%v): %s", err, out)
+	}
+}
