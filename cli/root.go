@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/cli/image"
 	"github.com/selkie-containers/selkie/cli/system"
 	"github.com/spf13/cobra"
@@ -53,6 +54,8 @@ func newRoot(g *command.Globals) *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate("selkie version {{.Version}}\n")
+	root.SetHelpFunc(func(c *cobra.Command, _ []string) { _ = writeHelp(c.OutOrStdout(), c, true) })
+	root.SetUsageFunc(func(c *cobra.Command) error { return writeHelp(c.OutOrStderr(), c, false) })
 	root.SetOut(g.Stdout)
 	root.SetErr(g.Stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -83,6 +86,7 @@ func newRoot(g *command.Globals) *cobra.Command {
 	// Podman's verb aliases such as `pull` for `image pull`).
 	root.AddCommand(system.Commands(g)...)
 	root.AddCommand(image.Commands(g)...)
+	root.AddCommand(container.Commands(g)...)
 	return root
 }
 
@@ -91,6 +95,7 @@ func newRoot(g *command.Globals) *cobra.Command {
 // "missing command", `selkie system bogus` fails with "unrecognized command".
 // It runs on the finished tree, so every group registered above is covered.
 func requireSubcommands(c *cobra.Command) {
+	c.DisableFlagsInUseLine = true
 	for _, sub := range c.Commands() {
 		requireSubcommands(sub)
 	}

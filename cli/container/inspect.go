@@ -1,0 +1,117 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/cli/format"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/spf13/cobra"
+)
+
+type inspectFlags struct {
+	format string
+	size   bool
+	latest bool
+	kind   string
+}
+
+func newInspectCommand(g *command.Globals) *cobra.Command {
+	var f inspectFlags
+	cmd := &cobra.Command{
+		Use:   "inspect [options] CONTAINER [CONTAINER...]",
+		Short: "Display the configuration of a container",
+		Long:  "Displays the configuration of a container, by name or ID.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.kind = "container"
+			return runInspect(cmd.Context(), g, f, args)
+		},
+	}
+	addInspectFlags(cmd, &f)
+	return cmd
+}
+
+func addInspectFlags(cmd *cobra.Command, f *inspectFlags) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "format", "f", "json", "Format the output to a Go template or json")
+	fl.BoolVarP(&f.size, "size", "s", false, "Display total file size")
+	fl.BoolVarP(&f.latest, "latest", "l", false, "Act on the latest container podman is aware of")
+}
+
+func runInspect(ctx context.Context, g *command.Globals, f inspectFlags, args []string) error {
+	if f.latest && len(args) > 0 {
+		return errors.New("--latest and containers cannot be used together")
+	}
+	if !f.latest && len(args) == 0 {
+		return errors.New("no names or ids specified")
+	}
+	eng, err := g.Engine()
+	if err != nil {
+		return err
+	}
+	if f.latest {
+		l, err := eng.ContainerList(ctx, engine.ContainerListOptions{Latest: true})
+		if err != nil {
+			return err
+		}
+		if len(l) == 0 {
+			return fmt.Errorf("no containers to inspect: %w", engine.ErrNoSuchContainer)
+		}
+		args = []string{l[0].ID}
+	}
+	var items []any
+	var errs []error
+	for _, ref := range args {
+		item, err := inspectOne(ctx, eng, f, ref)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		items = append(items, item)
+	}
+	if items == nil {
+		items = []any{}
+	}
+	var werr error
+	if format.IsJSON(f.format) || f.format == "" {
+		werr = format.JSON(g.Stdout, items)
+	} else {
+		werr = format.Write(g.Stdout, strings.TrimPrefix(f.format, "table "), "", items, nil, true)
+	}
+	if len(errs) > 0 {
+		for _, e := range errs[:len(errs)-1] {
+			fmt.Fprintln(g.Stderr, "Error:", e)
+		}
+		return errs[len(errs)-1]
+	}
+	return werr
+}
+
+func inspectOne(ctx context.Context, eng engine.Engine, f inspectFlags, ref string) (any, error) {
+	if f.kind == "container" || f.kind == "all" {
+		c, err := eng.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: f.size})
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, engine.ErrNoSuchContainer) || f.kind == "container" {
+			if errors.Is(err, engine.ErrNoSuchContainer) {
+				return nil, fmt.Errorf("inspecting object: no such container %s", ref)
+			}
+			return nil, err
+		}
+	}
+	img, err := eng.ImageInspect(ctx, ref)
+	if err == nil {
+		return img, nil
+	}
+	if errors.Is(err, engine.ErrNoSuchImage) || errors.Is(err, engine.ErrNotImplemented) {
+		if f.kind == "image" {
+			return nil, fmt.Errorf("inspecting object: %s: image not known", ref)
+		}
+		return nil, fmt.Errorf("inspecting object: no such object: %q", ref)
+	}
+	return nil, err
+}

@@ -1,0 +1,235 @@
+package container
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	units "github.com/docker/go-units"
+	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/cli/format"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/spf13/cobra"
+)
+
+var psSorts = []string{"command", "created", "id", "image", "names", "runningfor", "size", "status"}
+
+func newPsCommand(g *command.Globals) *cobra.Command {
+	var (
+		o         engine.ContainerListOptions
+		quiet     bool
+		noTrunc   bool
+		noHeading bool
+		fmtStr    string
+		sortBy    string
+		filters   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "ps [options]",
+		Short: "List containers",
+		Long:  "Prints out information about the containers",
+		Args:  command.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !validSort(sortBy) {
+				return fmt.Errorf("invalid argument %q for \"--sort\" flag: %q is not a valid value.  Choose from: %q", sortBy, sortBy, strings.Join(psSorts, ", "))
+			}
+			if cmd.Flags().Changed("last") && o.Last < 0 {
+				o.Last = 0
+			}
+			fm, err := ParseFilters(filters)
+			if err != nil {
+				return err
+			}
+			o.Filters = fm
+			if quiet && fmtStr != "" {
+				return fmt.Errorf("quiet and format cannot be used together")
+			}
+			if strings.Contains(fmtStr, ".Size") && !o.Size {
+				o.Size = true
+			}
+			eng, err := g.Engine()
+			if err != nil {
+				return err
+			}
+			list, err := eng.ContainerList(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			sortSummaries(list, sortBy)
+			now := time.Now()
+			rows := make([]psRow, len(list))
+			for i := range list {
+				rows[i] = psRow{ContainerSummary: list[i], noTrunc: noTrunc, now: now}
+			}
+			if quiet {
+				for _, r := range rows {
+					fmt.Fprintln(g.Stdout, r.ID())
+				}
+				return nil
+			}
+			if format.IsJSON(fmtStr) {
+				if list == nil {
+					list = []engine.ContainerSummary{}
+				}
+				return format.JSON(g.Stdout, list)
+			}
+			def := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+			if o.Size {
+				def += "\t{{.Size}}"
+			}
+			return format.Write(g.Stdout, fmtStr, def, rows, psHeaders, noHeading)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&o.All, "all", "a", false, "Show all the containers, default is only running containers")
+	fl.BoolVar(&o.External, "external", false, "Show containers in storage not controlled by Podman")
+	fl.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions given")
+	fl.StringVar(&fmtStr, "format", "", "Pretty-print containers to JSON or using a Go template")
+	fl.IntVarP(&o.Last, "last", "n", -1, "Print the n last created containers (all states)")
+	fl.BoolVarP(&o.Latest, "latest", "l", false, "Act on the latest container podman is aware of")
+	fl.BoolVar(&noTrunc, "no-trunc", false, "Display the extended information")
+	fl.BoolVar(&noHeading, "noheading", false, "Do not print headers")
+	fl.BoolVarP(&quiet, "quiet", "q", false, "Print the numeric IDs of the containers only")
+	fl.BoolVarP(&o.Size, "size", "s", false, "Display the total file sizes")
+	fl.StringVar(&sortBy, "sort", "created", "Sort output by: command, created, id, image, names, runningfor, size, status")
+	return cmd
+}
+
+func validSort(s string) bool {
+	for _, v := range psSorts {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseFilters turns --filter key=value flags into the engine's map.
+func ParseFilters(fs []string) (map[string][]string, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	for _, f := range fs {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, fmt.Errorf("invalid filter %q, should be in format key=value", f)
+		}
+		out[k] = append(out[k], v)
+	}
+	return out, nil
+}
+
+func sortSummaries(l []engine.ContainerSummary, by string) {
+	less := func(i, j int) bool { return l[i].Created.Before(l[j].Created) }
+	switch by {
+	case "command":
+		less = func(i, j int) bool { return strings.Join(l[i].Command, " ") < strings.Join(l[j].Command, " ") }
+	case "id":
+		less = func(i, j int) bool { return l[i].ID < l[j].ID }
+	case "image":
+		less = func(i, j int) bool { return l[i].Image < l[j].Image }
+	case "names":
+		less = func(i, j int) bool { return strings.Join(l[i].Names, ",") < strings.Join(l[j].Names, ",") }
+	case "runningfor":
+		less = func(i, j int) bool { return l[i].StartedAt > l[j].StartedAt }
+	case "status":
+		less = func(i, j int) bool { return l[i].Status < l[j].Status }
+	case "size":
+		less = func(i, j int) bool {
+			var a, b int64
+			if l[i].Size != nil {
+				a = l[i].Size.RootFsSize + l[i].Size.RwSize
+			}
+			if l[j].Size != nil {
+				b = l[j].Size.RootFsSize + l[j].Size.RwSize
+			}
+			return a < b
+		}
+	}
+	sort.SliceStable(l, less)
+}
+
+var psHeaders = format.Headers{
+	"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "RunningFor": "CREATED", "Names": "NAMES",
+	"CreatedAt": "CREATED AT", "Size": "SIZE", "Ports": "PORTS", "Command": "COMMAND",
+	"Image": "IMAGE", "Status": "STATUS", "State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS",
+	"Networks": "NETWORKS", "Pod": "POD ID", "PodName": "PODNAME", "ImageID": "IMAGE ID",
+	"ExitCode": "EXIT CODE", "Pid": "PID", "Exited": "EXITED", "AutoRemove": "AUTO REMOVE",
+}
+
+// psRow is what ps templates see: Podman's psReporter methods over the
+// engine's summary.
+type psRow struct {
+	engine.ContainerSummary
+	noTrunc bool
+	now     time.Time
+}
+
+func (r psRow) ID() string {
+	if r.noTrunc || len(r.ContainerSummary.ID) < 12 {
+		return r.ContainerSummary.ID
+	}
+	return r.ContainerSummary.ID[:12]
+}
+
+func (r psRow) Command() string {
+	c := strings.Join(r.ContainerSummary.Command, " ")
+	if !r.noTrunc && len(c) > 17 {
+		return c[:17] + "..."
+	}
+	return c
+}
+
+func (r psRow) Names() string { return strings.Join(r.ContainerSummary.Names, ",") }
+
+func (r psRow) Networks() string { return strings.Join(r.ContainerSummary.Networks, ",") }
+
+func (r psRow) Mounts() string { return strings.Join(r.ContainerSummary.Mounts, ",") }
+
+func (r psRow) CreatedHuman() string {
+	return units.HumanDuration(r.now.Sub(r.ContainerSummary.Created)) + " ago"
+}
+
+func (r psRow) RunningFor() string { return r.CreatedHuman() }
+
+func (r psRow) CreatedAt() string { return r.ContainerSummary.Created.String() }
+
+func (r psRow) Ports() string { return FormatPorts(r.ContainerSummary.Ports) }
+
+func (r psRow) Size() string {
+	s := r.ContainerSummary.Size
+	if s == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s (virtual %s)", units.HumanSizeWithPrecision(float64(s.RwSize), 3), units.HumanSizeWithPrecision(float64(s.RootFsSize), 3))
+}
+
+// FormatPorts renders port mappings as Podman's ps PORTS column does:
+// "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/udp".
+func FormatPorts(ps []engine.PortMapping) string {
+	parts := make([]string, 0, len(ps))
+	for _, p := range ps {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		n := p.Range
+		if n == 0 {
+			n = 1
+		}
+		for _, pr := range strings.Split(proto, ",") {
+			if n == 1 {
+				parts = append(parts, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, pr))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s:%d-%d->%d-%d/%s", ip, p.HostPort, p.HostPort+n-1, p.ContainerPort, p.ContainerPort+n-1, pr))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,128 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/spf13/cobra"
+)
+
+func newRmCommand(g *command.Globals) *cobra.Command {
+	var (
+		o        engine.ContainerRemoveOptions
+		all      bool
+		cidfiles []string
+		timeout  uint
+	)
+	cmd := &cobra.Command{
+		Use:   "rm [options] CONTAINER [CONTAINER...]",
+		Short: "Remove one or more containers",
+		Long:  "Removes one or more containers from the host. The container name or ID can be used.\n\n  Command does not remove images. Running or paused containers cannot be removed without the -f option.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if cmd.Flags().Changed("time") {
+				o.Timeout = &timeout
+			}
+			refs, err := readCIDRefs(cidfiles)
+			if err != nil {
+				return err
+			}
+			refs = append(refs, args...)
+			if all && len(refs) > 0 {
+				return errors.New("--all and containers cannot be used together")
+			}
+			eng, err := g.Engine()
+			if err != nil {
+				return err
+			}
+			if all {
+				l, err := eng.ContainerList(ctx, engine.ContainerListOptions{All: true})
+				if err != nil {
+					return err
+				}
+				for _, c := range l {
+					refs = append(refs, c.ID)
+				}
+			} else if len(refs) == 0 {
+				return errors.New("must specify at least one container")
+			}
+			// rm -f never fails for a container that is not there.
+			opts := o
+			if o.Force {
+				opts.Ignore = true
+			}
+			return removeEach(ctx, g, eng, refs, opts, all)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&all, "all", "a", false, "Remove all containers")
+	fl.StringArrayVar(&cidfiles, "cidfile", nil, "Read the container ID from the file")
+	fl.BoolVar(&o.Depend, "depend", false, "Remove container and all containers that depend on the selected container")
+	fl.BoolVarP(&o.Force, "force", "f", false, "Force removal of a running or unusable container")
+	fl.BoolVarP(&o.Ignore, "ignore", "i", false, "Ignore errors when a specified container is missing")
+	fl.UintVarP(&timeout, "time", "t", 10, "Seconds to wait for stop before killing the container")
+	fl.BoolVarP(&o.Volumes, "volumes", "v", false, "Remove anonymous volumes associated with the container")
+	return cmd
+}
+
+// removeEach removes refs one by one, printing each removed one (as given,
+// or the full ID with --all/--depend). Exit codes as Podman: 1 when a
+// container does not exist, 2 when one is running without --force, else 125.
+func removeEach(ctx context.Context, g *command.Globals, eng engine.Engine, refs []string, o engine.ContainerRemoveOptions, fullIDs bool) error {
+	var last error
+	for _, ref := range refs {
+		rep, err := eng.ContainerRemove(ctx, ref, o)
+		if err != nil {
+			if last != nil {
+				fmt.Fprintln(g.Stderr, "Error:", last)
+			}
+			last = err
+			continue
+		}
+		if len(rep.Removed) == 0 {
+			continue
+		}
+		if fullIDs || o.Depend {
+			for _, id := range rep.Removed {
+				fmt.Fprintln(g.Stdout, id)
+			}
+		} else {
+			fmt.Fprintln(g.Stdout, ref)
+		}
+	}
+	return rmExit(g, last)
+}
+
+func rmExit(g *command.Globals, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, engine.ErrNoSuchContainer):
+		fmt.Fprintln(g.Stderr, "Error:", err)
+		return &command.ExitError{Code: 1}
+	case errors.Is(err, engine.ErrCtrStateInvalid):
+		fmt.Fprintln(g.Stderr, "Error:", err)
+		return &command.ExitError{Code: 2}
+	}
+	return err
+}
+
+// readCIDRefs reads container IDs from --cidfile files.
+func readCIDRefs(files []string) ([]string, error) {
+	var out []string
+	for _, f := range files {
+		lines, err := readLines(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading CIDFile: %w", err)
+		}
+		if len(lines) == 0 {
+			return nil, fmt.Errorf("reading CIDFile: %s is empty", f)
+		}
+		out = append(out, strings.TrimSpace(lines[0]))
+	}
+	return out, nil
+}
