@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/engine"
 )
@@ -176,6 +177,14 @@ func TestTeardownAfterCrash(t *testing.T) {
 	}
 	if err := RemoveNetns(ns2); err != nil {
 		t.Fatal(err)
+	}
+	// The kernel destroys an unreferenced namespace (and its veth) asynchronously.
+	for i := 0; i < 100; i++ {
+		out, _ := exec.Command("ip", "-o", "link", "show", "master", n.NetworkInterface).Output()
+		if len(strings.TrimSpace(string(out))) == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if err := m.Teardown(ctx, ns2, o); err != nil {
 		t.Fatalf("teardown with the namespace gone: %v", err)
