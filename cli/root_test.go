@@ -44,6 +44,12 @@ func TestRootErrors(t *testing.T) {
 		{args: []string{"completion", "bash"}, wantCode: 0, wantStdout: "bash completion"},
 		{args: []string{"completion", "zsh"}, wantCode: 0, wantStdout: "#compdef selkie"},
 		{args: []string{"completion", "fish"}, wantCode: 0, wantStdout: "complete -c selkie"},
+		{args: []string{"completion", "--no-desc", "powershell"}, wantCode: 0, wantStdout: "Register-ArgumentCompleter"},
+		{args: []string{"completion"}, wantCode: 125, wantStderr: []string{"Error: accepts 1 arg(s), received 0"}},
+		{args: []string{"completion", "tcsh"}, wantCode: 125, wantStderr: []string{`invalid argument "tcsh" for "selkie completion"`}},
+		{args: []string{"__complete", "vers"}, wantCode: 0, wantStdout: "version\t"},
+		{args: []string{"version", "--help"}, wantCode: 0, wantStdout: "Description:\n  Display the version"},
+		{args: []string{"--help"}, wantCode: 0, wantStdout: "Usage:\n  selkie [options] [command]\n\nAvailable Commands:"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -58,6 +64,9 @@ func TestRootErrors(t *testing.T) {
 			}
 			if !strings.Contains(out, tc.wantStdout) {
 				t.Errorf("stdout %q lacks %q", out, tc.wantStdout)
+			}
+			if strings.Contains(out, "[=true|false]") {
+				t.Errorf("help shows pflag's boolean suffix: %q", out)
 			}
 			if tc.wantCode != 0 && strings.Count(errOut, "Error:") != 1 {
 				t.Errorf("want exactly one Error: line, got %q", errOut)
