@@ -173,7 +173,10 @@ func sortRows(rows []imageRow, by string) {
 		case "id":
 			return a.ImageSummary.ID < b.ImageSummary.ID
 		case "repository":
-			return a.Repository < b.Repository
+			if a.Repository != b.Repository {
+				return a.Repository < b.Repository
+			}
+			return a.Tag < b.Tag
 		case "size":
 			return a.ImageSummary.Size < b.ImageSummary.Size
 		case "tag":

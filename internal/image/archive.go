@@ -102,17 +102,43 @@ func (m *Manager) save(ctx context.Context, names []string, format, out string, 
 	}
 	switch format {
 	case engine.SaveFormatDockerArchive:
+		// One entry per image; its other names go in as additional tags
+		// (copying one image twice into an archive is not supported).
+		var order []string
+		tags := map[string][]reference.NamedTagged{}
+		imgs := map[string]item{}
+		for _, it := range items {
+			if _, ok := imgs[it.img.ID]; !ok {
+				order = append(order, it.img.ID)
+				imgs[it.img.ID] = it
+			}
+			if it.name != nil {
+				tags[it.img.ID] = append(tags[it.img.ID], it.name)
+			}
+		}
 		wr, err := dockerArchive.NewWriter(sys, out)
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			dst, err := wr.NewReference(it.name)
+		for _, id := range order {
+			var first reference.NamedTagged
+			if t := tags[id]; len(t) > 0 {
+				first = t[0]
+			}
+			dst, err := wr.NewReference(first)
 			if err != nil {
 				wr.Close()
 				return err
 			}
-			if err := copyOne(it, dst); err != nil {
+			isys := *sys
+			if t := tags[id]; len(t) > 1 {
+				isys.DockerArchiveAdditionalTags = t[1:]
+			}
+			src, err := storageTransport.Transport.NewStoreReference(m.store, nil, id)
+			if err == nil {
+				_, _, err = m.copyImage(ctx, src, dst, copyOptions{src: &isys, progress: progress})
+			}
+			if err != nil {
 				wr.Close()
 				return err
 			}

@@ -64,15 +64,29 @@ func (m *Manager) copyImage(ctx context.Context, src, dst types.ImageReference, 
 	return man, img, nil
 }
 
-// storageRef names a destination in this manager's store; name may be empty
-// (the image is then known by its ID only).
-func (m *Manager) storageRef(name string) (types.ImageReference, error) {
+// storageRef names a destination in this manager's store for src; name
+// may be empty (the image is then known by its ID only, computed from src).
+func (m *Manager) storageRef(ctx context.Context, sys *types.SystemContext, src types.ImageReference, name string) (types.ImageReference, error) {
 	if name == "" {
-		return storageTransport.Transport.NewStoreReference(m.store, nil, "")
+		id, err := imageID(ctx, sys, src)
+		if err != nil {
+			return nil, err
+		}
+		return storageTransport.Transport.NewStoreReference(m.store, nil, id)
 	}
 	named, err := normalizeLocal(name)
 	if err != nil {
 		return nil, err
 	}
 	return storageTransport.Transport.NewStoreReference(m.store, named, "")
+}
+
+// imageID is the ID src will have in storage: its config digest.
+func imageID(ctx context.Context, sys *types.SystemContext, src types.ImageReference) (string, error) {
+	img, err := src.NewImage(ctx, sys)
+	if err != nil {
+		return "", err
+	}
+	defer img.Close()
+	return img.ConfigInfo().Digest.Encoded(), nil
 }

@@ -49,13 +49,13 @@ func (m *Manager) Import(ctx context.Context, r io.Reader, o engine.ImageImportO
 			return "", err
 		}
 	}
-	dst, err := m.storageRef(o.Reference)
-	if err != nil {
-		return "", err
-	}
 	sys := &types.SystemContext{BigFilesTemporaryDir: m.opts.TmpDir, SignaturePolicyPath: o.SignaturePolicy}
 	if sys.SignaturePolicyPath == "" {
 		sys.SignaturePolicyPath = m.opts.SignaturePolicy
+	}
+	dst, err := m.storageRef(ctx, sys, src, o.Reference)
+	if err != nil {
+		return "", err
 	}
 	_, stored, err := m.copyImage(ctx, src, dst, copyOptions{src: sys, progress: progress})
 	if err != nil {

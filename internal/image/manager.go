@@ -48,7 +48,6 @@ func New(store cstorage.Store, o Options) *Manager {
 	return &Manager{store: store, opts: o}
 }
 
-
 // Store returns the store the manager works on.
 func (m *Manager) Store() cstorage.Store { return m.store }
 

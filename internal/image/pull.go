@@ -189,7 +189,7 @@ func (m *Manager) pullTransport(ctx context.Context, src types.ImageReference, s
 	if err != nil {
 		return nil, err
 	}
-	dst, err := m.storageRef(name)
+	dst, err := m.storageRef(ctx, sys, src, name)
 	if err != nil {
 		return nil, err
 	}
@@ -248,31 +248,33 @@ func (m *Manager) pullDockerArchive(ctx context.Context, src types.ImageReferenc
 		return nil, err
 	}
 	defer reader.Close()
-	var refs []types.ImageReference
+	var groups [][]types.ImageReference                     // one group per image, one ref per tag
 	if strings.Contains(src.StringWithinTransport(), ":") { // path:tag or path:@index
-		refs = []types.ImageReference{ref}
+		groups = [][]types.ImageReference{{ref}}
 	} else {
-		lists, err := reader.List()
-		if err != nil {
+		if groups, err = reader.List(); err != nil {
 			return nil, err
-		}
-		for _, l := range lists {
-			if len(l) > 0 {
-				refs = append(refs, l[0])
-			}
 		}
 	}
 	var out []Pulled
-	for _, r := range refs {
-		tags, err := reader.ManifestTagsForReference(r)
-		if err != nil {
-			return nil, err
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		r := g[0]
+		var tags []string
+		for _, gr := range g {
+			t, err := reader.ManifestTagsForReference(gr)
+			if err != nil {
+				return nil, err
+			}
+			tags = append(tags, t...)
 		}
 		first := ""
 		if len(tags) > 0 {
 			first = tags[0]
 		}
-		dst, err := m.storageRef(first)
+		dst, err := m.storageRef(ctx, sys, r, first)
 		if err != nil {
 			return nil, err
 		}

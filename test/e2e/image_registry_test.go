@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// Push to a real registry and pull back into empty storage: the ID is
+// stable, progress goes to stderr, the ID alone to stdout.
+func TestImagePushPullRoundTrip(t *testing.T) {
+	c := newImageCLI(t)
+	reg := withRegistry(t, c.CLI, false)
+	id := c.pullArchive(t, "bb:1")
+	ref := reg.Ref("selkie/bb:1")
+	r := c.Run("push", "--signature-policy", c.PolicyPath, "bb:1", ref)
+	if r.ExitCode != 0 || !strings.Contains(r.Stderr, "Writing manifest to image destination") {
+		t.Fatalf("push: %s", r)
+	}
+	c2 := newImageCLI(t)
+	c2.RegistriesConf = reg.RegistriesConf
+	r = c2.Run("pull", "--signature-policy", c.PolicyPath, ref)
+	if r.ExitCode != 0 {
+		t.Fatalf("pull: %s", r)
+	}
+	for _, want := range []string{"Trying to pull " + ref, "Getting image source signatures", "Copying blob", "Copying config", "Writing manifest"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("pull progress lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if got := strings.TrimSpace(r.Stdout); got != id {
+		t.Fatalf("pulled ID %q, pushed %q", got, id)
+	}
+	// -q prints only the ID; pulling again is stable.
+	if got := c2.Must(t, "pull", "-q", "--signature-policy", c.PolicyPath, ref); got != id {
+		t.Fatalf("second pull ID %q, want %q", got, id)
+	}
+	out := c2.Must(t, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+	if out != reg.Addr+"/selkie/bb:1 "+id[:12] {
+		t.Fatalf("images: %q", out)
+	}
+	var docs []map[string]any
+	if err := json.Unmarshal([]byte(c2.Must(t, "image", "inspect", ref)), &docs); err != nil || len(docs) != 1 {
+		t.Fatalf("inspect: %v %v", err, docs)
+	}
+	if docs[0]["Id"] != id || len(docs[0]["RepoDigests"].([]any)) != 1 {
+		t.Fatalf("inspect document: %v", docs[0])
+	}
+}
+
+// Registry error cases: manifest unknown, unreachable registry (bounded
+// retries), invalid references and unknown transports; the store stays usable.
+func TestImagePullBadInput(t *testing.T) {
+	c := newImageCLI(t)
+	reg := withRegistry(t, c.CLI, false)
+	p := c.PolicyPath
+	mustFail(t, c.CLI, 125, "manifest unknown", "pull", "--signature-policy", p, reg.Ref("nothere:1"))
+	mustFail(t, c.CLI, 125, "connection refused", "pull", "--retry", "0", "--signature-policy", p, "127.0.0.1:1/x:1")
+	r := mustFail(t, c.CLI, 125, "connection refused", "pull", "--retry", "1", "--retry-delay", "10ms", "--signature-policy", p, "127.0.0.1:1/x:1")
+	if !strings.Contains(r.Stderr, "retrying in 10ms") {
+		t.Errorf("no retry announced: %s", r)
+	}
+	mustFail(t, c.CLI, 125, `time: invalid duration "bogus"`, "pull", "--retry-delay", "bogus", "127.0.0.1:1/x:1")
+	mustFail(t, c.CLI, 125, "invalid reference format", "pull", "UPPER/case")
+	mustFail(t, c.CLI, 125, "invalid reference format", "pull", ":tag")
+	mustFail(t, c.CLI, 125, "invalid reference format", "pull", "")
+	mustFail(t, c.CLI, 125, "unknown transport", "pull", "bogus-transport:/x")
+	mustFail(t, c.CLI, 125, "unknown transport", "pull", "bogus://x")
+	mustFail(t, c.CLI, 125, "invalid reference format", "pull", "a/b@sha256:1234")
+	mustFail(t, c.CLI, 125, "archive file not found", "pull", "--signature-policy", p, "oci-archive:/nonexistent.tar")
+	if out := c.Must(t, "images", "-q"); out != "" {
+		t.Fatalf("store not empty after failures: %q", out)
+	}
+	// A retry after the failures succeeds.
+	c.pullArchive(t, "")
+}
+
+// login checks credentials against the registry and stores them in the
+// auth file; pulls then use them; logout removes them.
+func TestImageLoginLogout(t *testing.T) {
+	c := newImageCLI(t)
+	reg := withRegistry(t, c.CLI, true)
+	auth := t.TempDir() + "/auth.json"
+	c.Env = append(c.Env, "REGISTRY_AUTH_FILE="+auth)
+	p := c.PolicyPath
+	c.pullArchive(t, "bb:1")
+	ref := reg.Ref("selkie/bb:1")
+	mustFail(t, c.CLI, 125, "authentication required", "push", "--signature-policy", p, "bb:1", ref)
+	mustFail(t, c.CLI, 125, "invalid username/password", "login", "-u", reg.User, "-p", "wrong", reg.Addr)
+	r := c.RunStdin(strings.NewReader(reg.Password+"\n"), "login", "-u", reg.User, "--password-stdin", reg.Addr)
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "Login Succeeded!") {
+		t.Fatalf("login: %s", r)
+	}
+	c.Must(t, "push", "--signature-policy", p, "bb:1", ref)
+	c.Must(t, "rmi", "bb:1")
+	c.Must(t, "pull", "-q", "--signature-policy", p, ref)
+	if out := c.Must(t, "logout", reg.Addr); out != "Removed login credentials for "+reg.Addr {
+		t.Fatalf("logout: %q", out)
+	}
+	mustFail(t, c.CLI, 125, "not logged into", "logout", reg.Addr)
+	mustFail(t, c.CLI, 125, "authentication required", "pull", "--signature-policy", p, ref)
+	// --creds works without a login.
+	c.Must(t, "pull", "-q", "--creds", reg.User+":"+reg.Password, "--signature-policy", p, ref)
+	mustFail(t, c.CLI, 125, "authentication required", "pull", "--creds", reg.User+":nope", "--signature-policy", p, ref)
+}
