@@ -17,6 +17,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 	}
 	sys.AddCommand(
 		newInfoCommand(g),
+		newServiceCommand(g),
 	)
 	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), sys}
 }

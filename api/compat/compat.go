@@ -1,0 +1,129 @@
+// Package compat serves the Docker Engine API: Docker's paths, query
+// parameters and wire types, converted to engine types here and only here.
+package compat
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/selkie-containers/selkie/api/wire"
+	"github.com/selkie-containers/selkie/engine"
+)
+
+// APIVersion is the Docker Engine API version advertised (/_ping, /version).
+const APIVersion = "1.44"
+
+// MinAPIVersion is the oldest Docker API version accepted.
+const MinAPIVersion = "1.24"
+
+// Options configures Register.
+type Options struct {
+	Version engine.VersionReport
+}
+
+type routes struct {
+	eng engine.Engine
+	o   Options
+
+	// attaches holds attach connections opened on a created container,
+	// waiting for its start (docker run attaches first, then starts).
+	mu       sync.Mutex
+	attaches map[string]*pendingAttach
+}
+
+// Register adds the Docker routes (paths without the /v1.xx prefix).
+func Register(mux *http.ServeMux, eng engine.Engine, o Options) {
+	s := &routes{eng: eng, o: o, attaches: map[string]*pendingAttach{}}
+	h := func(pattern string, fn wire.HandlerFunc) { mux.Handle(pattern, fn) }
+	s.system(h)
+	s.images(h)
+	s.containers(h)
+	s.exec(h)
+}
+
+type handle func(pattern string, fn wire.HandlerFunc)
+
+// decode reads a Docker JSON body; Docker ignores unknown fields.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return wire.DecodeJSON(w, r, v, false)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	return wire.WriteJSON(w, status, v)
+}
+
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// boolQuery parses Docker's boolean query values (1, true, True; absent: def).
+func boolQuery(r *http.Request, name string, def bool) bool {
+	v, ok := r.URL.Query()[name]
+	if !ok || len(v) == 0 {
+		return def
+	}
+	switch strings.ToLower(v[0]) {
+	case "", "0", "false", "no":
+		return false
+	}
+	return true
+}
+
+func intQuery(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, wire.BadRequest(fmt.Errorf("invalid value %q for query parameter %q", v, name))
+	}
+	return n, nil
+}
+
+// filters parses Docker's filters query: {"key":{"value":true}} or, from
+// old clients, {"key":["value"]}.
+func filters(r *http.Request) (map[string][]string, error) {
+	raw := r.URL.Query().Get("filters")
+	out := map[string][]string{}
+	if raw == "" {
+		return out, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, wire.BadRequest(fmt.Errorf("invalid filters: %v", err))
+	}
+	for k, v := range m {
+		var set map[string]bool
+		if json.Unmarshal(v, &set) == nil {
+			for val, on := range set {
+				if on {
+					out[k] = append(out[k], val)
+				}
+			}
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(v, &list); err != nil {
+			return nil, wire.BadRequest(fmt.Errorf("invalid filter %q: %v", k, err))
+		}
+		out[k] = append(out[k], list...)
+	}
+	return out, nil
+}
+
+// filterList flattens filters to key=value strings (the image engine's form).
+func filterList(f map[string][]string) []string {
+	var l []string
+	for k, vs := range f {
+		for _, v := range vs {
+			l = append(l, k+"="+v)
+		}
+	}
+	return l
+}

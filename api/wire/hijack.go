@@ -1,0 +1,90 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Hijacked is the server side of a hijacked connection: reads come from the
+// client (stdin), writes go to the client.
+type Hijacked struct {
+	Conn net.Conn
+	R    *bufio.Reader
+}
+
+// Read reads stdin from the client (buffered bytes first).
+func (h *Hijacked) Read(p []byte) (int, error) { return h.R.Read(p) }
+
+// Write writes to the client.
+func (h *Hijacked) Write(p []byte) (int, error) { return h.Conn.Write(p) }
+
+// CloseWrite half-closes the connection when the transport supports it.
+func (h *Hijacked) CloseWrite() error {
+	if cw, ok := h.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// Close closes the connection.
+func (h *Hijacked) Close() error { return h.Conn.Close() }
+
+// Hijack takes over the connection and answers "101 UPGRADED" when the client
+// asked for an upgrade (Docker's attach and exec start), "200 OK" otherwise,
+// with contentType. Any request body must be read before calling it.
+func Hijack(w http.ResponseWriter, r *http.Request, contentType string) (*Hijacked, error) {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, fmt.Errorf("hijacking connection: %w", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	status := "200 OK"
+	upgrade := ""
+	if r.Header.Get("Upgrade") != "" {
+		status = "101 UPGRADED"
+		upgrade = "Connection: Upgrade\r\nUpgrade: tcp\r\n"
+	}
+	if _, err := fmt.Fprintf(brw, "HTTP/1.1 %s\r\nContent-Type: %s\r\n%s\r\n", status, contentType, upgrade); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := brw.Flush(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &Hijacked{Conn: conn, R: brw.Reader}, nil
+}
+
+// ClientHijack sends req on a fresh connection from dial with the upgrade
+// headers and returns the raw stream after a 101 or 200 answer. Any other
+// answer is decoded into the wire error it carries.
+func ClientHijack(ctx context.Context, dial func(ctx context.Context) (net.Conn, error), req *http.Request) (net.Conn, *bufio.Reader, error) {
+	conn, err := dial(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "tcp")
+	if err := req.Write(conn); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxJSONBody))
+		resp.Body.Close()
+		conn.Close()
+		return nil, nil, ReadError(resp.StatusCode, body)
+	}
+	return conn, br, nil
+}
