@@ -97,6 +97,15 @@ func TestSystemMalformedConfig(t *testing.T) {
 			}
 		})
 	}
+	for _, flags := range [][]string{
+		{"--cgroup-manager", "bogus"},
+		{"--events-backend", "bogus"},
+		{"--runtime", "bogus"},
+	} {
+		if r := c.Run(append(flags, "info")...); r.ExitCode != 125 || !strings.Contains(r.Stderr, "invalid argument") {
+			t.Errorf("%v: want exit 125 with invalid argument: %s", flags, r)
+		}
+	}
 	cc := *c
 	cc.Env = []string{"CONTAINERS_CONF=/nonexistent/containers.conf"}
 	if r := cc.Run("info"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "CONTAINERS_CONF file") {
