@@ -10,6 +10,7 @@ import "context"
 type Engine interface {
 	Images
 	Containers
+	Networks
 	System
 	// Close releases the store, the state database and any locks held.
 	Close() error

@@ -2,23 +2,166 @@ package local
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"sort"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/network"
 	"github.com/selkie-containers/selkie/internal/state"
 )
 
 // setupNetwork attaches the container's network namespace (a bind-mounted
 // netns file at netnsPath, created by the caller) to the networks the
-// container asked for, and returns what inspect shows about it.
-//
-// TODO(#5): netavark/aardvark-dns for bridge networks and port mappings. Until
-// then a private namespace has only loopback, which is what --network none gives.
+// container asked for, records the result in c.State.Network (inspect, port,
+// /etc/hosts, resolv.conf) and returns inspect's NetworkSettings.
 func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath string) (*engine.NetworkSettings, error) {
-	return &engine.NetworkSettings{}, nil
+	c.State.Network = nil
+	mode, err := e.containerMode(c)
+	if err != nil {
+		return nil, err
+	}
+	if mode.Kind != network.ModeBridge {
+		// TODO(#5): pasta/slirp4netns for rootless; until then the
+		// namespace has loopback only.
+		e.log.Warn("rootless networking is not implemented yet: the container has loopback only", "mode", mode.Kind)
+		return &engine.NetworkSettings{SandboxKey: netnsPath}, nil
+	}
+	m, err := e.networks()
+	if err != nil {
+		return nil, err
+	}
+	exposed := exposedPorts(c)
+	if err := network.ValidatePorts(c.Options.PortMappings); err != nil {
+		return nil, err
+	}
+	ports, err := network.ResolvePorts(c.Options.PortMappings, c.Options.PublishAll, exposed)
+	if err != nil {
+		return nil, err
+	}
+	o := network.SetupOptions{ContainerID: c.ID, ContainerName: c.Name, PortMappings: ports,
+		DNSServers: c.Options.DNSServers, Networks: map[string]network.PerNetworkOptions{}}
+	defs := map[string]engine.Network{}
+	for i, name := range mode.Names {
+		n, err := m.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		pno := mode.Networks[name]
+		if pno.InterfaceName == "" {
+			pno.InterfaceName = fmt.Sprintf("eth%d", i)
+		}
+		if n.DNSEnabled {
+			pno.Aliases = append(pno.Aliases, c.ID[:12])
+		}
+		o.Networks[n.Name] = pno
+		defs[n.Name] = n
+	}
+	res, err := m.Setup(ctx, netnsPath, o)
+	if err != nil {
+		return nil, err
+	}
+	ns := e.networkStatus(mode, defs, o, res, netnsPath)
+	ns.Settings.Ports = network.InspectPorts(ports, exposed)
+	ns.Ports = ports
+	c.State.Network = ns
+	s := ns.Settings
+	return &s, nil
 }
 
-// teardownNetwork undoes setupNetwork; it must succeed when called twice or
-// after a crash half-way through setup.
+// networkStatus turns netavark's answer into the record inspect reads.
+func (e *Engine) networkStatus(mode network.Mode, defs map[string]engine.Network, o network.SetupOptions, res map[string]network.StatusBlock, netnsPath string) *state.NetworkStatus {
+	ns := &state.NetworkStatus{Settings: engine.NetworkSettings{SandboxKey: netnsPath, Networks: map[string]*engine.NetworkEndpoint{}}}
+	names := make([]string, 0, len(res))
+	for name := range res {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		sb := res[name]
+		ep := endpoint(defs[name], o.Networks[name], sb)
+		ns.Settings.Networks[name] = ep
+		ns.DNSServers = append(ns.DNSServers, sb.DNSServerIPs...)
+		ns.DNSSearch = append(ns.DNSSearch, sb.DNSSearchDomains...)
+		for _, ip := range []string{ep.IPAddress, ep.GlobalIPv6Address} {
+			if ip != "" {
+				ns.IPs = append(ns.IPs, ip)
+			}
+		}
+		if ns.HostIP == "" && ep.Gateway != "" {
+			ns.HostIP = ep.Gateway
+		}
+	}
+	if len(mode.Names) == 1 && mode.Names[0] == e.defaultNetworkName() {
+		if ep := ns.Settings.Networks[mode.Names[0]]; ep != nil {
+			s := &ns.Settings
+			s.EndpointID, s.Gateway, s.IPAddress, s.IPPrefixLen = ep.EndpointID, ep.Gateway, ep.IPAddress, ep.IPPrefixLen
+			s.IPv6Gateway, s.GlobalIPv6Address, s.GlobalIPv6PrefixLen = ep.IPv6Gateway, ep.GlobalIPv6Address, ep.GlobalIPv6PrefixLen
+			s.MacAddress = ep.MacAddress
+		}
+	}
+	return ns
+}
+
+func endpoint(n engine.Network, pno network.PerNetworkOptions, sb network.StatusBlock) *engine.NetworkEndpoint {
+	ep := &engine.NetworkEndpoint{NetworkID: n.ID, Aliases: pno.Aliases, DriverOpts: nil, IPAMConfig: nil, Links: nil}
+	for _, iface := range sb.Interfaces {
+		ep.MacAddress = iface.MacAddress
+		for _, a := range iface.Subnets {
+			ip, ipn, err := net.ParseCIDR(a.IPNet)
+			if err != nil {
+				continue
+			}
+			ones, _ := ipn.Mask.Size()
+			if ip.To4() != nil {
+				ep.IPAddress, ep.IPPrefixLen, ep.Gateway = ip.String(), ones, a.Gateway
+			} else {
+				ep.GlobalIPv6Address, ep.GlobalIPv6PrefixLen, ep.IPv6Gateway = ip.String(), ones, a.Gateway
+			}
+		}
+	}
+	return ep
+}
+
+// exposedPorts are --expose plus the image's EXPOSE.
+func exposedPorts(c *state.Container) []string {
+	out := append([]string{}, c.Options.Expose...)
+	if c.ImageConfig != nil {
+		var img []string
+		for p := range c.ImageConfig.Config.ExposedPorts {
+			img = append(img, p)
+		}
+		sort.Strings(img)
+		out = append(out, img...)
+	}
+	return out
+}
+
+// teardownNetwork undoes setupNetwork; it succeeds when called twice or
+// after a crash half-way through setup (internal/network keeps a record of
+// what was set up, per container).
 func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsPath string) error {
-	return nil
+	defer func() { c.State.Network = nil }()
+	mode, err := e.containerMode(c)
+	if err == nil && mode.Kind != network.ModeBridge {
+		return nil
+	}
+	m, err := e.networks()
+	if err != nil {
+		return err
+	}
+	return m.Teardown(ctx, netnsPath, network.SetupOptions{ContainerID: c.ID, ContainerName: c.Name, Networks: mode.Networks})
+}
+
+// ContainerPort lists the published ports: as set up while the container
+// runs (host ports chosen), else as requested.
+func (e *Engine) ContainerPort(ctx context.Context, nameOrID string) ([]engine.PortMapping, error) {
+	c, err := e.lookupContainer(ctx, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	if c.State.Network != nil {
+		return c.State.Network.Ports, nil
+	}
+	return c.Options.PortMappings, nil
 }

@@ -46,9 +46,6 @@ func (e *Engine) ContainerExport(ctx context.Context, nameOrID string, w io.Writ
 func (e *Engine) ContainerCommit(ctx context.Context, nameOrID string, o engine.ContainerCommitOptions) (string, error) {
 	return "", notImplemented("commit")
 }
-func (e *Engine) ContainerPort(ctx context.Context, nameOrID string) ([]engine.PortMapping, error) {
-	return nil, notImplemented("port")
-}
 func (e *Engine) ExecCreate(ctx context.Context, nameOrID string, o engine.ExecCreateOptions) (string, error) {
 	return "", notImplemented("exec")
 }

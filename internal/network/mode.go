@@ -131,3 +131,24 @@ func parseEntry(e string) (string, PerNetworkOptions, error) {
 	}
 	return name, pno, nil
 }
+
+// FormatEntry is the inverse of the entry syntax ParseMode reads.
+func FormatEntry(name string, pno PerNetworkOptions) string {
+	var opts []string
+	for _, ip := range pno.StaticIPs {
+		opts = append(opts, "ip="+ip)
+	}
+	if pno.StaticMAC != "" {
+		opts = append(opts, "mac="+pno.StaticMAC)
+	}
+	for _, a := range pno.Aliases {
+		opts = append(opts, "alias="+a)
+	}
+	if pno.InterfaceName != "" {
+		opts = append(opts, "interface_name="+pno.InterfaceName)
+	}
+	if len(opts) == 0 {
+		return name
+	}
+	return name + ":" + strings.Join(opts, ",")
+}

@@ -66,4 +66,21 @@ type ContainerState struct {
 	// BootID is the boot the runtime state belongs to; a different boot
 	// means the run root was lost and the state must be refreshed.
 	BootID string `json:"bootId,omitempty"`
+	// Network is what network setup reported; nil when no network is attached.
+	Network *NetworkStatus `json:"network,omitempty"`
+}
+
+// NetworkStatus is a running container's network attachment (local/network_hook.go).
+type NetworkStatus struct {
+	// Settings is inspect's NetworkSettings block.
+	Settings engine.NetworkSettings `json:"settings"`
+	// Ports are the published ports as set up (-P and host port 0 resolved).
+	Ports []engine.PortMapping `json:"ports,omitempty"`
+	// DNSServers and DNSSearch are aardvark-dns's, for resolv.conf.
+	DNSServers []string `json:"dnsServers,omitempty"`
+	DNSSearch  []string `json:"dnsSearch,omitempty"`
+	// IPs are the container's addresses, for /etc/hosts.
+	IPs []string `json:"ips,omitempty"`
+	// HostIP is what host.containers.internal resolves to.
+	HostIP string `json:"hostIp,omitempty"`
 }
