@@ -3,6 +3,7 @@ package image
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/selkie-containers/selkie/cli/command"
@@ -10,6 +11,8 @@ import (
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/spf13/cobra"
 )
+
+var idRE = regexp.MustCompile(`\.Id(\W|$)`)
 
 func newImageInspectCommand(g *command.Globals) *cobra.Command {
 	var f string
@@ -92,6 +95,8 @@ func inspect(g *command.Globals, cmd *cobra.Command, names []string, f, typ stri
 			return err
 		}
 	} else {
+		// Podman accepts Docker's {{.Id}} for the ID field.
+		f = idRE.ReplaceAllString(f, ".ID$1")
 		if !strings.HasSuffix(f, "\n") {
 			f += "\n"
 		}

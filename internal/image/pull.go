@@ -216,8 +216,9 @@ func localName(src types.ImageReference, sys *types.SystemContext) (string, erro
 		}
 		return validName(nameFromAnnotations(desc.Annotations)), nil
 	case ociLayout.Transport.Name():
-		_, image, _ := strings.Cut(src.StringWithinTransport(), ":")
-		return validName(image), nil
+		// Podman names it after the layout directory, not the ref name.
+		dir, _, _ := strings.Cut(src.StringWithinTransport(), ":")
+		return validName("localhost/" + strings.TrimLeft(dir, "/")), nil
 	}
 	return "", nil
 }

@@ -35,9 +35,17 @@ func TestImageTransportsRoundTrip(t *testing.T) {
 	// docker-archive keeps the name, oci: layouts take the ref name.
 	c3 := newImageCLI(t)
 	c3.Must(t, "pull", "-q", "--signature-policy", p, "docker-archive:"+dir+"/d.tar")
+	// (a lower-case path: Podman names an oci: image after its directory)
+	lower, err := os.MkdirTemp("", "selkie-oci-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(lower) })
+	dir = lower
+	c.Must(t, "push", "--signature-policy", p, "bb:1", "oci:"+dir+"/layout:bb")
 	c3.Must(t, "pull", "-q", "--signature-policy", p, "oci:"+dir+"/layout:bb")
 	out := c3.Must(t, "images", "--format", "{{.Repository}}:{{.Tag}}", "--sort", "repository")
-	if out != "localhost/bb:1\nlocalhost/bb:latest" {
+	if want := "localhost/bb:1\nlocalhost" + dir + "/layout:latest"; out != want {
 		t.Fatalf("names after transport pulls: %q", out)
 	}
 }
