@@ -11,6 +11,7 @@ import (
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/cli/image"
+	networkcmd "github.com/selkie-containers/selkie/cli/network"
 	"github.com/selkie-containers/selkie/cli/system"
 	"github.com/spf13/cobra"
 )
@@ -89,6 +90,7 @@ func newRoot(g *command.Globals) *cobra.Command {
 	root.AddCommand(system.Commands(g)...)
 	root.AddCommand(image.Commands(g)...)
 	root.AddCommand(container.Commands(g)...)
+	root.AddCommand(networkcmd.Commands(g)...)
 	return root
 }
 

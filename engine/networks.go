@@ -2,8 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrNetworkInUse: a network containers still use cannot be removed without force.
+var ErrNetworkInUse = errors.New("network is being used")
 
 // Networks manages network definitions and containers' attachments to them.
 type Networks interface {

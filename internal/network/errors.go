@@ -5,7 +5,6 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/selkie-containers/selkie/engine"
@@ -31,7 +30,7 @@ func ErrNotFound(nameOrID string) error {
 }
 
 // ErrInUse is returned by Remove for a network containers still use.
-var ErrInUse = errors.New("network is being used")
+var ErrInUse = engine.ErrNetworkInUse
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, engine.ErrInvalidArg)...)
