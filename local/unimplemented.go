@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/selkie-containers/selkie/engine"
 )
@@ -16,32 +15,8 @@ func notImplemented(what string) error {
 	return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
 }
 
-func (e *Engine) ContainerPause(ctx context.Context, nameOrID string) error {
-	return notImplemented("pause")
-}
-func (e *Engine) ContainerUnpause(ctx context.Context, nameOrID string) error {
-	return notImplemented("unpause")
-}
-func (e *Engine) ContainerTop(ctx context.Context, nameOrID string, descriptors []string) ([][]string, error) {
-	return nil, notImplemented("top")
-}
-func (e *Engine) ContainerStats(ctx context.Context, nameOrID string) (*engine.ContainerStats, error) {
-	return nil, notImplemented("stats")
-}
 func (e *Engine) ContainerUpdate(ctx context.Context, nameOrID string, o engine.ContainerUpdateOptions) error {
 	return notImplemented("update")
-}
-func (e *Engine) ContainerMount(ctx context.Context, nameOrID string) (string, error) {
-	return "", notImplemented("mount")
-}
-func (e *Engine) ContainerUnmount(ctx context.Context, nameOrID string, force bool) error {
-	return notImplemented("unmount")
-}
-func (e *Engine) ContainerChanges(ctx context.Context, nameOrID string) ([]engine.FileChange, error) {
-	return nil, notImplemented("diff")
-}
-func (e *Engine) ContainerExport(ctx context.Context, nameOrID string, w io.Writer) error {
-	return notImplemented("export")
 }
 func (e *Engine) ContainerCommit(ctx context.Context, nameOrID string, o engine.ContainerCommitOptions) (string, error) {
 	return "", notImplemented("commit")
