@@ -187,10 +187,15 @@ func (m *Manager) parentID(img *cstorage.Image) string {
 		return ""
 	}
 	imgs, err := m.store.ImagesByTopLayer(l.Parent)
-	if err != nil || len(imgs) == 0 {
+	if err != nil {
 		return ""
 	}
-	return imgs[0].ID
+	for _, p := range imgs {
+		if m.isParent(p.ID, img.ID) {
+			return p.ID
+		}
+	}
+	return ""
 }
 
 // History lists the image's history newest first, with the layer ID on the

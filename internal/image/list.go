@@ -1,12 +1,14 @@
 package image
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"strconv"
 	"strings"
 	"time"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
 	"go.podman.io/image/v5/docker/reference"
 	cstorage "go.podman.io/storage"
@@ -39,9 +41,11 @@ func (m *Manager) snapshot() (*listing, error) {
 	for _, ly := range layers {
 		parentOf[ly.ID] = ly.Parent
 	}
-	for _, img := range imgs {
-		for _, pid := range byTop[parentOf[img.TopLayer]] {
-			l.children[pid]++
+	for i := range imgs {
+		for _, pid := range byTop[parentOf[imgs[i].TopLayer]] {
+			if m.isParent(pid, imgs[i].ID) {
+				l.children[pid]++
+			}
 		}
 	}
 	ctrs, err := m.store.Containers()
@@ -259,4 +263,43 @@ func parseUntil(v string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("invalid until filter %q: %w", v, engine.ErrInvalidArg)
+}
+
+// isParent reports whether child was built on parent, as Podman decides it:
+// the parent's layers and history are a prefix of the child's. (Sharing a
+// base layer alone does not make two unrelated images parent and child.)
+func (m *Manager) isParent(parentID, childID string) bool {
+	p, perr := m.configOf(parentID)
+	c, cerr := m.configOf(childID)
+	if perr != nil || cerr != nil {
+		return false
+	}
+	if len(p.RootFS.DiffIDs) >= len(c.RootFS.DiffIDs) || len(p.History) >= len(c.History) {
+		return false
+	}
+	for i := range p.RootFS.DiffIDs {
+		if p.RootFS.DiffIDs[i] != c.RootFS.DiffIDs[i] {
+			return false
+		}
+	}
+	for i := range p.History {
+		a, b := p.History[i], c.History[i]
+		if a.CreatedBy != b.CreatedBy || a.Comment != b.Comment || a.EmptyLayer != b.EmptyLayer ||
+			(a.Created == nil) != (b.Created == nil) || (a.Created != nil && !a.Created.Equal(*b.Created)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Manager) configOf(id string) (*v1.Image, error) {
+	data, err := m.store.ImageBigData(id, "sha256:"+id)
+	if err != nil {
+		return nil, err
+	}
+	var c v1.Image
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
