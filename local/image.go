@@ -40,7 +40,7 @@ func (e *Engine) ImagePull(ctx context.Context, ref string, o engine.ImagePullOp
 		return engine.ImagePullReport{}, err
 	}
 	if o.Policy != "" && o.Policy != engine.PullPolicyAlways {
-		r, err := e.resolveImage(ctx, ref, o.Policy, progress)
+		r, err := e.resolveImageWith(ctx, ref, o.Policy, o, progress)
 		if err != nil {
 			return engine.ImagePullReport{}, err
 		}

@@ -24,6 +24,11 @@ type resolvedImage struct {
 // (always, missing, never, newer; "" means missing) when needed. Short names
 // are looked up locally first, then resolved through registries.conf.
 func (e *Engine) resolveImage(ctx context.Context, ref, pullPolicy string, progress io.Writer) (*resolvedImage, error) {
+	return e.resolveImageWith(ctx, ref, pullPolicy, engine.ImagePullOptions{}, progress)
+}
+
+// resolveImageWith is resolveImage with the registry options of a pull.
+func (e *Engine) resolveImageWith(ctx context.Context, ref, pullPolicy string, o engine.ImagePullOptions, progress io.Writer) (*resolvedImage, error) {
 	m, err := e.images()
 	if err != nil {
 		return nil, err
@@ -53,7 +58,7 @@ func (e *Engine) resolveImage(ctx context.Context, ref, pullPolicy string, progr
 	if pullPolicy == engine.PullPolicyNever {
 		return nil, fmt.Errorf("%s: image not known: %w", ref, engine.ErrNoSuchImage)
 	}
-	pulled, err := m.Pull(ctx, ref, engine.ImagePullOptions{}, progress)
+	pulled, err := m.Pull(ctx, ref, o, progress)
 	if err != nil {
 		if local != nil { // newer: the registry is unreachable, keep what we have
 			e.log.Debug("pull for policy newer failed, using the local image", "ref", ref, "err", err)
