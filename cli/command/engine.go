@@ -72,12 +72,14 @@ func (g *Globals) config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// StopTimeout is containers.conf's stop_timeout (10 when unreadable).
+// StopTimeout is the default shown for -t/--time flags. It is called while
+// commands are being built, before flags are parsed, so it must not load the
+// configuration (that would freeze --root & co. and slow every start-up);
+// when -t is not given the engine uses the container's own stop timeout,
+// which containers.conf's stop_timeout set at create.
 func (g *Globals) StopTimeout() uint {
-	cfg, err := g.config()
-	if err != nil {
-		return 10
-	}
+	return 10
+}
 	return cfg.Engine.StopTimeout
 }
 
