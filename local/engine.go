@@ -80,8 +80,11 @@ func (e *Engine) Close() error {
 		_ = e.stateDB.Close()
 	}
 	if e.store != nil {
-		_, err := e.store.Shutdown(false)
-		return err
+		// Running containers keep their layers mounted: that is not an error
+		// for a short-lived command, only for a forced shutdown.
+		if _, err := e.store.Shutdown(false); err != nil && !errors.Is(err, cstorage.ErrLayerUsedByContainer) {
+			return err
+		}
 	}
 	return nil
 }
