@@ -114,7 +114,7 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 			}
 			return nil
 		}
-		remove = (o.Remove || c.Options.Remove) && c.State.Status != state.StatusRunning
+		remove = o.Remove && c.State.Status != state.StatusRunning
 		return nil
 	})
 	if err != nil {

@@ -143,6 +143,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error)
 		return fmt.Errorf("mounting storage for container %s: %w", c.ID, err)
 	}
 	c.State.Mountpoint = mp
+	e.log.Debug("rootfs mounted", "id", c.ID, "path", mp)
 	if fi, lerr := os.Lstat(filepath.Join(mp, "dev")); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
 		// runc < 1.3.6 would follow it on the host (security.md B11).
 		return fmt.Errorf("/dev in image is a symlink, refusing to run it: %w", engine.ErrInvalidArg)
@@ -217,6 +218,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error)
 	if mo.LogDriver == monitor.LogPassthrough {
 		mo.Stdio = [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	}
+	e.log.Debug("bundle written, launching conmon", "id", c.ID)
 	created, err := monitor.Create(ctx, mo)
 	if err != nil {
 		var sf *monitor.StartFailure

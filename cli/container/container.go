@@ -28,7 +28,26 @@ func verbs() []verb {
 		{build: newRenameCommand, topLevel: true},
 		{build: newExistsCommand},
 		{build: newPruneCommand},
-		// E1: start stop kill restart run logs attach wait cleanup init
+		{build: newRunCommand, topLevel: true},
+		{build: newStartCommand, topLevel: true},
+		{build: newStopCommand, topLevel: true},
+		{build: newKillCommand, topLevel: true},
+		{build: newRestartCommand, topLevel: true},
+		{build: newLogsCommand, topLevel: true},
+		{build: newAttachCommand, topLevel: true},
+		{build: newWaitCommand, topLevel: true},
+		{build: newInitCommand, topLevel: true},
+		{build: newCleanupCommand},
+		{build: newPauseCommand, topLevel: true},
+		{build: newUnpauseCommand, topLevel: true},
+		{build: newTopCommand, topLevel: true},
+		{build: newStatsCommand, topLevel: true},
+		{build: newMountCommand, topLevel: true},
+		{build: newUnmountCommand, topLevel: true},
+		{build: newDiffCommand, topLevel: true},
+		{build: newExportCommand, topLevel: true},
+		{build: newPortCommand, topLevel: true},
+		{build: newExecCommand, topLevel: true},
 		// E2: exec top stats pause unpause update mount unmount diff export commit port
 	}
 }
