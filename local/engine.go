@@ -33,6 +33,10 @@ type Engine struct {
 	stateDB   *state.DB
 	stateErr  error
 	lockMgr   *lock.Manager
+
+	// execPTYs maps a running exec session's ID to its PTY master, so
+	// ExecResize (e.g. from the REST API) reaches a session this process runs.
+	execPTYs sync.Map
 }
 
 // Option configures New.

@@ -21,15 +21,3 @@ func (e *Engine) ContainerUpdate(ctx context.Context, nameOrID string, o engine.
 func (e *Engine) ContainerCommit(ctx context.Context, nameOrID string, o engine.ContainerCommitOptions) (string, error) {
 	return "", notImplemented("commit")
 }
-func (e *Engine) ExecCreate(ctx context.Context, nameOrID string, o engine.ExecCreateOptions) (string, error) {
-	return "", notImplemented("exec")
-}
-func (e *Engine) ExecStart(ctx context.Context, execID string, o engine.ExecStartOptions) (int, error) {
-	return 0, notImplemented("exec")
-}
-func (e *Engine) ExecInspect(ctx context.Context, execID string) (*engine.ExecInspect, error) {
-	return nil, notImplemented("exec inspect")
-}
-func (e *Engine) ExecResize(ctx context.Context, execID string, size engine.TerminalSize) error {
-	return notImplemented("exec resize")
-}

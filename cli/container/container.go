@@ -38,6 +38,16 @@ func verbs() []verb {
 		{build: newWaitCommand, topLevel: true},
 		{build: newInitCommand, topLevel: true},
 		{build: newCleanupCommand},
+		{build: newPauseCommand, topLevel: true},
+		{build: newUnpauseCommand, topLevel: true},
+		{build: newTopCommand, topLevel: true},
+		{build: newStatsCommand, topLevel: true},
+		{build: newMountCommand, topLevel: true},
+		{build: newUnmountCommand, topLevel: true},
+		{build: newDiffCommand, topLevel: true},
+		{build: newExportCommand, topLevel: true},
+		{build: newPortCommand, topLevel: true},
+		{build: newExecCommand, topLevel: true},
 		// E2: exec top stats pause unpause update mount unmount diff export commit port
 	}
 }
