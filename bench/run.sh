@@ -5,7 +5,7 @@
 # host's /var/lib/containers. Needs root for tmpfs mounts and containers.
 #
 #   bash bench/run.sh            all rows
-#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run)
+#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000)
 #   BENCH_RUNS=20                runs per timed command (hyperfine rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ SELKIE=${SELKIE:-$ROOTDIR/bin/selkie}
 TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
 RUNS=${BENCH_RUNS:-20}
 PULL_RUNS=${BENCH_PULL_RUNS:-3}
-ROWS=${BENCH_ROWS:-"startup images pull smallfiles run"}
+ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000"}
 [ -x "$SELKIE" ] || go build -tags "$TAGS" -o "$SELKIE" ./cmd/selkie
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -40,6 +40,8 @@ cat >"$WORK/containers.conf" <<'EOF'
 default_ulimits = []
 [engine]
 runtime = "runc"
+[network]
+network_backend = "netavark"
 EOF
 podman_() { CONTAINERS_CONF=$WORK/containers.conf "$PODMAN" "$@"; }
 
@@ -76,6 +78,7 @@ ms_median() {
 	fi
 }
 
+note() { echo "  $*" >>"$WORK/notes"; }
 row() { printf '%-44s %14s %14s %14s %14s\n' "$@"; }
 row "metric (median)" "selkie" "podman" "skopeo" "floor"
 
@@ -142,7 +145,7 @@ ms_runs() {
 		eval "$prep"
 		t0=$(date +%s%N)
 		if ! eval "$cmd" >/dev/null 2>"$WORK/err"; then
-			echo "  ($(basename "${cmd%% *}") failed: $(tail -1 "$WORK/err" | cut -c1-150))" >&2
+			note "$cmd: $(grep -v '^See ' "$WORK/err" | tail -1 | cut -c1-150)"
 			echo fail
 			return
 		fi
@@ -194,37 +197,122 @@ row_smallfiles() {
 	UNIT=s pull_row "pull 20k-small-files layer, tmpfs" small --small-files 20000
 }
 
-row_run() {
-	local S=$TMPFS/run g s p="-" f="-"
-	reset "$S"
-	g=(--root "$S/root" --runroot "$S/runroot")
+# ---- containers: one store for selkie, one for podman (each with busybox), a runc bundle.
+CT_READY=
+setup_containers() {
+	[ -n "$CT_READY" ] && return
+	CT_READY=1
 	go run -tags "$TAGS" ./hack/mkimage -o "$WORK/bb.oci" --format oci-dir
-	"$SKOPEO" copy -q "oci:$WORK/bb.oci:latest" "containers-storage:[overlay@$S/root+$S/runroot]localhost/busybox:latest" >/dev/null
-	if selkie_has run && "$SELKIE" "${g[@]}" run --rm --network none localhost/busybox true >/dev/null 2>"$WORK/err"; then
-		s=$(ms_median "$SELKIE" "${g[@]}" run --rm --network none localhost/busybox true)
-	else
-		s="n/a"
-		grep -qiE 'not implemented|unknown command' "$WORK/err" || echo "  (selkie run failed: $(tail -1 "$WORK/err" | cut -c1-150))" >&2
-	fi
-	[ -n "$PODMAN" ] && p=$(CONTAINERS_CONF=$WORK/containers.conf ms_median "$PODMAN" "${g[@]}" run --rm --network none localhost/busybox true)
-	if [ -n "$RUNC" ]; then
-		local b=$TMPFS/bundle
-		mkdir -p "$b/rootfs"
-		local layer
-		layer=$(jq -r '.manifests[0].digest' "$WORK/bb.oci/index.json" | cut -d: -f2)
-		layer=$(jq -r '.layers[0].digest' "$WORK/bb.oci/blobs/sha256/$layer" | cut -d: -f2)
-		tar -xzf "$WORK/bb.oci/blobs/sha256/$layer" -C "$b/rootfs"
-		(cd "$b" && "$RUNC" spec)
-		jq '.process.terminal = false | .process.args = ["true"]' "$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
-		f=$(ms_median "$RUNC" --root "$S/runc" run --bundle "$b" selkie-bench-floor)
-	fi
-	row "run --rm --network none true (ms)" "$s" "$p" "-" "$f (runc)"
-	"$SELKIE" "${g[@]}" rm -af >/dev/null 2>&1 || true
-	podman_ "${g[@]}" rm -af >/dev/null 2>&1 || true
-	reset "$S"
+	local d
+	for d in sel pod; do
+		reset "$TMPFS/$d"
+		"$SKOPEO" copy -q "oci:$WORK/bb.oci:latest" "containers-storage:[overlay@$TMPFS/$d/root+$TMPFS/$d/runroot]localhost/busybox:latest" >/dev/null
+	done
+	ES="$SELKIE --root $TMPFS/sel/root --runroot $TMPFS/sel/runroot"
+	EP="podman_ --root $TMPFS/pod/root --runroot $TMPFS/pod/runroot"
+	[ -n "$RUNC" ] || return 0
+	local b=$TMPFS/bundle layer
+	mkdir -p "$b/rootfs"
+	layer=$(jq -r '.manifests[0].digest' "$WORK/bb.oci/index.json" | cut -d: -f2)
+	layer=$(jq -r '.layers[0].digest' "$WORK/bb.oci/blobs/sha256/$layer" | cut -d: -f2)
+	tar -xzf "$WORK/bb.oci/blobs/sha256/$layer" -C "$b/rootfs"
+	(cd "$b" && "$RUNC" spec)
+	jq '.process.terminal = false | .process.args = ["true"]' "$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+	mkdir -p "$TMPFS/bundle-sleep"
+	jq --arg r "$b/rootfs" '.process.args = ["sleep", "1000"] | .root.path = $r' "$b/config.json" >"$TMPFS/bundle-sleep/config.json"
+	RUNCR="$RUNC --root $TMPFS/runc"
 }
+
+# selkie_ok PROBE: the eval'd PROBE ($E = selkie) works; otherwise it prints
+# n/a (Selkie lacks the command or flag) or fail, and notes why.
+selkie_ok() {
+	local E=$ES
+	if eval "$1" >/dev/null 2>"$WORK/err"; then return 0; fi
+	note "selkie: $1: $(grep -v '^See ' "$WORK/err" | tail -1 | cut -c1-150)"
+	if grep -qiE 'not implemented|unknown command|unrecognized command|unknown flag|unknown shorthand' "$WORK/err"; then
+		echo n/a
+	else
+		echo fail
+	fi
+	return 1
+}
+
+LRUNS=${BENCH_LIFECYCLE_RUNS:-10}
+# life LABEL PROBE PREP CMD [FLOOR]: PROBE, PREP and CMD are eval'd with $E set
+# to the engine command (selkie, then podman); selkie's row is n/a unless PROBE works.
+life() {
+	local label=$1 probe=$2 prep=$3 cmd=$4 floor=${5:--} s="n/a" p="-"
+	setup_containers
+	if s=$(selkie_ok "$probe"); then
+		E=$ES
+		s=$(ms_runs "$LRUNS" "$prep" "$cmd")
+	fi
+	if [ -n "$PODMAN" ]; then
+		E=$EP
+		p=$(ms_runs "$LRUNS" "$prep" "$cmd")
+	fi
+	row "$label (ms)" "$s" "$p" "-" "$floor"
+}
+
+runc_ms() { [ -n "${RUNCR:-}" ] && ms_runs "$LRUNS" "${2:-:}" "$1" || echo -; }
+
+P_CREATE='ID=$($E create --pull never --network none localhost/busybox true)'
+P_RUND='ID=$($E run -d --pull never --network none localhost/busybox sleep 1000)'
+
+row_run() {
+	setup_containers
+	local f
+	f=$(runc_ms "$RUNCR run --bundle $TMPFS/bundle floor")
+	life "run --rm --network none true" '$E run --rm --pull never --network none localhost/busybox true' : \
+		'$E run --rm --pull never --network none localhost/busybox true' "$f"
+	life "run --rm true (default network)" '$E run --rm --pull never localhost/busybox true' : \
+		'$E run --rm --pull never localhost/busybox true' "$f"
+}
+
+row_lifecycle() {
+	setup_containers
+	life "create" "$P_CREATE" : "$P_CREATE"
+	life "start (true, detached)" "$P_CREATE"' && $E start $ID' "$P_CREATE" '$E start $ID'
+	life "stop -t0" "$P_RUND"' && $E stop -t0 $ID' "$P_RUND" '$E stop -t0 $ID'
+	life "rm" "$P_CREATE"' && $E rm $ID' "$P_CREATE" '$E rm $ID'
+	local fe=-
+	if [ -n "${RUNCR:-}" ]; then
+		$RUNCR run -d --bundle "$TMPFS/bundle-sleep" floor-sleep </dev/null >/dev/null 2>&1 || true
+		fe=$(runc_ms "$RUNCR exec floor-sleep true")
+		$RUNCR delete -f floor-sleep >/dev/null 2>&1 || true
+	fi
+	local X='[ -n "${LC:-}" ] || LC=$($E run -d --pull never --network none localhost/busybox sleep 1000)'
+	life "exec true" "$X"' && $E exec $LC true' "$X" '$E exec $LC true' "$fe"
+	life "inspect" "$X"' && $E inspect $LC' "$X" '$E inspect $LC'
+	local fp=-
+	[ -n "${RUNCR:-}" ] && fp=$(LRUNS=3 runc_ms "for i in 0 1 2 3 4 5 6 7 8 9; do $RUNCR run --bundle $TMPFS/bundle par\$i & done; wait")
+	LRUNS=3 life "10 parallel run --rm --network none" '$E run --rm --pull never --network none localhost/busybox true' : \
+		'for i in 0 1 2 3 4 5 6 7 8 9; do $E run --rm --pull never --network none localhost/busybox true & done; wait' "$fp"
+	$ES rm -af -t0 >/dev/null 2>&1 || true
+	$EP rm -af -t0 >/dev/null 2>&1 || true
+}
+
+# ps_row N ENGINES: ps -a with N containers.
+ps_row() {
+	local n=$1 s="n/a" p="-" i
+	setup_containers
+	if s=$(selkie_ok '$E ps -a'); then
+		for ((i = 0; i < n; i++)); do $ES create --pull never --network none localhost/busybox true >/dev/null || break; done
+		s=$(ms_median $ES ps -a)
+		$ES rm -af >/dev/null 2>&1 || true
+	fi
+	if [ -n "$PODMAN" ] && [ "$2" = both ]; then
+		for ((i = 0; i < n; i++)); do $EP create --pull never --network none localhost/busybox true >/dev/null || break; done
+		p=$(ms_median env CONTAINERS_CONF="$WORK/containers.conf" "$PODMAN" --root "$TMPFS/pod/root" --runroot "$TMPFS/pod/runroot" ps -a)
+		$EP rm -af >/dev/null 2>&1 || true
+	fi
+	row "ps -a, $n containers (ms)" "$s" "$p" "-" "-"
+}
+row_ps100() { ps_row 100 both; }
+row_ps1000() { ps_row 1000 selkie; }
 
 for r in $ROWS; do
 	"row_$r"
 done
-echo "floor: sequential curl | tar -xz of each layer (pulls); runc run on a prepared bundle (run). n/a: not implemented in selkie yet."
+echo "floor: sequential curl | tar -xz of each layer (pulls); runc run/exec on a prepared bundle. n/a: not implemented in selkie yet; -: not measured."
+[ -s "$WORK/notes" ] && { echo "notes:"; cat "$WORK/notes"; }
