@@ -20,7 +20,12 @@ imported=
 for cmd in "pull oci-archive:$work/busybox.tar" "load -i $work/busybox.tar"; do
 	say "selkie $cmd"
 	# shellcheck disable=SC2086
-	if "$SELKIE" $cmd 2>"$work/err"; then imported=1; break; fi
+	if "$SELKIE" $cmd >"$work/out" 2>"$work/err"; then
+		cat "$work/out"
+		imported=$(grep -oE '[0-9a-f]{64}' "$work/out" | tail -1)
+		imported=${imported:-localhost/busybox:latest}
+		break
+	fi
 	cat "$work/err" >&2
 	unimplemented "$work/err" || exit 1
 done
@@ -29,8 +34,8 @@ if [ -z "$imported" ]; then
 	exit 1
 fi
 
-say "selkie tag localhost/busybox:latest localhost/busybox:demo"
-"$SELKIE" tag localhost/busybox:latest localhost/busybox:demo 2>"$work/err" || { cat "$work/err" >&2; unimplemented "$work/err" || exit 1; }
+say "selkie tag ${imported:0:12} localhost/busybox:latest"
+"$SELKIE" tag "$imported" localhost/busybox:latest 2>"$work/err" || { cat "$work/err" >&2; unimplemented "$work/err" || exit 1; }
 
 say "selkie run --rm localhost/busybox echo \"Hello from Selkie\""
 if "$SELKIE" run --rm localhost/busybox echo "Hello from Selkie" 2>"$work/err"; then
@@ -40,6 +45,10 @@ else
 	cat "$work/err" >&2
 	unimplemented "$work/err" || exit $rc
 	echo "(selkie run is not implemented yet; showing the image store instead)"
+	say "selkie images"
+	"$SELKIE" images
+fi
+if [ -z "${rc:-}" ]; then
 	say "selkie images"
 	"$SELKIE" images
 fi
