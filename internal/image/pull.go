@@ -148,7 +148,7 @@ func (m *Manager) pullAllTags(ctx context.Context, named reference.Named, o engi
 	if _, ok := named.(reference.Digested); ok {
 		return nil, fmt.Errorf("unable to pull %s: digest can't be used with --all-tags/-a: %w", named, engine.ErrInvalidArg)
 	}
-	ref, err := docker.NewReference(named)
+	ref, err := docker.NewReference(reference.TagNameOnly(named)) // the tag is ignored when listing
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -102,4 +103,35 @@ func TestImageLoginLogout(t *testing.T) {
 	// --creds works without a login.
 	c.Must(t, "pull", "-q", "--creds", reg.User+":"+reg.Password, "--signature-policy", p, ref)
 	mustFail(t, c.CLI, 125, "authentication required", "pull", "--creds", reg.User+":nope", "--signature-policy", p, ref)
+}
+
+// push --format and --digestfile; pull --all-tags pulls every tag.
+func TestImagePushFormatsAllTags(t *testing.T) {
+	c := newImageCLI(t)
+	reg := withRegistry(t, c.CLI, false)
+	p := c.PolicyPath
+	c.pullArchive(t, "bb:1")
+	df := t.TempDir() + "/digest"
+	c.Must(t, "push", "--format", "v2s2", "--digestfile", df, "--signature-policy", p, "bb:1", reg.Ref("multi/bb:v2s2"))
+	d, err := os.ReadFile(df)
+	if err != nil || !strings.HasPrefix(string(d), "sha256:") || len(d) != 71 {
+		t.Fatalf("digestfile: %q %v", d, err)
+	}
+	c.Must(t, "push", "-q", "--format", "oci", "--signature-policy", p, "bb:1", reg.Ref("multi/bb:oci"))
+	mustFail(t, c.CLI, 125, "unknown format", "push", "--format", "bogus", "bb:1", reg.Ref("multi/bb:x"))
+	c2 := newImageCLI(t)
+	c2.RegistriesConf = reg.RegistriesConf
+	ids := lines(c2.Must(t, "pull", "-q", "--all-tags", "--signature-policy", p, reg.Ref("multi/bb")))
+	if len(ids) != 2 {
+		t.Fatalf("--all-tags pulled %v", ids)
+	}
+	types := c2.Must(t, "images", "--format", "{{.Tag}}", "--sort", "tag")
+	if types != "oci\nv2s2" {
+		t.Fatalf("tags after --all-tags: %q", types)
+	}
+	mt := c2.Must(t, "image", "inspect", "--format", "{{.ManifestType}}", reg.Ref("multi/bb:v2s2"))
+	if mt != "application/vnd.docker.distribution.manifest.v2+json" {
+		t.Fatalf("v2s2 push stored %q", mt)
+	}
+	mustFail(t, c2.CLI, 125, "tag can't be used with --all-tags", "pull", "-a", reg.Ref("multi/bb:oci"))
 }
