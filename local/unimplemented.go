@@ -15,9 +15,6 @@ func notImplemented(what string) error {
 	return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
 }
 
-func (e *Engine) ContainerUpdate(ctx context.Context, nameOrID string, o engine.ContainerUpdateOptions) error {
-	return notImplemented("update")
-}
 func (e *Engine) ContainerCommit(ctx context.Context, nameOrID string, o engine.ContainerCommitOptions) (string, error) {
 	return "", notImplemented("commit")
 }

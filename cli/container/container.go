@@ -48,6 +48,7 @@ func verbs() []verb {
 		{build: newExportCommand, topLevel: true},
 		{build: newPortCommand, topLevel: true},
 		{build: newExecCommand, topLevel: true},
+		{build: newUpdateCommand, topLevel: true},
 		// E2: exec top stats pause unpause update mount unmount diff export commit port
 	}
 }
