@@ -308,7 +308,10 @@ func (s *routes) containerWait(w http.ResponseWriter, r *http.Request) error {
 		StatusCode int32    `json:"StatusCode"`
 		Error      *waitErr `json:"Error"`
 	}{}
-	code, err := s.eng.ContainerWait(r.Context(), c.ID, engine.ContainerWaitOptions{})
+	// A short interval: docker waits before it starts, and an auto-removed
+	// container must be seen running (then its exit file answers) before
+	// its cleanup removes it.
+	code, err := s.waitExit(r.Context(), c)
 	if err != nil {
 		resp.StatusCode = -1
 		resp.Error = &waitErr{Message: err.Error()}
@@ -319,6 +322,25 @@ func (s *routes) containerWait(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return wire.WriteJSONBody(w, resp)
+}
+
+// waitExit waits for the container's next exit. A container not started yet
+// is first watched until it runs (docker waits before it starts), so that
+// its exit code comes from the exit file even when --rm removes it at once.
+func (s *routes) waitExit(ctx context.Context, c *engine.ContainerInspect) (int32, error) {
+	poll := 5 * time.Millisecond
+	for dockerStatus(c.State.Status) == "created" {
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(poll):
+		}
+		var err error
+		if c, err = s.eng.ContainerInspect(ctx, c.ID, engine.ContainerInspectOptions{}); err != nil {
+			return -1, err
+		}
+	}
+	return s.eng.ContainerWait(ctx, c.ID, engine.ContainerWaitOptions{Interval: poll})
 }
 
 // waitRemoved gives an auto-removing container a moment to disappear.

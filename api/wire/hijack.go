@@ -57,7 +57,14 @@ func Hijack(w http.ResponseWriter, r *http.Request, contentType string) (*Hijack
 		conn.Close()
 		return nil, err
 	}
-	return &Hijacked{Conn: conn, R: brw.Reader}, nil
+	// Read what the server had buffered, then the connection itself: reading
+	// an EOF through the server's own reader would cancel r.Context() (the
+	// client half-closing its stdin is not a disconnect).
+	var in io.Reader = conn
+	if n := brw.Reader.Buffered(); n > 0 {
+		in = io.MultiReader(io.LimitReader(brw.Reader, int64(n)), conn)
+	}
+	return &Hijacked{Conn: conn, R: bufio.NewReader(in)}, nil
 }
 
 // ClientHijack sends req on a fresh connection from dial with the upgrade

@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/selkie-containers/selkie/internal/testenv"
+)
+
+const apiImage = "localhost/apibox:latest"
+
+// TestAPIDockerCLI drives the real docker CLI against `selkie system service`.
+func TestAPIDockerCLI(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker CLI not installed")
+	}
+	c := newAPICLI(t)
+	c.SeedImage(t, apiImage, testenv.ImageSpec{Config: v1.ImageConfig{Labels: map[string]string{"api.test": "yes"}}})
+	s := startService(t, c)
+
+	t.Run("SocketMode", func(t *testing.T) {
+		fi, err := os.Stat(s.sock)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("socket %v mode %v, want 0600", err, fi.Mode())
+		}
+	})
+	t.Run("Version", func(t *testing.T) {
+		out := s.dockerOK(t, "version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}")
+		if f := strings.Fields(out); len(f) != 2 || f[0] != "1.44" || f[1] != "1.44" {
+			t.Fatalf("negotiated versions %q, want server and client at 1.44", out)
+		}
+	})
+	t.Run("Info", func(t *testing.T) {
+		out := s.dockerOK(t, "info", "--format", "{{.Driver}} {{.Images}}")
+		if strings.TrimSpace(out) != "overlay 1" {
+			t.Fatalf("docker info: %q", out)
+		}
+	})
+	t.Run("Images", func(t *testing.T) {
+		out := s.dockerOK(t, "images", "--format", "{{.Repository}}:{{.Tag}}")
+		if !strings.Contains(out, apiImage) {
+			t.Fatalf("docker images: %q", out)
+		}
+		out = s.dockerOK(t, "image", "inspect", "--format", "{{index .Config.Labels \"api.test\"}}", apiImage)
+		if strings.TrimSpace(out) != "yes" {
+			t.Fatalf("image inspect label: %q", out)
+		}
+	})
+	t.Run("RunRm", func(t *testing.T) {
+		out := s.dockerOK(t, "run", "--rm", "--network", "none", apiImage, "echo", "hello")
+		if out != "hello\n" {
+			t.Fatalf("docker run --rm: %q", out)
+		}
+		r := s.docker(t, "", "run", "--rm", "--network", "none", apiImage, "sh", "-c", "echo oops >&2; exit 3")
+		if r.ExitCode != 3 || !strings.Contains(r.Stderr, "oops") {
+			t.Fatalf("exit code propagation: %s", r)
+		}
+		if out := s.dockerOK(t, "ps", "-aq"); strings.TrimSpace(out) != "" {
+			t.Fatalf("--rm left containers: %q", out)
+		}
+	})
+	t.Run("RunStdin", func(t *testing.T) {
+		r := s.docker(t, "piped input\n", "run", "--rm", "-i", "--network", "none", apiImage, "cat")
+		if r.ExitCode != 0 || r.Stdout != "piped input\n" {
+			t.Fatalf("docker run -i: %s", r)
+		}
+	})
+	t.Run("DetachedLifecycle", func(t *testing.T) {
+		id := strings.TrimSpace(s.dockerOK(t, "run", "-d", "--name", "web", "--network", "none", "-l", "role=web", apiImage, "sh", "-c", "echo started; exec sleep 1000"))
+		if len(id) != 64 {
+			t.Fatalf("docker run -d printed %q", id)
+		}
+		out := s.dockerOK(t, "ps", "--filter", "label=role=web", "--format", "{{.Names}} {{.State}}")
+		if strings.TrimSpace(out) != "web running" {
+			t.Fatalf("docker ps: %q", out)
+		}
+		if out := s.dockerOK(t, "exec", "web", "sh", "-c", "echo in-$HOSTNAME-x"); !strings.HasPrefix(out, "in-") {
+			t.Fatalf("docker exec: %q", out)
+		}
+		if r := s.docker(t, "", "exec", "web", "sh", "-c", "exit 5"); r.ExitCode != 5 {
+			t.Fatalf("docker exec exit code: %s", r)
+		}
+		if r := s.docker(t, "abc\n", "exec", "-i", "web", "cat"); r.Stdout != "abc\n" {
+			t.Fatalf("docker exec -i: %s", r)
+		}
+		if out := s.dockerOK(t, "logs", "web"); out != "started\n" {
+			t.Fatalf("docker logs: %q", out)
+		}
+		out = s.dockerOK(t, "inspect", "--format", "{{.Name}} {{.State.Status}} {{.Config.Image}}", "web")
+		if strings.TrimSpace(out) != "/web running "+apiImage {
+			t.Fatalf("docker inspect: %q", out)
+		}
+		s.dockerOK(t, "stop", "-t", "0", "web")
+		out = s.dockerOK(t, "ps", "-a", "--filter", "name=web", "--format", "{{.State}}")
+		if strings.TrimSpace(out) != "exited" {
+			t.Fatalf("state after stop: %q", out)
+		}
+		s.dockerOK(t, "rm", "web")
+		if r := s.docker(t, "", "inspect", "web"); r.ExitCode == 0 || !strings.Contains(r.Stderr, "No such") && !strings.Contains(r.Stderr, "no such") {
+			t.Fatalf("inspect after rm: %s", r)
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		r := s.docker(t, "", "stop", "nonexistent")
+		if r.ExitCode == 0 || !strings.Contains(r.Stderr, "no container with name or ID") {
+			t.Fatalf("docker stop nonexistent: %s", r)
+		}
+		r = s.docker(t, "", "run", "--rm", "--pull", "never", "--network", "none", "localhost/nonexistent:latest", "true")
+		if r.ExitCode != 125 || !strings.Contains(strings.ToLower(r.Stderr), "no such image") {
+			t.Fatalf("docker run of a missing image: %s", r)
+		}
+	})
+}
+
+// TestAPIDockerRegistry pulls and pushes through the service with docker.
+func TestAPIDockerRegistry(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker CLI not installed")
+	}
+	c := newAPICLI(t)
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	c.RegistriesConf = reg.RegistriesConf
+	c.SeedImage(t, apiImage, testenv.ImageSpec{})
+	s := startService(t, c)
+	ref := reg.Ref("api/box:v1")
+	s.dockerOK(t, "tag", apiImage, ref)
+	out := s.dockerOK(t, "push", ref)
+	if !strings.Contains(out, "Pushed") && !strings.Contains(out, "digest") {
+		t.Logf("docker push output: %q", out)
+	}
+	s.dockerOK(t, "rmi", ref)
+	if r := s.docker(t, "", "image", "inspect", ref); r.ExitCode == 0 {
+		t.Fatalf("image still present after rmi: %s", r)
+	}
+	s.dockerOK(t, "pull", ref)
+	out = s.dockerOK(t, "images", "--format", "{{.Repository}}:{{.Tag}}")
+	if !strings.Contains(out, ref) {
+		t.Fatalf("pulled image not listed: %q", out)
+	}
+	r := s.docker(t, "", "pull", reg.Ref("api/missing:v1"))
+	if r.ExitCode == 0 {
+		t.Fatalf("pull of a missing image succeeded: %s", r)
+	}
+}
