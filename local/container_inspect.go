@@ -291,12 +291,10 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 			Name: driver,
 			Data: map[string]string{},
 		},
-		Mounts:       mounts,
-		Dependencies: orEmpty(dependencies(c)),
-		NetworkSettings: engine.NetworkSettings{
-			Ports: portBindings,
-		},
-		Namespace: "",
+		Mounts:          mounts,
+		Dependencies:    orEmpty(dependencies(c)),
+		NetworkSettings: inspectNetworkSettings(c, portBindings),
+		Namespace:       "",
 		Config: engine.ContainerConfig{
 			Hostname:      hostname,
 			User:          user,

@@ -295,15 +295,16 @@ func (e *Engine) writeEtcFiles(c *state.Container, runDir string) error {
 		base = "/etc/hosts"
 	}
 	baseData, _ := readSmallFile(base)
-	hosts, err := spec.HostsFile(baseData, o, hostname, c.Name, "")
+	hosts, err := spec.HostsFile(baseData, o, hostname, c.Name, networkIP(c))
 	if err != nil {
 		return err
 	}
+	hosts = networkHosts(c, hosts)
 	hostResolv, _ := readSmallFile("/etc/resolv.conf")
 	files := map[string][]byte{
 		"hostname":      []byte(hostname + "\n"),
 		"hosts":         hosts,
-		"resolv.conf":   spec.ResolvConf(hostResolv, o),
+		"resolv.conf":   networkResolv(c, hostResolv, spec.ResolvConf(hostResolv, o)),
 		".containerenv": spec.ContainerEnv(c.ID, c.Name, c.ImageName, c.ImageID, o.Privileged),
 	}
 	if o.Network == "host" {

@@ -32,8 +32,14 @@ func ResolvConf(o ResolvOptions) []byte {
 	if path == "" {
 		path = "/etc/resolv.conf"
 	}
+	data, _ := os.ReadFile(path)
+	return ResolvConfData(data, o)
+}
+
+// ResolvConfData is ResolvConf with the host's resolv.conf already read.
+func ResolvConfData(data []byte, o ResolvOptions) []byte {
 	var hostNS, hostSearch, hostOpts []string
-	if data, err := os.ReadFile(path); err == nil {
+	{
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
+)
+
+// netCLI is a CLI with private storage, a private network config dir (set
+// through CONTAINERS_CONF) and the busybox image tagged "bb".
+type netCLI struct {
+	*testenv.CLI
+	confDir string
+}
+
+func newNetCLI(t *testing.T) *netCLI {
+	t.Helper()
+	testenv.RequiresRoot(t)
+	for _, b := range []string{"/usr/lib/podman/netavark", "/usr/lib/podman/aardvark-dns"} {
+		if _, err := os.Stat(b); err != nil {
+			t.Skipf("%s not installed", b)
+		}
+	}
+	if testenv.LookPath("iptables") == "" && testenv.LookPath("/usr/sbin/iptables") == "" {
+		if _, err := os.Stat("/usr/sbin/iptables"); err != nil {
+			t.Skip("iptables not installed")
+		}
+	}
+	ic := newImageCLI(t)
+	ic.pullArchive(t, "bb")
+	dir := t.TempDir()
+	nets := filepath.Join(dir, "networks")
+	if err := os.MkdirAll(nets, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "containers.conf")
+	data := fmt.Sprintf("[containers]\ndefault_ulimits = []\n[network]\nnetwork_config_dir = %q\n", nets)
+	if err := os.WriteFile(conf, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ic.CLI.Env = append(ic.CLI.Env, "CONTAINERS_CONF="+conf)
+	return &netCLI{CLI: ic.CLI, confDir: nets}
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// testNet is a network private to one test: its own bridge name and subnet.
+type testNet struct {
+	Name, Bridge, Subnet, Gateway string
+}
+
+// createNet makes a bridge network with a random interface and a random
+// 10.2xx.y.0/24 subnet so tests never collide with each other or the host.
+func (c *netCLI) createNet(t *testing.T, args ...string) testNet {
+	t.Helper()
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	n := testNet{Name: "t" + randHex(4), Bridge: "slk" + randHex(4),
+		Subnet: fmt.Sprintf("10.%d.%d.0/24", 200+int(b[0])%50, b[1])}
+	n.Gateway = strings.TrimSuffix(n.Subnet, "0/24") + "1"
+	c.Must(t, append([]string{"network", "create", "--subnet", n.Subnet, "--interface-name", n.Bridge}, append(args, n.Name)...)...)
+	return n
+}
+
+// useDefault writes an explicit definition of the default network "podman"
+// with a private bridge and subnet, so tests of the default network run in
+// parallel with each other and with real Podman containers.
+func (c *netCLI) useDefault(t *testing.T) testNet {
+	t.Helper()
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	n := testNet{Name: "podman", Bridge: "slk" + randHex(4), Subnet: fmt.Sprintf("10.%d.%d.0/24", 200+int(b[0])%50, b[1])}
+	n.Gateway = strings.TrimSuffix(n.Subnet, "0/24") + "1"
+	def := fmt.Sprintf(`{"name":"podman","id":"2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9","driver":"bridge","network_interface":%q,"subnets":[{"subnet":%q,"gateway":%q}],"ipv6_enabled":false,"internal":false,"dns_enabled":false,"ipam_options":{"driver":"host-local"}}`, n.Bridge, n.Subnet, n.Gateway)
+	if err := os.WriteFile(filepath.Join(c.confDir, "podman.json"), []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// hostTraces counts iptables rules that mention the subnet and the veths
+// attached to the bridge.
+func hostTraces(t *testing.T, n testNet) (rules, ports int) {
+	t.Helper()
+	out, err := exec.Command("iptables-save").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules = strings.Count(string(out), n.Subnet)
+	out, _ = exec.Command("ip", "-o", "link", "show", "master", n.Bridge).Output()
+	return rules, len(lines(string(out)))
+}
+
+func runOut(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
