@@ -24,17 +24,53 @@ var allCaps = []string{
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 }
 
-// knownCaps is allCaps cut at the kernel's last capability.
+// knownCaps is allCaps limited to the caller's bounding set: the runtime
+// cannot grant what the engine itself does not hold (this host, for one,
+// lacks CAP_SYS_RESOURCE).
 func knownCaps() []string {
-	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	mask, ok := boundingSet()
+	if !ok {
+		return allCaps
+	}
+	var out []string
+	for i, c := range allCaps {
+		if mask&(1<<uint(i)) != 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// boundingSet reads CapBnd of this process.
+func boundingSet() (uint64, bool) {
+	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return allCaps
+		return 0, false
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || n+1 > len(allCaps) || n < 0 {
-		return allCaps
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return n, err == nil
+		}
 	}
-	return allCaps[:n+1]
+	return 0, false
+}
+
+// holdable drops from caps what the caller cannot grant.
+func holdable(caps []string) []string {
+	mask, ok := boundingSet()
+	if !ok {
+		return caps
+	}
+	var out []string
+	for _, c := range caps {
+		for i, k := range allCaps {
+			if k == c && mask&(1<<uint(i)) != 0 {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 func normCap(c string) string {
@@ -108,6 +144,7 @@ func capabilities(o *engine.ContainerCreateOptions, cfg *config.Config, nonRoot 
 			bounding = append(bounding, c)
 		}
 	}
+	bounding = holdable(bounding)
 	caps := &specs.LinuxCapabilities{Bounding: bounding}
 	if !nonRoot {
 		caps.Effective = append([]string(nil), bounding...)
@@ -116,10 +153,14 @@ func capabilities(o *engine.ContainerCreateOptions, cfg *config.Config, nonRoot 
 	}
 	// A non-root user keeps only the capabilities explicitly added, in all
 	// of effective, permitted, inheritable and ambient (Podman's rule).
+	inBounding := map[string]bool{}
+	for _, c := range bounding {
+		inBounding[c] = true
+	}
 	var kept []string
 	for _, c := range allCaps {
 		for _, a := range added {
-			if a == c && set[c] {
+			if a == c && inBounding[c] {
 				kept = append(kept, c)
 				break
 			}
