@@ -100,6 +100,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 		o.StopSignal = img.Config.Config.StopSignal
 	}
 	o.PullProgress = nil
+	o.CreateCommand = nil // kept once, in c.CreateCommand
 	c.Options = o
 
 	// Step 2: the record (reserving the name). A generated name may collide;

@@ -23,7 +23,7 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 	if err != nil {
 		return nil, err
 	}
-	cs, err := db.Containers(ctx)
+	cs, err := db.ContainersForList(ctx)
 	if err != nil {
 		return nil, err
 	}

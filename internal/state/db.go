@@ -11,7 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	sqlite3 "github.com/mattn/go-sqlite3" // registers "sqlite3"; linked anyway by containers/image
+	sqlite3 "github.com/mattn/go-sqlite3"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1" // registers "sqlite3"; linked anyway by containers/image
 	"github.com/selkie-containers/selkie/engine"
 )
 
@@ -103,6 +104,10 @@ var migrations = []string{
 		record       TEXT NOT NULL
 	);
 	CREATE INDEX IF NOT EXISTS exec_sessions_container ON exec_sessions(container_id);`,
+	// 2: a slim copy of each record for ps (no image history, no create
+	// command), so listing 1000 containers decodes a fraction of the JSON.
+	`ALTER TABLE containers ADD COLUMN list_record TEXT;
+	CREATE INDEX IF NOT EXISTS containers_created ON containers(created, id);`,
 }
 
 // SchemaVersion is the user_version this build writes.
@@ -194,6 +199,34 @@ func (d *DB) Containers(ctx context.Context) (cs []*Container, err error) {
 	return cs, err
 }
 
+// ContainersForList reads every container's slim record (see Tx.ContainersForList).
+func (d *DB) ContainersForList(ctx context.Context) (cs []*Container, err error) {
+	err = d.View(ctx, func(tx *Tx) error {
+		cs, err = tx.ContainersForList()
+		return err
+	})
+	return cs, err
+}
+
+// encode returns the full record and the slim one used by listings.
+func encode(c *Container) (full, slim string, err error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", "", err
+	}
+	l := *c
+	l.CreateCommand = nil
+	l.Options.CreateCommand = nil
+	if c.ImageConfig != nil {
+		l.ImageConfig = &v1.Image{Config: c.ImageConfig.Config}
+	}
+	sb, err := json.Marshal(&l)
+	if err != nil {
+		return "", "", err
+	}
+	return string(b), string(sb), nil
+}
+
 func noSuchContainer(ref string) error {
 	return fmt.Errorf("no container with name or ID %q found: %w", ref, engine.ErrNoSuchContainer)
 }
@@ -269,7 +302,18 @@ func (t *Tx) ResolveContainer(ref string) (string, error) {
 
 // Containers reads every container record, oldest first.
 func (t *Tx) Containers() ([]*Container, error) {
-	rows, err := t.tx.Query(`SELECT record FROM containers ORDER BY created, id`)
+	return t.containers(`SELECT record FROM containers ORDER BY created, id`)
+}
+
+// ContainersForList reads every container for listing, oldest first. The
+// records are slim (see listRecord): ImageConfig holds only the image's
+// config block and CreateCommand is empty. Never save them back.
+func (t *Tx) ContainersForList() ([]*Container, error) {
+	return t.containers(`SELECT coalesce(list_record, record) FROM containers ORDER BY created, id`)
+}
+
+func (t *Tx) containers(query string) ([]*Container, error) {
+	rows, err := t.tx.Query(query)
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
@@ -319,15 +363,15 @@ func (t *Tx) AddContainer(c *Container) error {
 	} else if owner != "" {
 		return NameInUse(c.Name, owner)
 	}
-	rec, err := json.Marshal(c)
+	rec, slim, err := encode(c)
 	if err != nil {
 		return err
 	}
 	if _, err := t.tx.Exec(`INSERT INTO names (name, kind, id) VALUES (?, 'container', ?)`, c.Name, c.ID); err != nil {
 		return mapConstraint(err, c)
 	}
-	if _, err := t.tx.Exec(`INSERT INTO containers (id, name, created, record) VALUES (?, ?, ?, ?)`,
-		c.ID, c.Name, c.Created.UnixNano(), string(rec)); err != nil {
+	if _, err := t.tx.Exec(`INSERT INTO containers (id, name, created, record, list_record) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, c.Name, c.Created.UnixNano(), rec, slim); err != nil {
 		return mapConstraint(err, c)
 	}
 	return nil
@@ -347,11 +391,11 @@ func mapConstraint(err error, c *Container) error {
 // PutContainer saves an existing record (state changes). The name cannot
 // change here; use RenameContainer.
 func (t *Tx) PutContainer(c *Container) error {
-	rec, err := json.Marshal(c)
+	rec, slim, err := encode(c)
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.Exec(`UPDATE containers SET record = ? WHERE id = ? AND name = ?`, string(rec), c.ID, c.Name)
+	res, err := t.tx.Exec(`UPDATE containers SET record = ?, list_record = ? WHERE id = ? AND name = ?`, rec, slim, c.ID, c.Name)
 	if err != nil {
 		return fmt.Errorf("saving container %s: %w", c.ID, err)
 	}
@@ -377,7 +421,7 @@ func (t *Tx) RenameContainer(id, newName string) error {
 	}
 	old := c.Name
 	c.Name = newName
-	rec, err := json.Marshal(c)
+	rec, slim, err := encode(c)
 	if err != nil {
 		return err
 	}
@@ -387,7 +431,7 @@ func (t *Tx) RenameContainer(id, newName string) error {
 	if _, err := t.tx.Exec(`INSERT INTO names (name, kind, id) VALUES (?, 'container', ?)`, newName, id); err != nil {
 		return mapConstraint(err, c)
 	}
-	if _, err := t.tx.Exec(`UPDATE containers SET name = ?, record = ? WHERE id = ?`, newName, string(rec), id); err != nil {
+	if _, err := t.tx.Exec(`UPDATE containers SET name = ?, record = ?, list_record = ? WHERE id = ?`, newName, rec, slim, id); err != nil {
 		return mapConstraint(err, c)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
 )
 
@@ -340,5 +341,34 @@ func writer(t *testing.T, p string) {
 		if _, err := db.ResolveContainer(ctx, id); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestListRecordIsSlim(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	img := &v1.Image{History: []v1.History{{CreatedBy: "big history"}}}
+	img.Config.Cmd = []string{"sh"}
+	c := &Container{ID: "aaa", Name: "a", Created: time.Now(), ImageConfig: img, CreateCommand: []string{"selkie", "create"}}
+	if err := db.Update(ctx, func(tx *Tx) error { return tx.AddContainer(c) }); err != nil {
+		t.Fatal(err)
+	}
+	l, err := db.ContainersForList(ctx)
+	if err != nil || len(l) != 1 {
+		t.Fatal(err)
+	}
+	if len(l[0].ImageConfig.History) != 0 || l[0].CreateCommand != nil || l[0].ImageConfig.Config.Cmd[0] != "sh" {
+		t.Errorf("list record: %+v", l[0])
+	}
+	full, _ := db.Container(ctx, "aaa")
+	if len(full.ImageConfig.History) != 1 || len(full.CreateCommand) != 2 {
+		t.Errorf("full record lost data: %+v", full)
+	}
+	// a state change updates both
+	full.State.Status = StatusExited
+	db.Update(ctx, func(tx *Tx) error { return tx.PutContainer(full) })
+	l, _ = db.ContainersForList(ctx)
+	if l[0].State.Status != StatusExited {
+		t.Errorf("list record stale: %s", l[0].State.Status)
 	}
 }
