@@ -1,6 +1,7 @@
 package image
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -71,7 +72,7 @@ func newHistoryCommand(g *command.Globals) *cobra.Command {
 				return err
 			}
 			if format.IsJSON(f) {
-				return format.JSON(g.Stdout, hist)
+				return historyJSON(g, hist)
 			}
 			rows := make([]historyRow, len(hist))
 			for i, h := range hist {
@@ -95,4 +96,27 @@ func newHistoryCommand(g *command.Globals) *cobra.Command {
 	_ = fl.MarkHidden("notruncate")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Display the numeric IDs only")
 	return cmd
+}
+
+// historyJSON prints what Podman 4 prints for `history --format json`: one
+// line, with its mix of key spellings.
+func historyJSON(g *command.Globals, hist []engine.ImageHistoryEntry) error {
+	type entry struct {
+		ID         string    `json:"id"`
+		Created    time.Time `json:"created"`
+		CreatedBy  string    `json:"CreatedBy"`
+		Size       int64     `json:"size"`
+		Comment    string    `json:"comment"`
+		CreatedStr string    `json:"Created"`
+	}
+	out := make([]entry, len(hist))
+	for i, h := range hist {
+		out[i] = entry{h.ID, h.Created, h.CreatedBy, h.Size, h.Comment, h.Created.UTC().Truncate(time.Second).Format(time.RFC3339)}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(g.Stdout, string(b))
+	return err
 }

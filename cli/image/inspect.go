@@ -91,7 +91,8 @@ func inspect(g *command.Globals, cmd *cobra.Command, names []string, f, typ stri
 		docs = []any{}
 	}
 	if format.IsJSON(f) || f == "" {
-		if err := format.JSON(g.Stdout, docs); err != nil {
+		// Podman indents inspect documents by five spaces.
+		if err := format.JSONIndent(g.Stdout, docs, "     "); err != nil {
 			return err
 		}
 	} else {

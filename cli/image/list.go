@@ -78,19 +78,22 @@ func newListCommand(g *command.Globals, use string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if format.IsJSON(userFormat) {
-				for i := range imgs {
-					// Podman's JSON keeps these empty.
-					imgs[i].RepoTags = nil
-					if len(imgs[i].Labels) == 0 {
-						imgs[i].Labels = nil
-					}
-					imgs[i].ConfigDigest = ""
-				}
-				return format.JSON(g.Stdout, imgs)
-			}
 			rows := imageRows(imgs, noTrunc)
 			sortRows(rows, sortBy)
+			if format.IsJSON(userFormat) {
+				// Podman prints one entry per row (an image once per tag).
+				out := make([]engine.ImageSummary, 0, len(rows))
+				for _, r := range rows {
+					sum := r.ImageSummary
+					sum.RepoTags = nil // Podman's JSON keeps these empty
+					if len(sum.Labels) == 0 {
+						sum.Labels = nil
+					}
+					sum.ConfigDigest = ""
+					out = append(out, sum)
+				}
+				return format.JSON(g.Stdout, out)
+			}
 			if quiet {
 				seen := map[string]bool{}
 				for _, r := range rows {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
@@ -108,14 +107,17 @@ func (m *Manager) Inspect(ctx context.Context, img *cstorage.Image) (*engine.Ima
 			Healthcheck *manifest.Schema2HealthConfig `json:"Healthcheck"`
 		} `json:"config"`
 	}
+	if len(cfg.History) > 0 {
+		out.Comment = cfg.History[0].Comment // what Podman shows
+	}
 	if json.Unmarshal(d.rawConfig, &docker) == nil {
-		out.Comment, out.Version = docker.Comment, docker.DockerVersion
+		if docker.Comment != "" {
+			out.Comment = docker.Comment
+		}
+		out.Version = docker.DockerVersion
 		if hc := docker.Config.Healthcheck; hc != nil {
 			out.HealthCheck = &engine.ImageHealthConfig{Test: hc.Test, StartPeriod: hc.StartPeriod, Interval: hc.Interval, Timeout: hc.Timeout, Retries: hc.Retries}
 		}
-	}
-	if out.Comment == "" && len(cfg.History) > 0 {
-		out.Comment = cfg.History[len(cfg.History)-1].Comment
 	}
 	out.Parent = m.parentID(img)
 	out.GraphDriver = m.graphDriver(img)
@@ -132,6 +134,7 @@ func (m *Manager) graphDriver(img *cstorage.Image) *engine.ImageGraphDriver {
 	if img.TopLayer != "" {
 		if md, err := drv.Metadata(img.TopLayer); err == nil {
 			gd.Data = md
+			delete(gd.Data, "MergedDir") // Podman shows the lower, upper and work dirs
 		}
 	}
 	return gd
@@ -198,45 +201,52 @@ func (m *Manager) parentID(img *cstorage.Image) string {
 	return ""
 }
 
-// History lists the image's history newest first, with the layer ID on the
-// entries that created a layer, as `podman history` does.
+// History lists the image's history newest first, as `podman history`
+// does: walking down the layers, an entry whose layer is the top layer of an
+// image shows that image's ID (each ID once), the others "<missing>".
 func (m *Manager) History(ctx context.Context, img *cstorage.Image) ([]engine.ImageHistoryEntry, error) {
 	d, err := m.readImage(ctx, img)
 	if err != nil {
 		return nil, err
 	}
-	// Layers bottom-up with their sizes.
-	var layers []*cstorage.Layer
-	for id := img.TopLayer; id != ""; {
-		l, err := m.store.Layer(id)
-		if err != nil {
+	hist := d.config.History
+	if len(hist) == 0 {
+		hist = []v1.History{{Created: &img.Created}}
+	}
+	var layer *cstorage.Layer
+	if img.TopLayer != "" {
+		if layer, err = m.store.Layer(img.TopLayer); err != nil {
 			return nil, err
 		}
-		layers = append([]*cstorage.Layer{l}, layers...)
-		id = l.Parent
 	}
-	var out []engine.ImageHistoryEntry
-	li := 0
-	for _, h := range d.config.History {
+	used := map[string]bool{}
+	out := make([]engine.ImageHistoryEntry, 0, len(hist))
+	for x := len(hist) - 1; x >= 0; x-- {
+		h := hist[x]
 		e := engine.ImageHistoryEntry{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment}
 		if h.Created != nil {
 			e.Created = *h.Created
 		}
-		if !h.EmptyLayer && li < len(layers) {
-			e.Size = layers[li].UncompressedSize
-			li++
+		if x == len(hist)-1 {
+			e.ID = img.ID
+			e.Tags = repoTags(img)
+			used[img.ID] = true
+		}
+		if layer != nil {
+			if !h.EmptyLayer {
+				e.Size = layer.UncompressedSize
+			}
+			if imgs, err := m.store.ImagesByTopLayer(layer.ID); err == nil && len(imgs) > 0 && e.ID == "<missing>" && !used[imgs[0].ID] {
+				e.ID = imgs[0].ID
+				used[e.ID] = true
+			}
+			if layer.Parent != "" && !h.EmptyLayer {
+				if layer, err = m.store.Layer(layer.Parent); err != nil {
+					return nil, err
+				}
+			}
 		}
 		out = append(out, e)
 	}
-	if len(out) == 0 {
-		out = append(out, engine.ImageHistoryEntry{ID: "<missing>", Created: img.Created})
-	}
-	out[len(out)-1].ID = img.ID
-	out[len(out)-1].Tags = repoTags(img)
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
 	return out, nil
 }
-
-var _ = time.Time{}

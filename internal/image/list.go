@@ -99,7 +99,7 @@ func (m *Manager) summary(l *listing, img *cstorage.Image) engine.ImageSummary {
 		Digest:      img.Digest.String(),
 		History:     img.NamesHistory,
 		Created:     img.Created.Unix(),
-		CreatedAt:   img.Created,
+		CreatedAt:   time.Unix(img.Created.Unix(), 0).UTC(), // whole seconds, as Podman prints it
 		Labels:      map[string]string{},
 	}
 	s.ParentID = m.parentID(img)
