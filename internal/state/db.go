@@ -129,15 +129,39 @@ func (d *DB) migrate(ctx context.Context) error {
 		if v > len(migrations) {
 			return fmt.Errorf("state database version %d is newer than this selkie understands (%d)", v, len(migrations))
 		}
+		from := v
 		for ; v < len(migrations); v++ {
 			if _, err := tx.tx.ExecContext(ctx, migrations[v]); err != nil {
 				return fmt.Errorf("migrating state database to version %d: %w", v+1, err)
+			}
+		}
+		if from >= 1 && from < 2 {
+			if err := tx.fillListRecords(); err != nil {
+				return fmt.Errorf("migrating state database to version 2: %w", err)
 			}
 		}
 		// PRAGMA takes no bind parameters; v is our own integer.
 		_, err := tx.tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
 		return err
 	})
+}
+
+// fillListRecords writes the slim list_record of rows that lack one.
+func (t *Tx) fillListRecords() error {
+	cs, err := t.containers(`SELECT record FROM containers WHERE list_record IS NULL`)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		_, slim, err := encode(c)
+		if err != nil {
+			return err
+		}
+		if _, err := t.tx.Exec(`UPDATE containers SET list_record = ? WHERE id = ?`, slim, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Update runs fn in a write transaction, committing when fn returns nil.

@@ -372,3 +372,33 @@ func TestListRecordIsSlim(t *testing.T) {
 		t.Errorf("list record stale: %s", l[0].State.Status)
 	}
 }
+
+func TestMigrateV1ToV2(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "state.db")
+	raw, err := sql.Open("sqlite3", "file:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(migrations[0]); err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"id":"old1","name":"legacy","imageConfig":{"config":{"Cmd":["sh"]},"history":[{"created_by":"x"}]},"createCommand":["a"],"state":{"status":"exited","exitCode":3}}`
+	if _, err := raw.Exec(`INSERT INTO containers (id, name, created, record) VALUES ('old1', 'legacy', 1, ?)`, rec); err != nil {
+		t.Fatal(err)
+	}
+	raw.Exec(`INSERT INTO names VALUES ('legacy', 'container', 'old1')`)
+	raw.Exec(`PRAGMA user_version = 1`)
+	raw.Close()
+	db, err := Open(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	l, err := db.ContainersForList(context.Background())
+	if err != nil || len(l) != 1 || l[0].State.ExitCode != 3 || len(l[0].ImageConfig.History) != 0 || l[0].CreateCommand != nil {
+		t.Fatalf("after migration: %+v %v", l, err)
+	}
+	if id, _ := db.ResolveContainer(context.Background(), "legacy"); id != "old1" {
+		t.Errorf("name lost: %q", id)
+	}
+}
