@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -88,5 +89,29 @@ func TestSmokeHelpListsCommands(t *testing.T) {
 	}
 	if got := c.Must(t, "help"); got != out {
 		t.Errorf("`selkie help` differs from `selkie --help`")
+	}
+}
+
+// TestSmokeDemo is `make demo` in private storage: an offline busybox
+// oci-archive is pulled, tagged and run.
+func TestSmokeDemo(t *testing.T) {
+	testenv.RequiresRoot(t)
+	testenv.RequiresBinary(t, "runc", "conmon")
+	c := testenv.NewCLI(t)
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	if err := testenv.WriteOCIArchive(archive, "localhost/busybox:latest", testenv.ImageSpec{}); err != nil {
+		t.Fatal(err)
+	}
+	out := c.Must(t, "pull", "oci-archive:"+archive)
+	id := out[strings.LastIndex(out, "\n")+1:]
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("pull did not print an image ID: %q", out)
+	}
+	c.Must(t, "tag", id, "localhost/demo:latest")
+	if got := c.Must(t, "run", "--rm", "localhost/demo", "echo", "Hello from Selkie"); got != "Hello from Selkie" {
+		t.Errorf("run printed %q", got)
+	}
+	if ps := c.Must(t, "ps", "-aq"); ps != "" {
+		t.Errorf("run --rm left containers: %q", ps)
 	}
 }
