@@ -43,6 +43,7 @@ func Register(mux *http.ServeMux, eng engine.Engine, o Options) {
 	s.images(h)
 	s.containers(h)
 	s.exec(h)
+	s.networks(h)
 }
 
 type handle func(pattern string, fn wire.HandlerFunc)

@@ -25,6 +25,7 @@ func Register(mux *http.ServeMux, eng engine.Engine) {
 	s.images(h)
 	s.containers(h)
 	s.exec(h)
+	s.networks(h)
 }
 
 type handle func(pattern string, fn wire.HandlerFunc)

@@ -46,6 +46,7 @@ func harness(t *testing.T) enginetest.Harness {
 	cfg.GraphRoot = filepath.Join(base, "root")
 	cfg.RunRoot = filepath.Join(base, "runroot")
 	cfg.Engine.Runtime = "runc"
+	cfg.Network.NetworkConfigDir = filepath.Join(base, "networks")
 	eng, err := local.New(cfg)
 	if err != nil {
 		t.Fatal(err)

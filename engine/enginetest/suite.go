@@ -38,6 +38,47 @@ func Run(t *testing.T, h Harness) {
 	}
 	t.Run("Containers", s.containers)
 	t.Run("Exec", s.exec)
+	t.Run("Networks", s.networks)
+}
+
+func (s *suite) networks(t *testing.T) {
+	c := ctx(t)
+	name := fmt.Sprintf("etnet%d", time.Now().UnixNano()%1000000)
+	n, err := s.eng.NetworkCreate(c, engine.NetworkCreateOptions{Name: name, Labels: map[string]string{"suite": "enginetest"}})
+	must(t, "network create", err)
+	t.Cleanup(func() { _, _ = s.eng.NetworkRemove(context.Background(), name, engine.NetworkRemoveOptions{Force: true}) })
+	if n.Name != name || n.ID == "" || len(n.Subnets) == 0 {
+		t.Fatalf("created network %+v", n)
+	}
+	_, err = s.eng.NetworkCreate(c, engine.NetworkCreateOptions{Name: name})
+	mustFail(t, "create a network with a name in use", err, engine.ErrNameInUse)
+	l, err := s.eng.NetworkList(c, engine.NetworkListOptions{Filters: map[string][]string{"label": {"suite=enginetest"}}})
+	must(t, "network ls", err)
+	if len(l) != 1 || l[0].ID != n.ID {
+		t.Fatalf("network ls --filter label: %+v", l)
+	}
+	got, err := s.eng.NetworkInspect(c, n.ID[:12])
+	must(t, "network inspect by ID prefix", err)
+	if got.Name != name {
+		t.Fatalf("inspect: %+v", got)
+	}
+	ok, err := s.eng.NetworkExists(c, name)
+	must(t, "network exists", err)
+	if !ok {
+		t.Fatal("network does not exist")
+	}
+	rep, err := s.eng.NetworkRemove(c, name, engine.NetworkRemoveOptions{})
+	must(t, "network rm", err)
+	if rep.Name != name {
+		t.Fatalf("rm report %+v", rep)
+	}
+	_, err = s.eng.NetworkInspect(c, name)
+	mustFail(t, "inspect removed network", err, engine.ErrNoSuchNetwork)
+	ok, err = s.eng.NetworkExists(c, name)
+	must(t, "network exists (removed)", err)
+	if ok {
+		t.Fatal("removed network exists")
+	}
 }
 
 type suite struct {

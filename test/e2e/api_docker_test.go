@@ -103,6 +103,27 @@ func TestAPIDockerCLI(t *testing.T) {
 			t.Fatalf("inspect after rm: %s", r)
 		}
 	})
+	t.Run("Networks", func(t *testing.T) {
+		id := strings.TrimSpace(s.dockerOK(t, "network", "create", "--label", "api.test=net", "apinet"))
+		if len(id) != 64 {
+			t.Fatalf("docker network create printed %q", id)
+		}
+		out := s.dockerOK(t, "network", "ls", "--filter", "label=api.test=net", "--format", "{{.Name}} {{.Driver}}")
+		if strings.TrimSpace(out) != "apinet bridge" {
+			t.Fatalf("docker network ls: %q", out)
+		}
+		out = s.dockerOK(t, "network", "inspect", "--format", "{{.Name}} {{len .IPAM.Config}}", "apinet")
+		if strings.TrimSpace(out) != "apinet 1" {
+			t.Fatalf("docker network inspect: %q", out)
+		}
+		if r := s.docker(t, "", "network", "create", "apinet"); r.ExitCode == 0 {
+			t.Fatalf("duplicate network create succeeded: %s", r)
+		}
+		s.dockerOK(t, "network", "rm", "apinet")
+		if r := s.docker(t, "", "network", "inspect", "apinet"); r.ExitCode == 0 {
+			t.Fatalf("network inspect after rm: %s", r)
+		}
+	})
 	t.Run("Errors", func(t *testing.T) {
 		r := s.docker(t, "", "stop", "nonexistent")
 		if r.ExitCode == 0 || !strings.Contains(r.Stderr, "no container with name or ID") {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -131,5 +132,14 @@ func newAPICLI(t *testing.T) *testenv.CLI {
 	t.Helper()
 	testenv.RequiresRoot(t)
 	testenv.RequiresBinary(t, "runc", "conmon", "skopeo")
-	return testenv.NewCLI(t)
+	c := testenv.NewCLI(t)
+	// private network definitions: never touch /etc/containers/networks
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "containers.conf")
+	data := fmt.Sprintf("[containers]\ndefault_ulimits = []\n[network]\nnetwork_config_dir = %q\n", filepath.Join(dir, "networks"))
+	if err := os.WriteFile(conf, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Env = append(c.Env, "CONTAINERS_CONF="+conf)
+	return c
 }
