@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/selkie-containers/selkie/api"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/config"
 	"github.com/selkie-containers/selkie/local"
+	"github.com/selkie-containers/selkie/remote"
 	"github.com/sirupsen/logrus"
 )
 
@@ -21,6 +23,9 @@ type deps struct {
 // This is the one file under cli/ that imports local and internal/config: it
 // chooses and builds the engine.
 func (g *Globals) newEngine() (engine.Engine, error) {
+	if uri, ok := g.remoteURI(); ok {
+		return remote.New(uri)
+	}
 	cfg, err := g.config()
 	if err != nil {
 		return nil, err
@@ -80,8 +85,6 @@ func (g *Globals) config() (*config.Config, error) {
 func (g *Globals) StopTimeout() uint {
 	return 10
 }
-	return cfg.Engine.StopTimeout
-}
 
 // SetupLogging applies --log-level to slog and to logrus, which
 // containers/image and containers/storage log through.
@@ -112,4 +115,21 @@ func (g *Globals) logger() *slog.Logger {
 	}
 	var w io.Writer = g.Stderr
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+// remoteURI decides, as Podman does, whether the engine is remote: --remote,
+// --url or CONTAINER_HOST. The URI is --url, else CONTAINER_HOST, else the
+// service's default socket.
+func (g *Globals) remoteURI() (string, bool) {
+	env, envSet := os.LookupEnv("CONTAINER_HOST")
+	if !g.Remote && g.URL == "" && !envSet {
+		return "", false
+	}
+	switch {
+	case g.URL != "":
+		return g.URL, true
+	case env != "":
+		return env, true
+	}
+	return api.DefaultURI(), true
 }
