@@ -34,8 +34,9 @@ func (e *Engine) ContainerRemove(ctx context.Context, ref string, o engine.Conta
 	}
 	if len(deps) > 0 {
 		if !o.Depend {
-			return rep, fmt.Errorf("container %s has dependent containers which must be removed before it: %s: %w",
-				c.ID, joinIDs(deps), engine.ErrCtrStateInvalid)
+			// Podman's text; not a state error (that would exit 2).
+			return rep, fmt.Errorf("container %s has dependent containers which must be removed before it: %s: container already exists",
+				c.ID, joinIDs(deps))
 		}
 		for _, d := range deps {
 			r, err := e.ContainerRemove(ctx, d.ID, o)
@@ -57,7 +58,7 @@ func (e *Engine) ContainerRemove(ctx context.Context, ref string, o engine.Conta
 			e.log.Warn("stopping container before removal", "id", c.ID, "err", err)
 		}
 	}
-	if c.State.Status != state.StatusConfigured {
+	if c.State.Status != state.StatusConfigured && c.State.Status != state.StatusRemoving {
 		// Runtime leftovers (runc state, mounts, network): the cleanup
 		// path owns them. A failure is not fatal to rm.
 		if err := e.ContainerCleanup(ctx, c.ID, engine.ContainerCleanupOptions{}); err != nil &&
