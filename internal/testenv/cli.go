@@ -237,13 +237,16 @@ func CleanupDir(dir string) error {
 	return last
 }
 
-// killUnder SIGKILLs every process (except this one) that lives in dir.
+// killUnder SIGKILLs every process (except this one) that lives in dir: its
+// root, working directory or command line is under dir, or it runs in
+// another mount namespace whose mounts come from dir (a container's rootfs).
 func killUnder(dir string) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return
 	}
 	self := os.Getpid()
+	selfNS, _ := os.Readlink("/proc/self/ns/mnt")
 	in := func(p string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
 	var victims []int
 	for _, e := range entries {
@@ -255,7 +258,12 @@ func killUnder(dir string) {
 		root, _ := os.Readlink(proc + "/root")
 		cwd, _ := os.Readlink(proc + "/cwd")
 		cmdline, _ := os.ReadFile(proc + "/cmdline")
-		if in(root) || in(cwd) || bytes.Contains(cmdline, []byte(dir+"/")) {
+		inContainer := false
+		if ns, _ := os.Readlink(proc + "/ns/mnt"); ns != "" && ns != selfNS {
+			mounts, _ := os.ReadFile(proc + "/mountinfo")
+			inContainer = bytes.Contains(mounts, []byte(dir+"/"))
+		}
+		if inContainer || in(root) || in(cwd) || bytes.Contains(cmdline, []byte(dir+"/")) {
 			victims = append(victims, pid)
 		}
 	}
