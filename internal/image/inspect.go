@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
@@ -177,6 +178,7 @@ func repoDigests(img *cstorage.Image) []string {
 			}
 		}
 	}
+	sort.Strings(out) // Podman lists them sorted
 	return out
 }
 

@@ -97,6 +97,9 @@ func (m *Manager) pullRegistry(ctx context.Context, name string, short bool, o e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
 	}
+	if desc := resolved.Description(); desc != "" && progress != nil {
+		fmt.Fprintln(progress, desc)
+	}
 	var errs []error
 	for _, c := range resolved.PullCandidates {
 		p, err := m.pullCandidate(ctx, c.Value, o, sys, progress)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +60,21 @@ func TestImagePodmanInterop(t *testing.T) {
 			t.Errorf("inspect %s: selkie %q, podman %q", f, s, p)
 		}
 	}
+	// Whole outputs are byte-identical to Podman's on the same store.
+	c.Must(t, "tag", "bb:1", "other/img:v1")
+	for _, args := range [][]string{
+		{"images"}, {"images", "--format", "json"}, {"images", "-a", "--digests", "--no-trunc"},
+		{"image", "inspect", "bb:1", "localhost/latest"}, {"inspect", "bb:1"},
+		{"history", "bb:1"}, {"history", "--format", "json", "bb:1"},
+	} {
+		p, err := podman(t, c.CLI, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := c.Must(t, args...); s != p {
+			t.Errorf("selkie %v differs from podman: %s", args, firstDiff(s, p))
+		}
+	}
 	// The reverse: Podman imports, Selkie lists it with the same ID.
 	layer := filepath.Join(t.TempDir(), "fs.tar")
 	c.Must(t, "save", "--format", "docker-dir", "-o", filepath.Dir(layer)+"/d", "bb:1")
@@ -108,4 +124,22 @@ func TestImageRemoveInUse(t *testing.T) {
 	if err != nil || strings.Contains(string(data), ctr) {
 		t.Fatalf("container %s still in storage (%v)", ctr, err)
 	}
+}
+
+// firstDiff shows the first line where a and b differ.
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d: selkie %q, podman %q", i+1, x, y)
+		}
+	}
+	return "no difference"
 }

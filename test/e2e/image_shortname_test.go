@@ -42,7 +42,7 @@ func TestImageShortNamesAndPolicies(t *testing.T) {
 	// Alias.
 	c2.Must(t, "rmi", "bb:1")
 	r = c2.Run("pull", "--signature-policy", p, "myalias:1")
-	if r.ExitCode != 0 || !strings.Contains(r.Stderr, "Trying to pull "+reg.Ref("bb:1")) {
+	if r.ExitCode != 0 || !strings.Contains(r.Stderr, "Trying to pull "+reg.Ref("bb:1")) || !strings.Contains(r.Stderr, `Resolved "myalias" as an alias`) {
 		t.Fatalf("alias: %s", r)
 	}
 	// Policies: never/missing use the local image; with the registry gone,

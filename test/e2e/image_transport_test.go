@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,6 +154,13 @@ func TestImageImport(t *testing.T) {
 	if r.ExitCode != 0 {
 		t.Fatalf("import -: %s", r)
 	}
+	// from a URL
+	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(layer))))
+	defer srv.Close()
+	if out := c.Must(t, "import", "-q", srv.URL+"/"+filepath.Base(layer), "imp:3"); !strings.HasPrefix(out, "sha256:") {
+		t.Fatalf("import URL: %q", out)
+	}
+	mustFail(t, c.CLI, 125, "404 Not Found", "import", srv.URL+"/missing.tar")
 	mustFail(t, c.CLI, 125, "invalid instruction", "import", "--change", "BOGUS x", layer)
 	mustFail(t, c.CLI, 125, "no such file", "import", dir+"/missing.tar")
 }
