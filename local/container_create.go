@@ -102,6 +102,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 	o.PullProgress = nil
 	o.CreateCommand = nil // kept once, in c.CreateCommand
 	c.Options = o
+	if len(containerCommand(c)) == 0 {
+		return rep, &textError{"no command or entrypoint provided, and no CMD or ENTRYPOINT from image", engine.ErrInvalidArg}
+	}
 
 	// Step 2: the record (reserving the name). A generated name may collide;
 	// try a few.

@@ -77,3 +77,13 @@ var nouns = [...]string{
 	"tern", "trout", "tuna", "turbot", "turnstone", "urchin", "walrus", "whale",
 	"whelk", "wrasse",
 }
+
+// textError prints exactly Podman's message while still matching a sentinel
+// with errors.Is (for exit codes and the REST error table).
+type textError struct {
+	msg  string
+	kind error
+}
+
+func (e *textError) Error() string { return e.msg }
+func (e *textError) Unwrap() error { return e.kind }
