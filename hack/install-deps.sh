@@ -2,7 +2,8 @@
 # Installs the real components Selkie drives and its tests use (Debian 12).
 set -euo pipefail
 pkgs=(runc crun conmon netavark aardvark-dns catatonit slirp4netns passt uidmap
-      fuse-overlayfs iptables iproute2 busybox-static docker-registry skopeo)
+      fuse-overlayfs iptables iproute2 busybox-static docker-registry skopeo
+      curl jq)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
