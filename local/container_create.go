@@ -70,12 +70,6 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 	if err != nil {
 		return rep, err
 	}
-	unlock, err := e.lockMgr.Container(ctx, id)
-	if err != nil {
-		return rep, err
-	}
-	defer unlock()
-
 	c := &state.Container{
 		ID:            id,
 		Name:          o.Name,
@@ -105,6 +99,11 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 	if len(containerCommand(c)) == 0 {
 		return rep, &textError{"no command or entrypoint provided, and no CMD or ENTRYPOINT from image", engine.ErrInvalidArg}
 	}
+	unlock, err := e.lockMgr.Container(ctx, id)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 
 	// Step 2: the record (reserving the name). A generated name may collide;
 	// try a few.
