@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"syscall"
 	"time"
 
@@ -57,13 +56,15 @@ func isRetryable(err error) bool {
 		return errno == syscall.ECONNREFUSED || errno == syscall.ECONNRESET || errno == syscall.ECONNABORTED ||
 			errno == syscall.EHOSTUNREACH || errno == syscall.ENETUNREACH || errno == syscall.ETIMEDOUT || errno == syscall.EPIPE
 	}
-	var nerr *net.OpError
-	if errors.As(err, &nerr) {
+	var operr *net.OpError
+	if errors.As(err, &operr) {
+		return operr.Op == "dial" || operr.Op == "read" || operr.Op == "write"
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
 		return true
 	}
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		return true
-	}
-	return errors.Is(err, io.ErrUnexpectedEOF)
+	// TLS and protocol errors ("server gave HTTP response to HTTPS client",
+	// unknown authority) do not heal by retrying.
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,6 +52,8 @@ func TestIsRetryable(t *testing.T) {
 		docker.ErrUnauthorizedForCredentials{Err: errors.New("x")}: false,
 		context.Canceled:               false,
 		errors.New("manifest unknown"): false,
+		&url.Error{Op: "Get", URL: "https://x/v2/", Err: errors.New("http: server gave HTTP response to HTTPS client")}: false,
+		&net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}:                                       false,
 	} {
 		if got := isRetryable(err); got != want {
 			t.Errorf("isRetryable(%v) = %v, want %v", err, got, want)

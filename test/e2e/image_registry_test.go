@@ -3,8 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Push to a real registry and pull back into empty storage: the ID is
@@ -69,6 +71,17 @@ func TestImagePullBadInput(t *testing.T) {
 	mustFail(t, c.CLI, 125, "unknown transport", "pull", "bogus://x")
 	mustFail(t, c.CLI, 125, "invalid reference format", "pull", "a/b@sha256:1234")
 	mustFail(t, c.CLI, 125, "archive file not found", "pull", "--signature-policy", p, "oci-archive:/nonexistent.tar")
+	// TLS required against a plain-HTTP registry: a protocol error, not
+	// retried (the default 3 retries would take 7 s).
+	start := time.Now()
+	mustFail(t, c.CLI, 125, "server gave HTTP response to HTTPS client", "pull", "--tls-verify=true", "--signature-policy", p, reg.Ref("x:1"))
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("TLS error took %s: retried?", d)
+	}
+	// A policy that rejects everything stops the pull.
+	reject := filepath.Join(t.TempDir(), "reject.json")
+	os.WriteFile(reject, []byte(`{"default":[{"type":"reject"}]}`), 0o644)
+	mustFail(t, c.CLI, 125, "rejected", "pull", "--signature-policy", reject, "oci-archive:"+c.archive)
 	if out := c.Must(t, "images", "-q"); out != "" {
 		t.Fatalf("store not empty after failures: %q", out)
 	}
