@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -290,4 +291,56 @@ func TestContainerRecordsKillDuringCreate(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		c.Must(t, "create", "--name", fmt.Sprintf("k%d", i), recImage, "true")
 	}
+}
+
+// TestContainerRecordsRunning covers the record side of running containers:
+// ps status strings, rm refusing a running one (exit 2), rm -f, --depend,
+// and a process killed behind Selkie's back showing as exited.
+func TestContainerRecordsRunning(t *testing.T) {
+	testenv.RequiresBinary(t, "runc", "conmon")
+	c := newRecordsCLI(t)
+	id := c.Must(t, "run", "-d", "--network", "none", "--name", "up", recImage, "sleep", "1000")
+	if got := c.Must(t, "ps", "--format", "{{.Names}} {{.State}} {{.Status}}"); !strings.HasPrefix(got, "up running Up ") || !strings.HasSuffix(got, " ago") {
+		t.Errorf("ps running: %q", got)
+	}
+	if got := c.Must(t, "ps", "-q", "--filter", "status=running"); got != id[:12] {
+		t.Errorf("status=running: %q", got)
+	}
+	recFail(t, c, 2, "cannot remove container "+id+" as it is running - running or paused containers cannot be removed without force: container state improper", "rm", "up")
+	c.Must(t, "create", "--name", "dep", "--network", "container:up", recImage, "true")
+	recFail(t, c, 125, "has dependent containers which must be removed before it", "rm", "-f", "up")
+	start := time.Now()
+	out := c.Must(t, "rm", "-f", "-t", "0", "--depend", "up")
+	if len(recLines(out)) != 2 || !strings.Contains(out, id) {
+		t.Errorf("rm --depend printed %q", out)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("rm -f -t 0 took %s", d)
+	}
+	if out := c.Must(t, "ps", "-aq", "--external"); out != "" {
+		t.Errorf("left after rm -f: %q", out)
+	}
+
+	// killed outside Selkie: ps must not say Up for long
+	c.Must(t, "run", "-d", "--network", "none", "--name", "victim", recImage, "sleep", "1000")
+	pid := c.Must(t, "container", "inspect", "--format", "{{.State.Pid}}", "victim")
+	n, _ := strconv.Atoi(pid)
+	if n <= 0 {
+		t.Fatalf("pid %q", pid)
+	}
+	if err := syscall.Kill(n, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := c.Must(t, "ps", "-a", "--format", "{{.State}} {{.Status}}", "--filter", "name=victim")
+		if strings.HasPrefix(got, "exited Exited (137)") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ps after kill: %q", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.Must(t, "rm", "victim")
 }
