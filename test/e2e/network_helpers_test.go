@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,4 +106,50 @@ func hostTraces(t *testing.T, n testNet) (rules, ports int) {
 func runOut(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
+}
+
+func regexpLine(s, re string) bool {
+	return regexp.MustCompile(`(?m)^` + re).MatchString(s)
+}
+
+const udpEchoSrc = `package main
+
+import (
+	"net"
+	"os"
+)
+
+func main() {
+	pc, err := net.ListenPacket("udp", os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	buf := make([]byte, 2048)
+	for {
+		n, addr, err := pc.ReadFrom(buf)
+		if err != nil {
+			panic(err)
+		}
+		pc.WriteTo(append([]byte("echo:"), buf[:n]...), addr)
+	}
+}
+`
+
+// udpEchoBinary builds a static UDP echo server (busybox has no UDP server)
+// to bind-mount into a container.
+func udpEchoBinary(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(udpEchoSrc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module udpecho\n\ngo 1.21\n"), 0o644)
+	out := filepath.Join(dir, "udpecho")
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("cannot build the UDP echo helper: %v %s", err, b)
+	}
+	return out
 }

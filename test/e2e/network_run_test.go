@@ -1,29 +1,280 @@
 package e2e
 
 import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
-func TestNetworkNoneHostContainer(t *testing.T) {
+func TestNetworkNoneHost(t *testing.T) {
 	c := newNetCLI(t)
+	t.Parallel()
 	if out := c.Must(t, "run", "--rm", "--network", "none", "bb", "ip", "-o", "link"); len(lines(out)) != 1 || !strings.Contains(out, "lo:") {
 		t.Fatalf("--network none has more than loopback:\n%s", out)
 	}
 	hostLinks, _ := runOut("ip", "-o", "link")
-	if out := c.Must(t, "run", "--rm", "--network", "host", "bb", "ip", "-o", "link"); len(lines(out)) != len(lines(hostLinks)) {
-		t.Fatalf("--network host sees other links than the host:\n%s\nhost:\n%s", out, hostLinks)
+	out := c.Must(t, "run", "--rm", "--network", "host", "bb", "ip", "-o", "link")
+	if len(lines(out)) < 2 || !strings.Contains(hostLinks, strings.Fields(lines(out)[1])[1]) {
+		t.Fatalf("--network host does not see the host's links:\n%s\nhost:\n%s", out, hostLinks)
 	}
 }
 
 func TestNetworkDefaultBridge(t *testing.T) {
 	c := newNetCLI(t)
 	n := c.useDefault(t)
+	prefix := strings.TrimSuffix(n.Subnet, "0/24")
 	out := c.Must(t, "run", "--rm", "bb", "ip", "-o", "-4", "addr", "show", "eth0")
-	if !strings.Contains(out, strings.TrimSuffix(n.Subnet, "0/24")) {
+	if !strings.Contains(out, prefix) {
 		t.Fatalf("eth0 has no address in %s:\n%s", n.Subnet, out)
 	}
-	if r, p := hostTraces(t, n); r != 0 || p != 0 {
-		t.Fatalf("after run --rm: %d rules mention %s, %d veths on %s", r, n.Subnet, p, n.Bridge)
+	// inspect shows the address at the top level for the default network,
+	// and /etc/hosts maps the name to it plus host.containers.internal.
+	c.Must(t, "run", "-d", "--name", "web", "bb", "sleep", "300")
+	ip := c.Must(t, "inspect", "--format", "{{.NetworkSettings.IPAddress}}", "web")
+	if !strings.HasPrefix(ip, prefix) {
+		t.Fatalf("inspect IPAddress %q not in %s", ip, n.Subnet)
 	}
+	if gw := c.Must(t, "inspect", "--format", "{{.NetworkSettings.Networks.podman.Gateway}}", "web"); gw != n.Gateway {
+		t.Fatalf("gateway %q, want %s", gw, n.Gateway)
+	}
+	hosts := c.Must(t, "run", "--rm", "--name", "h1", "bb", "cat", "/etc/hosts")
+	if !strings.Contains(hosts, n.Gateway+"\thost.containers.internal") || !regexpLine(hosts, prefix+`\d+\s.*h1`) {
+		t.Fatalf("/etc/hosts:\n%s", hosts)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", "web")
+	if r, p := hostTraces(t, n); r != 0 || p != 0 {
+		t.Fatalf("after rm: %d rules mention %s, %d veths on %s", r, n.Subnet, p, n.Bridge)
+	}
+}
+
+func TestNetworkDNSByNameAndAlias(t *testing.T) {
+	c := newNetCLI(t)
+	// netavark isolates isolated networks from each other: a and iso1 both are.
+	a := c.createNet(t, "-o", "isolate=true")
+	b := c.createNet(t)
+	iso1 := c.createNet(t, "-o", "isolate=true")
+	c.Must(t, "run", "-d", "--name", "srv", "--network", a.Name+":alias=db", "bb",
+		"sh", "-c", "mkdir -p /w && echo from-srv > /w/index.html && httpd -f -p 80 -h /w")
+	// busybox-static's wget/ping cannot resolve names (static glibc NSS), so
+	// names are checked with nslookup (aardvark-dns) and traffic goes to the
+	// address it returns.
+	script := `for i in 1 2 3 4 5 6 7 8 9 10; do
+	  a=$(nslookup srv 2>/dev/null | awk '/^Address: /{print $2}' | tail -1)
+	  b=$(nslookup db 2>/dev/null | awk '/^Address: /{print $2}' | tail -1)
+	  [ -n "$a" ] && [ "$a" = "$b" ] && timeout 3 wget -q -O- "http://$a/" && exit 0
+	  sleep 0.3
+	done; exit 1`
+	out := c.Must(t, "run", "--rm", "--network", a.Name, "bb", "sh", "-c", script)
+	if !strings.Contains(out, "from-srv") {
+		t.Fatalf("srv and its alias db not reachable by name:\n%s", out)
+	}
+	if rc := c.Run("run", "--rm", "--network", b.Name, "bb", "nslookup", "srv"); rc.ExitCode == 0 || !strings.Contains(rc.Stdout+rc.Stderr, "NXDOMAIN") {
+		t.Fatalf("srv resolved from another network: %s", rc)
+	}
+	// Another isolated network cannot reach srv even by address.
+	ip := c.Must(t, "inspect", "--format", "{{(index .NetworkSettings.Networks \""+a.Name+"\").IPAddress}}", "srv")
+	if net.ParseIP(ip) == nil {
+		t.Fatalf("inspect gave no IP for srv: %q", ip)
+	}
+	// (busybox-static's wget -T segfaults, hence timeout(1).)
+	rc := c.Run("run", "--rm", "--network", iso1.Name, "bb", "sh", "-c", "timeout 3 wget -q -O- http://"+ip+"/; echo rc=$?")
+	if strings.Contains(rc.Stdout, "from-srv") || !strings.Contains(rc.Stdout, "rc=") || strings.Contains(rc.Stdout, "rc=0") || strings.Contains(rc.Stderr, "Segmentation") {
+		t.Fatalf("isolated network reached %s (or the probe broke): %s", ip, rc)
+	}
+}
+
+func TestNetworkPublish(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	hp := freePort(t, "tcp")
+	c.Must(t, "run", "-d", "--name", "web", "--network", n.Name, "-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "bb",
+		"sh", "-c", "mkdir -p /w && echo hello-host > /w/index.html && httpd -f -p 80 -h /w")
+	body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", hp))
+	if !strings.Contains(body, "hello-host") {
+		t.Fatalf("GET through the published port: %q", body)
+	}
+	if got := c.Must(t, "inspect", "--format", "{{(index (index .NetworkSettings.Ports \"80/tcp\") 0).HostPort}}", "web"); got != strconv.Itoa(hp) {
+		t.Fatalf("inspect Ports 80/tcp host port %q, want %d", got, hp)
+	}
+	// The same host port again: a clear error, the first container untouched.
+	rc := c.Run("run", "-d", "--name", "web2", "--network", n.Name, "-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "bb", "sleep", "10")
+	if rc.ExitCode != 125 || !strings.Contains(rc.Stderr, strconv.Itoa(hp)) {
+		t.Fatalf("second publish of %d: %s", hp, rc)
+	}
+	if !strings.Contains(httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", hp)), "hello-host") {
+		t.Fatal("first container unreachable after the failed second publish")
+	}
+	// A port a host process holds.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	rc = c.Run("run", "--rm", "--network", n.Name, "-p", fmt.Sprintf("127.0.0.1:%d:80", taken), "bb", "true")
+	if rc.ExitCode != 125 || !strings.Contains(rc.Stderr, "address already in use") {
+		t.Fatalf("publish of a taken port: %s", rc)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", "web")
+	if r, p := hostTraces(t, n); r != 0 || p != 0 {
+		t.Fatalf("after rm: %d rules mention %s, %d veths on %s", r, n.Subnet, p, n.Bridge)
+	}
+	if out, _ := runOut("iptables-save"); strings.Contains(out, "--dport "+strconv.Itoa(hp)) {
+		t.Fatalf("DNAT rule for %d left after rm", hp)
+	}
+}
+
+func TestNetworkPublishUDPAndAll(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	echo := udpEchoBinary(t)
+	up := freePort(t, "udp")
+	c.Must(t, "run", "-d", "--name", "udp", "--network", n.Name, "-v", echo+":/udpecho:ro",
+		"-p", fmt.Sprintf("127.0.0.1:%d:9999/udp", up), "bb", "/udpecho", ":9999")
+	conn, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", up))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	got := ""
+	buf := make([]byte, 100)
+	for i := 0; i < 30 && got == ""; i++ {
+		_, _ = conn.Write([]byte("ping-udp"))
+		_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, err := conn.Read(buf); err == nil {
+			got = string(buf[:n])
+		}
+	}
+	if got != "echo:ping-udp" {
+		t.Fatalf("UDP echo through the published port: got %q", got)
+	}
+	// -P publishes --expose'd ports on free host ports.
+	c.Must(t, "run", "-d", "--name", "all", "--network", n.Name, "-P", "--expose", "80", "bb",
+		"sh", "-c", "mkdir -p /w && echo hello-P > /w/index.html && httpd -f -p 80 -h /w")
+	hp := c.Must(t, "inspect", "--format", "{{(index (index .NetworkSettings.Ports \"80/tcp\") 0).HostPort}}", "all")
+	if p, err := strconv.Atoi(hp); err != nil || p == 0 {
+		t.Fatalf("-P chose no host port: %q", hp)
+	}
+	if !strings.Contains(httpGet(t, "http://127.0.0.1:"+hp+"/"), "hello-P") {
+		t.Fatal("-P port unreachable")
+	}
+}
+
+func TestNetworkContainerMode(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	c.Must(t, "run", "-d", "--name", "first", "--network", n.Name, "bb", "sleep", "300")
+	ip := c.Must(t, "inspect", "--format", "{{(index .NetworkSettings.Networks \""+n.Name+"\").IPAddress}}", "first")
+	rc := c.Run("run", "--rm", "--network", "container:first", "bb", "ip", "-o", "-4", "addr")
+	if strings.Contains(rc.Stderr, "not implemented") {
+		t.Skip("--network container: is not implemented by run yet")
+	}
+	out := rc.Stdout
+	if !strings.Contains(out, ip+"/") {
+		t.Fatalf("container: mode does not share first's namespace (%s):\n%s", ip, out)
+	}
+}
+
+func TestNetworkCLIErrors(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"network", "create", "--subnet", n.Subnet, "x1"}, 125, "is already used on the host or by another config"},
+		{[]string{"network", "create", "--subnet", "10.1.2.300/24", "x2"}, 125, "invalid CIDR address: 10.1.2.300/24"},
+		{[]string{"network", "create", n.Name}, 125, "network name " + n.Name + " already used: network already exists"},
+		{[]string{"network", "create", "bad/name"}, 125, "names must match"},
+		{[]string{"network", "inspect", "nosuchnet"}, 125, "unable to find network with name or ID nosuchnet: network not found"},
+		{[]string{"network", "rm", "nosuchnet"}, 1, "network not found"},
+		{[]string{"network", "exists", "nosuchnet"}, 1, ""},
+		{[]string{"run", "--rm", "--network", "nosuchnet", "bb", "true"}, 125, "unable to find network with name or ID nosuchnet"},
+		{[]string{"run", "--rm", "--network", n.Name, "-p", "99999:80", "bb", "true"}, 125, ""},
+		{[]string{"network", "rm", "podman"}, 125, "default network podman cannot be removed"},
+	} {
+		rc := c.Run(tc.args...)
+		if rc.ExitCode != tc.code || !strings.Contains(rc.Stderr, tc.want) {
+			t.Errorf("%v: want exit %d and %q, got %s", tc.args, tc.code, tc.want, rc)
+		}
+	}
+	if out := c.Must(t, "network", "ls", "-q"); strings.Contains(out, "x1") || strings.Contains(out, "x2") || strings.Contains(out, "bad") {
+		t.Fatalf("failed creates left networks behind:\n%s", out)
+	}
+	// In use: refused without -f (exit 2), removed with the container with -f.
+	c.Must(t, "create", "--name", "user", "--network", n.Name, "bb", "true")
+	rc := c.Run("network", "rm", n.Name)
+	if rc.ExitCode != 2 || !strings.Contains(rc.Stderr, "has associated containers with it") {
+		t.Fatalf("rm of a used network: %s", rc)
+	}
+	if out := c.Must(t, "network", "rm", "-f", n.Name); out != n.Name {
+		t.Fatalf("rm -f printed %q", out)
+	}
+	if rc := c.Run("container", "exists", "user"); rc.ExitCode != 1 {
+		t.Fatalf("rm -f left the container: %s", rc)
+	}
+}
+
+func TestNetworkConnectDisconnect(t *testing.T) {
+	c := newNetCLI(t)
+	a := c.createNet(t)
+	b := c.createNet(t)
+	c.Must(t, "run", "-d", "--name", "box", "--network", a.Name, "bb", "sleep", "300")
+	c.Must(t, "network", "connect", "--alias", "extra", b.Name, "box")
+	out := c.Must(t, "exec", "box", "ip", "-o", "-4", "addr")
+	if !strings.Contains(out, strings.TrimSuffix(b.Subnet, "0/24")) {
+		t.Fatalf("connect did not add an address in %s:\n%s", b.Subnet, out)
+	}
+	if got := c.Run("run", "--rm", "--network", b.Name, "bb", "nslookup", "extra"); got.ExitCode != 0 {
+		t.Fatalf("alias of a live connect does not resolve: %s", got)
+	}
+	c.Must(t, "network", "disconnect", b.Name, "box")
+	if out := c.Must(t, "exec", "box", "ip", "-o", "-4", "addr"); strings.Contains(out, strings.TrimSuffix(b.Subnet, "0/24")) {
+		t.Fatalf("disconnect left the address:\n%s", out)
+	}
+	// reload restores rules flushed behind the engine's back.
+	c.Must(t, "network", "reload", "box")
+}
+
+func freePort(t *testing.T, proto string) int {
+	t.Helper()
+	if proto == "udp" {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// httpGet retries for a few seconds while the server in the container starts.
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	cl := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for i := 0; i < 25; i++ {
+		resp, err := cl.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(b)
+		}
+		last = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: %v", url, last)
+	return ""
 }
