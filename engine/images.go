@@ -195,6 +195,9 @@ type ImageRemoveOptions struct {
 	// Force removes containers using the image, and the image even when it
 	// has several names.
 	Force bool `json:"force,omitempty"`
+	// AllNames removes the image with all its names even when it has several
+	// and was named by ID (rmi --all); containers still need Force.
+	AllNames bool `json:"allnames,omitempty"`
 }
 
 // ImageRemoveReport says what rmi did: names removed, images deleted.

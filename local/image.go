@@ -115,7 +115,7 @@ func (e *Engine) ImageRemove(ctx context.Context, nameOrID string, o engine.Imag
 		_, err := e.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Force: true})
 		return err
 	}
-	return m.Remove(ctx, nameOrID, o.Force, rm)
+	return m.Remove(ctx, nameOrID, o, rm)
 }
 
 // ImageTag adds a name to an image.

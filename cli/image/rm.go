@@ -39,7 +39,7 @@ func newRemoveCommand(g *command.Globals, use string) *cobra.Command {
 				for _, img := range imgs {
 					args = append(args, img.ID)
 				}
-				o.Force = o.Force || len(args) > 0 // names shared by -a are all going
+				o.AllNames = true // every name goes; containers still need --force
 			}
 			// Podman's exit codes: 1 when an image did not exist, 2 when
 			// one is in use, 125 for anything else.

@@ -93,7 +93,7 @@ func TestListFiltersAndRemove(t *testing.T) {
 	if err := m.Tag(id, "other:1"); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := m.Remove(ctx, "bb:1", false, nil)
+	rep, err := m.Remove(ctx, "bb:1", engine.ImageRemoveOptions{}, nil)
 	if err != nil || len(rep.Untagged) != 1 || rep.Deleted != nil {
 		t.Fatalf("untag by rmi: %+v %v", rep, err)
 	}
@@ -101,7 +101,7 @@ func TestListFiltersAndRemove(t *testing.T) {
 	if _, err := m.store.CreateContainer("", nil, id, "", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Remove(ctx, id, false, nil); !errors.Is(err, engine.ErrImageInUse) {
+	if _, err := m.Remove(ctx, id, engine.ImageRemoveOptions{AllNames: true}, nil); !errors.Is(err, engine.ErrImageInUse) {
 		t.Fatalf("in use: %v", err)
 	}
 	var removed []string
@@ -109,7 +109,7 @@ func TestListFiltersAndRemove(t *testing.T) {
 		removed = append(removed, cid)
 		return engine.ErrNotImplemented // the fallback removes the storage
 	}
-	rep, err = m.Remove(ctx, id, true, rm)
+	rep, err = m.Remove(ctx, id, engine.ImageRemoveOptions{Force: true}, rm)
 	if err != nil || len(removed) != 1 || len(rep.Deleted) != 1 {
 		t.Fatalf("force: %+v %v %v", rep, removed, err)
 	}

@@ -18,7 +18,8 @@ type ContainerRemover func(ctx context.Context, id string) error
 // Remove removes one image, or only the name nameOrID when the image has
 // other names and was not asked for by ID. Containers using the image make
 // it fail with ErrImageInUse unless force, which removes them with rm.
-func (m *Manager) Remove(ctx context.Context, nameOrID string, force bool, rm ContainerRemover) (engine.ImageRemoveReport, error) {
+func (m *Manager) Remove(ctx context.Context, nameOrID string, o engine.ImageRemoveOptions, rm ContainerRemover) (engine.ImageRemoveReport, error) {
+	force := o.Force
 	var rep engine.ImageRemoveReport
 	img, err := m.Lookup(nameOrID)
 	if err != nil {
@@ -34,7 +35,7 @@ func (m *Manager) Remove(ctx context.Context, nameOrID string, force bool, rm Co
 			return rep, nil
 		}
 	}
-	if byID && len(img.Names) > 1 && !force {
+	if byID && len(img.Names) > 1 && !force && !o.AllNames {
 		return rep, fmt.Errorf("unable to delete image %q by ID with more than one tag (%v): please force removal: %w", img.ID, img.Names, engine.ErrImageInUse)
 	}
 	ctrs, err := m.containersOf(img.ID)

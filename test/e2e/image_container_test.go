@@ -19,6 +19,9 @@ func TestImageRemoveUsedBySelkieContainer(t *testing.T) {
 	}
 	ctr := strings.TrimSpace(r.Stdout)
 	mustFail(t, c.CLI, 2, "image is in use by a container", "rmi", "bb:1")
+	c.Must(t, "tag", "bb:1", "bb:2")
+	mustFail(t, c.CLI, 2, "image is in use by a container", "rmi", "-a")
+	c.Must(t, "untag", "bb:1", "bb:2")
 	var docs []map[string]any
 	if err := json.Unmarshal([]byte(c.Must(t, "inspect", "imgtest")), &docs); err != nil || len(docs) != 1 || docs[0]["Id"] != ctr {
 		t.Fatalf("inspect of a container name: %v %v", err, docs)
