@@ -64,6 +64,14 @@ func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
 			}
 		}
 	}
+	if c.State.Mountpoint == "" && c.State.Status == state.StatusCreated && c.State.ConmonPid == 0 {
+		// An interrupted init may have mounted the rootfs without recording it.
+		if st, err := e.Store(); err == nil {
+			if n, err := st.Mounted(c.StorageID); err == nil && n > 0 {
+				c.State.Mountpoint = "?"
+			}
+		}
+	}
 	if c.State.Mountpoint != "" {
 		if st, err := e.Store(); err == nil {
 			if _, err := st.Unmount(c.StorageID, false); err != nil {
@@ -99,14 +107,16 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 		switch c.State.Status {
 		case state.StatusExited, state.StatusStopped:
 		case state.StatusCreated:
-			if !conmonGone(c) {
-				return errNoSave
-			}
-			c.State.Status = state.StatusConfigured
+			// Created but never started: conmon runs no exit command for
+			// it, so this is rm or an explicit cleanup; release it all.
 		default:
 			return errNoSave
 		}
+		created := c.State.Status == state.StatusCreated
 		e.cleanupLocked(ctx, c)
+		if created {
+			c.State.Status = state.StatusConfigured
+		}
 		if exited && wasRunning && shouldRestart(c) {
 			c.State.RestartCount++
 			if _, err := e.startLocked(ctx, c, false); err != nil {

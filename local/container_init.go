@@ -20,6 +20,6 @@ func (e *Engine) ContainerInit(ctx context.Context, ref string) error {
 		default:
 			return fmt.Errorf("container %s has already been created in runtime: %w", c.ID, engine.ErrCtrStateInvalid)
 		}
-		return e.initLocked(ctx, c)
+		return e.initLocked(ctx, c, false)
 	})
 }

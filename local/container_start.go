@@ -66,8 +66,13 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 		// Leftovers of the previous run (a cleanup that never ran).
 		e.cleanupLocked(ctx, c)
 	}
+	if c.State.Status == state.StatusCreated && !monitor.ProcessAlive(c.State.ConmonPid) {
+		// An init that was interrupted (kill -9) or whose conmon died.
+		e.cleanupLocked(ctx, c)
+		c.State.Status = state.StatusConfigured
+	}
 	if c.State.Status != state.StatusCreated {
-		if err := e.initLocked(ctx, c); err != nil {
+		if err := e.initLocked(ctx, c, attach); err != nil {
 			return nil, err
 		}
 	}
@@ -79,6 +84,7 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 		}
 		session = s
 	}
+	e.log.Debug("container created", "id", c.ID)
 	rt, err := e.runtimeFor(c, false)
 	if err == nil {
 		err = rt.Start(ctx, c.ID)
@@ -104,7 +110,7 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 // initLocked mounts the rootfs, writes the bundle, sets up the network
 // namespace and has conmon create the container in the runtime (status
 // created). On error everything done is undone.
-func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error) {
+func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bool) (err error) {
 	rt, err := e.runtimeFor(c, true)
 	if err != nil {
 		return err
@@ -138,6 +144,14 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error)
 			c.State.Error = err.Error()
 		}
 	}()
+	// Record that an init is under way before touching anything, so that a
+	// kill -9 from here on leaves a "created" record whose cleanup (rm,
+	// start) finds and releases the leftovers.
+	c.State.Status = state.StatusCreated
+	c.State.Pid, c.State.ConmonPid, c.State.Mountpoint = 0, 0, ""
+	if err := e.saveContainer(ctx, c); err != nil {
+		return err
+	}
 	mp, err := st.Mount(c.StorageID, "")
 	if err != nil {
 		return fmt.Errorf("mounting storage for container %s: %w", c.ID, err)
@@ -163,6 +177,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error)
 	if err := e.writeEtcFiles(c, runDir); err != nil {
 		return err
 	}
+	e.log.Debug("etc files written", "id", c.ID)
 	var imgCfg = c.ImageConfig
 	in := spec.Input{ID: c.ID, Name: c.Name, Options: &o, Config: e.cfg, Rootfs: mp, RunDir: runDir, NetNSPath: netnsPath,
 		CgroupV2: oci.CgroupMode() == oci.CgroupV2}
@@ -173,6 +188,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error)
 	if err != nil {
 		return err
 	}
+	e.log.Debug("spec generated", "id", c.ID)
 	data, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -209,6 +225,11 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container) (err error)
 		Stdin:         o.Stdin,
 		Timeout:       o.Timeout,
 		ExitCommand:   exitCmd,
+	}
+	if attached {
+		// The attached caller (run, start -a) waits and cleans up itself;
+		// conmon's cleanup is the safety net should that caller die.
+		mo.ExitDelay = 1
 	}
 	if v := o.LogOptions["max-size"]; v != "" {
 		if n, perr := parseSize(v); perr == nil {

@@ -107,6 +107,9 @@ func runContainer(ctx context.Context, g *command.Globals, f *CreateFlags, o eng
 		if _, rerr := eng.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Force: true, Ignore: true}); rerr != nil && err == nil {
 			fmt.Fprintln(g.Stderr, "Error:", rerr)
 		}
+	} else if err == nil {
+		// Release the mounts now rather than when conmon's delayed cleanup runs.
+		_ = eng.ContainerCleanup(ctx, id, engine.ContainerCleanupOptions{})
 	}
 	if err != nil {
 		return err

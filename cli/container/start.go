@@ -82,6 +82,8 @@ func startAttached(ctx context.Context, g *command.Globals, name string, interac
 	}
 	if insp.HostConfig.AutoRemove {
 		_, _ = eng.ContainerRemove(ctx, insp.ID, engine.ContainerRemoveOptions{Force: true, Ignore: true})
+	} else {
+		_ = eng.ContainerCleanup(ctx, insp.ID, engine.ContainerCleanupOptions{})
 	}
 	if code != 0 {
 		return &engine.ExitCodeError{Code: int(code)}

@@ -60,6 +60,9 @@ type Options struct {
 	Timeout uint
 	// ExitCommand runs when the container exits (Selkie's cleanup).
 	ExitCommand []string
+	// ExitDelay delays the exit command by that many seconds: an attached
+	// caller cleans up itself, and the exit command is only the safety net.
+	ExitDelay uint
 	// Stdio is given to conmon for the passthrough log driver.
 	Stdio [3]*os.File
 	// Env is conmon's environment (nil: this process's).
@@ -120,6 +123,9 @@ func Args(o Options) []string {
 		args = append(args, "--exit-command", o.ExitCommand[0])
 		for _, a := range o.ExitCommand[1:] {
 			args = append(args, "--exit-command-arg", a)
+		}
+		if o.ExitDelay > 0 {
+			args = append(args, "--exit-delay", strconv.FormatUint(uint64(o.ExitDelay), 10))
 		}
 	}
 	return args

@@ -251,6 +251,10 @@ func TestContainerRunKilledMidway(t *testing.T) {
 	if out := c.Must(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
 		t.Fatalf("rm -af left %q", out)
 	}
+	// Nothing left in the runtime either (no orphaned `runc init`).
+	if left, _ := os.ReadDir(filepath.Join(c.RunRoot, "selkie", "oci", "runc")); len(left) != 0 {
+		t.Fatalf("runtime still knows %d containers after rm -af", len(left))
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for mountsUnder(t, c.Root) != 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
