@@ -26,7 +26,27 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 	if err != nil {
 		return nil, err
 	}
-	insp := inspectDoc(c, so.GraphDriverName, so.GraphRoot)
+	driver := so.GraphDriverName
+	if driver == "" {
+		driver = "overlay" // what the store picks here when storage.conf names none
+		if e.store != nil {
+			driver = e.store.GraphDriverName()
+		}
+	}
+	insp := inspectDoc(c, driver, so.GraphRoot)
+	if run, err := e.ctrRunDir(c.ID); err == nil {
+		insp.OCIConfigPath = filepath.Join(run, "config.json")
+		insp.ConmonPidFile = filepath.Join(run, "conmon.pid")
+		insp.PidFile = filepath.Join(run, "pidfile")
+		if c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused || c.State.Status == state.StatusCreated {
+			insp.HostnamePath = filepath.Join(run, "hostname")
+			insp.HostsPath = filepath.Join(run, "hosts")
+			insp.ResolvConfPath = filepath.Join(run, "resolv.conf")
+		}
+	}
+	if c.State.Mountpoint != "" {
+		insp.GraphDriver.Data["MergedDir"] = c.State.Mountpoint
+	}
 	if o.Size {
 		if st, err := e.Store(); err == nil {
 			if ctr, err := st.Container(c.StorageID); err == nil {

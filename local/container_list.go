@@ -172,7 +172,7 @@ func summarize(c *state.Container, now time.Time) engine.ContainerSummary {
 		Networks:   containerNetworks(c),
 		Pid:        c.State.Pid,
 		Pod:        c.Pod,
-		Ports:      c.Options.PortMappings,
+		Ports:      containerPorts(c),
 		StartedAt:  unixOrZero(c.State.StartedAt),
 		State:      st,
 		Status:     statusText(c, now),
@@ -512,4 +512,13 @@ func parseUntil(v string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("invalid until filter %q: %w", v, engine.ErrInvalidArg)
+}
+
+// containerPorts are the published ports: as set up (random host ports
+// resolved) while the container runs, else as requested.
+func containerPorts(c *state.Container) []engine.PortMapping {
+	if n := c.State.Network; n != nil && isRunning(c.State.Status) && len(n.Ports) > 0 {
+		return n.Ports
+	}
+	return c.Options.PortMappings
 }
