@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/image"
@@ -30,7 +31,20 @@ func (e *Engine) imageOptions() image.Options {
 		TmpDir:         tmp,
 		Retry:          uint(max(e.cfg.Engine.Retry, 0)),
 		RetryDelay:     e.cfg.Engine.RetryDelay,
+		StallTimeout:   stallTimeout(),
 	}
+}
+
+// stallTimeout is how long a registry transfer may make no progress before
+// it is cancelled: 5 minutes (Podman's pull timeout under systemd), or
+// SELKIE_REGISTRY_STALL_TIMEOUT (a Go duration; 0 disables it).
+func stallTimeout() time.Duration {
+	if v := os.Getenv("SELKIE_REGISTRY_STALL_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return 5 * time.Minute
 }
 
 // ImagePull pulls ref into local storage.

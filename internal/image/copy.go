@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/docker"
 	storageTransport "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
@@ -47,10 +48,24 @@ func (m *Manager) copyImage(ctx context.Context, src, dst types.ImageReference, 
 	if isStorage {
 		co.ReportResolvedReference = &resolved
 	}
+	if src.Transport().Name() == docker.Transport.Name() || dst.Transport().Name() == docker.Transport.Name() {
+		var stop func(error) error
+		ctx, stop = guardCopy(ctx, co, m.opts.StallTimeout)
+		man, err := copy.Image(ctx, pc, dst, src, co)
+		if err = stop(err); err != nil {
+			return nil, nil, err
+		}
+		return m.copied(man, dst, resolved, isStorage)
+	}
 	man, err := copy.Image(ctx, pc, dst, src, co)
 	if err != nil {
 		return nil, nil, err
 	}
+	return m.copied(man, dst, resolved, isStorage)
+}
+
+// copied finds the stored image after a copy into containers-storage.
+func (m *Manager) copied(man []byte, dst, resolved types.ImageReference, isStorage bool) ([]byte, *cstorage.Image, error) {
 	if !isStorage {
 		return man, nil, nil
 	}

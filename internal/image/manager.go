@@ -27,6 +27,9 @@ type Options struct {
 	// Retry and RetryDelay are containers.conf's defaults for registry work.
 	Retry      uint
 	RetryDelay string
+	// StallTimeout cancels a registry copy with no progress for that long
+	// (0: no limit).
+	StallTimeout time.Duration
 	// Getenv reads the environment; os.Getenv when nil.
 	Getenv func(string) string
 }

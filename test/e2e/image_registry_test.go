@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,4 +149,34 @@ func TestImagePushFormatsAllTags(t *testing.T) {
 		t.Fatalf("v2s2 push stored %q", mt)
 	}
 	mustFail(t, c2.CLI, 125, "tag can't be used with --all-tags", "pull", "-a", reg.Ref("multi/bb:oci"))
+}
+
+// A registry that accepts connections and never answers does not hang a
+// pull: the stall guard cancels it (security.md corpus 14).
+func TestImagePullStalledRegistry(t *testing.T) {
+	c := newImageCLI(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close() // hold it open, say nothing
+		}
+	}()
+	conf := filepath.Join(t.TempDir(), "registries.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", ln.Addr().String())), 0o644)
+	c.RegistriesConf = conf
+	c.Env = append(c.Env, "SELKIE_REGISTRY_STALL_TIMEOUT=2s")
+	start := time.Now()
+	mustFail(t, c.CLI, 125, "no progress for 2s: registry stalled", "pull", "--retry", "0", "--tls-verify=false", "--signature-policy", c.PolicyPath, ln.Addr().String()+"/x:1")
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("stalled pull took %s", d)
+	}
+	c.Must(t, "images")
 }
