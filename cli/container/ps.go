@@ -24,6 +24,8 @@ func newPsCommand(g *command.Globals) *cobra.Command {
 		fmtStr    string
 		sortBy    string
 		filters   []string
+		pod       bool
+		sync      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ps [options]",
@@ -78,6 +80,9 @@ func newPsCommand(g *command.Globals) *cobra.Command {
 			if o.Size {
 				def += "\t{{.Size}}"
 			}
+			if pod {
+				def += "\t{{.Pod}}\t{{.PodName}}"
+			}
 			return format.Write(g.Stdout, fmtStr, def, rows, psHeaders, noHeading)
 		},
 	}
@@ -93,6 +98,9 @@ func newPsCommand(g *command.Globals) *cobra.Command {
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Print the numeric IDs of the containers only")
 	fl.BoolVarP(&o.Size, "size", "s", false, "Display the total file sizes")
 	fl.StringVar(&sortBy, "sort", "created", "Sort output by: command, created, id, image, names, runningfor, size, status")
+	fl.BoolVarP(&pod, "pod", "p", false, "Print the ID and name of the pod the containers are associated with")
+	// ps always reads conmon's exit files, so it is always in sync.
+	fl.BoolVar(&sync, "sync", false, "Sync container state with OCI runtime")
 	return cmd
 }
 
@@ -187,6 +195,13 @@ func (r psRow) Names() string { return strings.Join(r.ContainerSummary.Names, ",
 func (r psRow) Networks() string { return strings.Join(r.ContainerSummary.Networks, ",") }
 
 func (r psRow) Mounts() string { return strings.Join(r.ContainerSummary.Mounts, ",") }
+
+func (r psRow) Pod() string {
+	if r.noTrunc || len(r.ContainerSummary.Pod) < 12 {
+		return r.ContainerSummary.Pod
+	}
+	return r.ContainerSummary.Pod[:12]
+}
 
 func (r psRow) CreatedHuman() string {
 	return units.HumanDuration(r.now.Sub(r.ContainerSummary.Created)) + " ago"

@@ -1,0 +1,99 @@
+package local
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/state"
+)
+
+func TestStatusText(t *testing.T) {
+	now := time.Now()
+	c := &state.Container{}
+	for _, tc := range []struct {
+		st   state.ContainerState
+		want string
+	}{
+		{state.ContainerState{Status: state.StatusConfigured}, "Created"},
+		{state.ContainerState{Status: state.StatusCreated}, "Created"},
+		{state.ContainerState{Status: state.StatusRunning, StartedAt: now.Add(-3 * time.Second)}, "Up 3 seconds ago"},
+		{state.ContainerState{Status: state.StatusExited, ExitCode: 1, FinishedAt: now.Add(-2 * time.Second)}, "Exited (1) 2 seconds ago"},
+		{state.ContainerState{Status: state.StatusStopped, ExitCode: 137, FinishedAt: now.Add(-5 * time.Minute)}, "Exited (137) 5 minutes ago"},
+		{state.ContainerState{Status: state.StatusPaused}, "Paused"},
+	} {
+		c.State = tc.st
+		if got := statusText(c, now); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.st.Status, got, tc.want)
+		}
+	}
+}
+
+func TestCompileFilters(t *testing.T) {
+	t0 := time.Now()
+	mk := func(id, name, status string, code int32, age time.Duration, labels map[string]string) *state.Container {
+		return &state.Container{ID: id, Name: name, Created: t0.Add(-age), ImageID: "img" + id[:1], ImageName: "localhost/bb:latest",
+			ImageConfig: &v1.Image{}, Options: engine.ContainerCreateOptions{Labels: labels,
+				Mounts: []engine.Mount{{Type: "volume", Name: "vol" + id[:1], Destination: "/data"}}},
+			State: state.ContainerState{Status: status, ExitCode: code}}
+	}
+	all := []*state.Container{
+		mk("a1", "web", state.StatusRunning, 0, 3*time.Hour, map[string]string{"app": "x", "tier": "front"}),
+		mk("b2", "db", state.StatusExited, 1, 2*time.Hour, map[string]string{"app": "x"}),
+		mk("c3", "cache", state.StatusConfigured, 0, time.Hour, nil),
+	}
+	run := func(f map[string][]string) string {
+		m, err := compileFilters(f, all)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		var out []string
+		for _, c := range all {
+			if m(c) {
+				out = append(out, c.Name)
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	cases := []struct {
+		f    map[string][]string
+		want string
+	}{
+		{map[string][]string{"name": {"^w"}}, "web"},
+		{map[string][]string{"name": {"web", "db"}}, "web,db"},
+		{map[string][]string{"label": {"app=x", "tier=front"}}, "web"}, // labels AND
+		{map[string][]string{"label": {"app"}}, "web,db"},
+		{map[string][]string{"label!": {"app"}}, "cache"},
+		{map[string][]string{"status": {"created"}}, "cache"},
+		{map[string][]string{"status": {"running", "exited"}}, "web,db"},
+		{map[string][]string{"exited": {"1"}}, "db"},
+		{map[string][]string{"exited": {"0"}}, ""},
+		{map[string][]string{"id": {"b"}}, "db"},
+		{map[string][]string{"ancestor": {"localhost/bb:latest"}}, "web,db,cache"},
+		{map[string][]string{"ancestor": {"bb"}}, "web,db,cache"},
+		{map[string][]string{"ancestor": {"imgc"}}, "cache"},
+		{map[string][]string{"before": {"db"}}, "web"},
+		{map[string][]string{"since": {"db"}}, "cache"},
+		{map[string][]string{"volume": {"volb"}}, "db"},
+		{map[string][]string{"volume": {"/data"}}, "web,db,cache"},
+		{map[string][]string{"health": {"none"}}, "web,db,cache"},
+		{map[string][]string{"status": {"running"}, "label": {"app=x"}}, "web"}, // keys AND
+		{map[string][]string{"status": {"bogus"}}, "error: unknown container state: bogus: invalid argument"},
+		{map[string][]string{"foo": {"bar"}}, "error: foo is an invalid filter: invalid argument"},
+		{map[string][]string{"name": {"("}}, `error: invalid name filter "(": invalid argument`},
+		{map[string][]string{"exited": {"x"}}, `error: exited code out of range "x": invalid argument`},
+		{map[string][]string{"since": {"nosuch"}}, `error: no container with name or ID "nosuch" found: no such container`},
+	}
+	for _, tc := range cases {
+		if got := run(tc.f); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.f, got, tc.want)
+		}
+	}
+	_, err := compileFilters(map[string][]string{"before": {"nosuch"}}, all)
+	if !errors.Is(err, engine.ErrNoSuchContainer) {
+		t.Errorf("before unknown: %v", err)
+	}
+}
