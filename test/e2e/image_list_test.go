@@ -2,9 +2,15 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
 )
 
 // images: table layout, one row per tag, <none> for untagged, --format,
@@ -152,4 +158,37 @@ func TestImageInspect(t *testing.T) {
 		t.Fatalf("inspect of a missing object prints %q", r.Stdout)
 	}
 	mustFail(t, c.CLI, 125, "image not known", "image", "inspect", "nothere")
+}
+
+// before/since/until compare creation times; sort by created is newest first.
+func TestImageListTimeFilters(t *testing.T) {
+	c := newImageCLI(t)
+	dir := t.TempDir()
+	var ids []string
+	for i, year := range []int{2023, 2025} {
+		path := filepath.Join(dir, fmt.Sprintf("i%d.tar", i))
+		spec := testenv.ImageSpec{Created: time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), Files: map[string]string{"/n": fmt.Sprint(i)}}
+		if err := testenv.WriteOCIArchive(path, fmt.Sprintf("t%d", i), spec); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.Must(t, "pull", "-q", "--signature-policy", c.PolicyPath, "oci-archive:"+path)[:12])
+	}
+	for args, want := range map[string]string{
+		"--filter before=localhost/t1":  ids[0],
+		"--filter since=localhost/t0":   ids[1],
+		"--filter until=2024-06-01":     ids[0],
+		"--sort created":                ids[1] + "\n" + ids[0],
+		"--sort id --filter until=100h": strings.Join(sortedCopy(ids), "\n"),
+	} {
+		if got := c.Must(t, append([]string{"images", "-q"}, strings.Fields(args)...)...); got != want {
+			t.Errorf("images %s: %q, want %q", args, got, want)
+		}
+	}
+	mustFail(t, c.CLI, 125, "image not known", "images", "--filter", "before=nothere")
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }
