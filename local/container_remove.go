@@ -142,7 +142,7 @@ func (e *Engine) dependents(ctx context.Context, c *state.Container) ([]*state.C
 	if err != nil {
 		return nil, err
 	}
-	all, err := db.Containers(ctx)
+	all, err := db.ContainersForList(ctx) // options are all we need
 	if err != nil {
 		return nil, err
 	}
