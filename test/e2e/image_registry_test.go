@@ -114,6 +114,18 @@ func TestImageLoginLogout(t *testing.T) {
 		t.Fatalf("logout: %q", out)
 	}
 	mustFail(t, c.CLI, 125, "not logged into", "logout", reg.Addr)
+	// --authfile wins over REGISTRY_AUTH_FILE; logout --all empties it.
+	other := t.TempDir() + "/other.json"
+	c.Must(t, "login", "--authfile", other, "-u", reg.User, "-p", reg.Password, reg.Addr)
+	if data, err := os.ReadFile(other); err != nil || !strings.Contains(string(data), reg.Addr) {
+		t.Fatalf("--authfile not written: %q %v", data, err)
+	}
+	if out := c.Must(t, "logout", "--authfile", other, "--all"); out != "Removed login credentials for all registries" {
+		t.Fatalf("logout --all: %q", out)
+	}
+	if data, _ := os.ReadFile(other); strings.Contains(string(data), reg.Addr) {
+		t.Fatalf("logout --all left %q", data)
+	}
 	mustFail(t, c.CLI, 125, "authentication required", "pull", "--signature-policy", p, ref)
 	// --creds works without a login.
 	c.Must(t, "pull", "-q", "--creds", reg.User+":"+reg.Password, "--signature-policy", p, ref)
