@@ -57,6 +57,13 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 		return rep, fmt.Errorf("cannot replace container without --name being set: %w", engine.ErrInvalidArg)
 	}
 
+	if o.Pod != "" {
+		return rep, fmt.Errorf("no pod with name or ID %s found: %w", o.Pod, engine.ErrNoSuchPod)
+	}
+	if err := e.resolveDependencies(ctx, db, &o); err != nil {
+		return rep, err
+	}
+
 	img, err := e.resolveImage(ctx, o.Image, o.PullPolicy, o.PullProgress)
 	if err != nil {
 		return rep, err
@@ -194,6 +201,38 @@ func validateCreate(o *engine.ContainerCreateOptions) error {
 	for k := range o.Env {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
 			return inval("invalid environment variable name %q", k)
+		}
+	}
+	return nil
+}
+
+// resolveDependencies checks the containers named by container:X namespace
+// modes and --volumes-from, and records them by full ID (as Podman does), so
+// a later rename of X does not break the link.
+func (e *Engine) resolveDependencies(ctx context.Context, db *state.DB, o *engine.ContainerCreateOptions) error {
+	for _, mode := range []*string{&o.Network, &o.IPCMode, &o.PIDMode, &o.UTSMode, &o.UserNS, &o.CgroupNS} {
+		ref, ok := strings.CutPrefix(*mode, "container:")
+		if !ok {
+			continue
+		}
+		if ref == "" {
+			return fmt.Errorf("%q: container name or ID required: %w", *mode, engine.ErrInvalidArg)
+		}
+		id, err := db.ResolveContainer(ctx, ref)
+		if err != nil {
+			return err
+		}
+		*mode = "container:" + id
+	}
+	for i, v := range o.VolumesFrom {
+		ref, opts, hasOpts := strings.Cut(v, ":")
+		id, err := db.ResolveContainer(ctx, ref)
+		if err != nil {
+			return err
+		}
+		o.VolumesFrom[i] = id
+		if hasOpts {
+			o.VolumesFrom[i] += ":" + opts
 		}
 	}
 	return nil
