@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -343,4 +344,41 @@ func TestContainerRecordsRunning(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	c.Must(t, "rm", "victim")
+}
+
+// TestContainerRecordsReboot wipes the run root (what a reboot does to the
+// tmpfs): a running container must show as created afterwards, start again,
+// and be removable.
+func TestContainerRecordsReboot(t *testing.T) {
+	testenv.RequiresBinary(t, "runc", "conmon")
+	c := newRecordsCLI(t)
+	c.Must(t, "run", "-d", "--network", "none", "--name", "survivor", recImage, "sleep", "1000")
+	if r := c.Run("run", "--network", "none", "--name", "done", recImage, "sh", "-c", "exit 4"); r.ExitCode != 4 {
+		t.Fatalf("run exit 4: %s", r)
+	}
+	// "power off": every process and mount of this store goes away, and so
+	// does the run root.
+	if err := testenv.CleanupDir(c.RunRoot); err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.CleanupDir(c.Root); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(c.RunRoot); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Must(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}")
+	if got != "survivor Created\ndone Exited (4) Less than a second ago" && !strings.HasPrefix(got, "survivor Created\ndone Exited (4)") {
+		t.Errorf("after reboot:\n%s", got)
+	}
+	if r := c.Run("start", "survivor"); r.ExitCode != 0 {
+		t.Fatalf("start after reboot: %s", r)
+	}
+	if got := c.Must(t, "ps", "--format", "{{.Names}} {{.State}}"); got != "survivor running" {
+		t.Errorf("ps after restart: %q", got)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", "survivor", "done")
+	if out := c.Must(t, "ps", "-aq", "--external"); out != "" {
+		t.Errorf("left: %q", out)
+	}
 }
