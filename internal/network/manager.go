@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -223,11 +224,23 @@ func (m *Manager) Remove(name string) error {
 		return err
 	}
 	defer unlock()
-	err = os.Remove(filepath.Join(m.cfg.ConfigDir, name+".json"))
-	if errors.Is(err, fs.ErrNotExist) {
+	nets, err := m.load()
+	if err != nil {
+		return err
+	}
+	n, ok := nets[name]
+	if !ok || name == m.cfg.DefaultNetwork {
 		return ErrNotFound(name)
 	}
-	return err
+	if err := os.Remove(filepath.Join(m.cfg.ConfigDir, name+".json")); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return ErrNotFound(name)
+		}
+		return err
+	}
+	// The definition is gone; what remains of it on the host goes too.
+	_ = m.releaseBridge(context.Background(), n)
+	return nil
 }
 
 func randomID() string {

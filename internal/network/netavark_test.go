@@ -121,8 +121,8 @@ func TestNetavarkSetupTeardown(t *testing.T) {
 	if out := nsExec(t, ns, "ip", "-o", "link"); strings.Contains(out, "eth0") {
 		t.Fatalf("eth0 still in namespace after teardown: %s", out)
 	}
-	if _, err := net.InterfaceByName(n.NetworkInterface); err == nil {
-		t.Fatalf("bridge %s left behind after the last container's teardown", n.NetworkInterface)
+	if out, _ := exec.Command("ip", "-o", "link", "show", "master", n.NetworkInterface).Output(); strings.Count(string(out), "\n") != 1 {
+		t.Fatalf("bridge %s should hold only its keeper after the last teardown:\n%s", n.NetworkInterface, out)
 	}
 	// Idempotent: a second teardown is fine.
 	if err := m.Teardown(ctx, ns, o); err != nil {
@@ -131,6 +131,12 @@ func TestNetavarkSetupTeardown(t *testing.T) {
 	st, _ := m.loadIPAM()
 	if ips := st.assigned(n.Name, id); len(ips) != 0 {
 		t.Fatalf("addresses not released: %v", ips)
+	}
+	if err := m.Remove(n.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.InterfaceByName(n.NetworkInterface); err == nil {
+		t.Fatalf("bridge %s left behind after network rm", n.NetworkInterface)
 	}
 }
 
@@ -181,7 +187,7 @@ func TestTeardownAfterCrash(t *testing.T) {
 	// The kernel destroys an unreferenced namespace (and its veth) asynchronously.
 	for i := 0; i < 100; i++ {
 		out, _ := exec.Command("ip", "-o", "link", "show", "master", n.NetworkInterface).Output()
-		if len(strings.TrimSpace(string(out))) == 0 {
+		if keeper, _ := keeperName(n.NetworkInterface); strings.TrimSpace(grepLines(string(out), ": veth")) == "" && strings.Contains(string(out), keeper) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -189,7 +195,24 @@ func TestTeardownAfterCrash(t *testing.T) {
 	if err := m.Teardown(ctx, ns2, o); err != nil {
 		t.Fatalf("teardown with the namespace gone: %v", err)
 	}
-	if r, b := hostTraces(t, n); r != 0 || b {
-		t.Fatalf("after teardown: %d rules mention %s, bridge present=%v", r, n.Subnets[0].Subnet, b)
+	if out, _ := exec.Command("iptables-save").Output(); strings.Contains(string(out), "18089") {
+		t.Fatalf("port rule left after teardown:\n%s", grepLines(string(out), "18089"))
 	}
+	// network rm removes the keeper, the bridge and the network's rules.
+	if err := m.Remove(n.Name); err != nil {
+		t.Fatal(err)
+	}
+	if r, b := hostTraces(t, n); r != 0 || b {
+		t.Fatalf("after network rm: %d rules mention %s, bridge present=%v", r, n.Subnets[0].Subnet, b)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

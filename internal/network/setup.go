@@ -74,6 +74,11 @@ func (m *Manager) Setup(ctx context.Context, netnsPath string, o SetupOptions) (
 		m.releaseLocked(st, in)
 		return nil, err
 	}
+	for _, n := range in.NetworkInfo {
+		if n.Driver == "bridge" && n.NetworkInterface != "" {
+			_ = ensureKeeper(n.NetworkInterface)
+		}
+	}
 	return result, nil
 }
 

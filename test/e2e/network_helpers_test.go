@@ -18,7 +18,8 @@ import (
 // through CONTAINERS_CONF) and the busybox image tagged "bb".
 type netCLI struct {
 	*testenv.CLI
-	confDir string
+	confDir  string
+	confFile string
 }
 
 func newNetCLI(t *testing.T) *netCLI {
@@ -47,7 +48,7 @@ func newNetCLI(t *testing.T) *netCLI {
 		t.Fatal(err)
 	}
 	ic.CLI.Env = append(ic.CLI.Env, "CONTAINERS_CONF="+conf)
-	return &netCLI{CLI: ic.CLI, confDir: nets}
+	return &netCLI{CLI: ic.CLI, confDir: nets, confFile: conf}
 }
 
 func randHex(n int) string {
@@ -71,27 +72,34 @@ func (c *netCLI) createNet(t *testing.T, args ...string) testNet {
 		Subnet: fmt.Sprintf("10.%d.%d.0/24", 200+int(b[0])%50, b[1])}
 	n.Gateway = strings.TrimSuffix(n.Subnet, "0/24") + "1"
 	c.Must(t, append([]string{"network", "create", "--subnet", n.Subnet, "--interface-name", n.Bridge}, append(args, n.Name)...)...)
+	// Runs before NewCLI's cleanup: -f removes the containers first; the
+	// bridge and the network's rules go with the network.
+	t.Cleanup(func() { c.Run("network", "rm", "-f", "-t", "0", n.Name) })
 	return n
 }
 
-// useDefault writes an explicit definition of the default network "podman"
-// with a private bridge and subnet, so tests of the default network run in
-// parallel with each other and with real Podman containers.
+// useDefault makes a private network the default one (containers.conf
+// default_network), so tests of the default network run in parallel with
+// each other and with real Podman containers on podman0. At cleanup it is
+// made an ordinary network again and removed with its bridge and rules.
 func (c *netCLI) useDefault(t *testing.T) testNet {
 	t.Helper()
-	b := make([]byte, 2)
-	_, _ = rand.Read(b)
-	n := testNet{Name: "podman", Bridge: "slk" + randHex(4), Subnet: fmt.Sprintf("10.%d.%d.0/24", 200+int(b[0])%50, b[1])}
-	n.Gateway = strings.TrimSuffix(n.Subnet, "0/24") + "1"
-	def := fmt.Sprintf(`{"name":"podman","id":"2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9","driver":"bridge","network_interface":%q,"subnets":[{"subnet":%q,"gateway":%q}],"ipv6_enabled":false,"internal":false,"dns_enabled":false,"ipam_options":{"driver":"host-local"}}`, n.Bridge, n.Subnet, n.Gateway)
-	if err := os.WriteFile(filepath.Join(c.confDir, "podman.json"), []byte(def), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	n := c.createNet(t, "--disable-dns")
+	c.setConf(t, fmt.Sprintf("default_network = %q\n", n.Name))
+	t.Cleanup(func() { c.setConf(t, "") })
 	return n
 }
 
-// hostTraces counts iptables rules that mention the subnet and the veths
-// attached to the bridge.
+func (c *netCLI) setConf(t *testing.T, extra string) {
+	data := fmt.Sprintf("[containers]\ndefault_ulimits = []\n[network]\nnetwork_config_dir = %q\n%s", c.confDir, extra)
+	if err := os.WriteFile(c.confFile, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hostTraces counts iptables rules that mention the subnet and the
+// container veths attached to the bridge (not Selkie's keeper link, which
+// holds the bridge until network rm).
 func hostTraces(t *testing.T, n testNet) (rules, ports int) {
 	t.Helper()
 	out, err := exec.Command("iptables-save").Output()
@@ -100,7 +108,12 @@ func hostTraces(t *testing.T, n testNet) (rules, ports int) {
 	}
 	rules = strings.Count(string(out), n.Subnet)
 	out, _ = exec.Command("ip", "-o", "link", "show", "master", n.Bridge).Output()
-	return rules, len(lines(string(out)))
+	for _, l := range lines(string(out)) {
+		if !strings.Contains(l, ": slkk") {
+			ports++
+		}
+	}
+	return rules, ports
 }
 
 func runOut(name string, args ...string) (string, error) {
