@@ -29,6 +29,7 @@ var kinds = []struct {
 	{engine.ErrNameInUse, http.StatusConflict, "name is in use"},
 	{engine.ErrCtrStateInvalid, http.StatusConflict, "container state improper"},
 	{engine.ErrImageInUse, http.StatusConflict, "image is in use by a container"},
+	{engine.ErrNetworkInUse, http.StatusConflict, "network is being used"},
 	{engine.ErrAmbiguous, http.StatusConflict, "more than one result"},
 	{engine.ErrInvalidArg, http.StatusBadRequest, "invalid argument"},
 	{engine.ErrNotImplemented, http.StatusNotImplemented, "not implemented"},
