@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -89,6 +90,13 @@ func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
 // container with --rm. It is safe to run any number of times, also after
 // conmon was killed with -9.
 func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.ContainerCleanupOptions) error {
+	// conmon's delayed exit command may run after the container, or its
+	// whole store (a test's temp dir), is gone: never create a store for it.
+	if gr, _, err := e.roots(); err == nil {
+		if _, err := os.Stat(filepath.Join(gr, "selkie", "state.db")); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no container with name or ID %q found: %w", ref, engine.ErrNoSuchContainer)
+		}
+	}
 	remove := false
 	var id string
 	err := e.withContainer(ctx, ref, func(c *state.Container) error {

@@ -43,7 +43,10 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.Contai
 		case state.StatusRemoving:
 			return fmt.Errorf("container %s is being removed: %w", c.ID, engine.ErrCtrStateInvalid)
 		}
-		s, err := e.startLocked(ctx, c, o.Attach != nil)
+		// With the passthrough log driver conmon hands the caller's own
+		// stdio to the container: there is nothing to attach to.
+		attach := o.Attach != nil && logDriver(c, e.cfg.Containers.LogDriver) != monitor.LogPassthrough
+		s, err := e.startLocked(ctx, c, attach)
 		session = s
 		return err
 	})

@@ -54,7 +54,8 @@ func Generate(in Input) (*specs.Spec, error) {
 	if img == nil {
 		img = &v1.ImageConfig{}
 	}
-	args, err := processArgs(o, img)
+	useInit := o.Init || cfg.Containers.Init
+	args, err := processArgs(o, img, useInit)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +90,16 @@ func Generate(in Input) (*specs.Spec, error) {
 	s.Mounts = append(s.Mounts, etcMounts(in.RunDir, o)...)
 	if err := userMounts(s, o); err != nil {
 		return nil, err
+	}
+	if useInit {
+		initPath := o.InitPath
+		if initPath == "" {
+			initPath = cfg.Containers.InitPath
+		}
+		if initPath == "" {
+			return nil, fmt.Errorf("--init: no init binary configured (init_path): %w", engine.ErrInvalidArg)
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/run/podman-init", Type: "bind", Source: initPath, Options: []string{"bind", "private", "ro"}})
 	}
 	if err := setSecurity(s, o, cfg, user.UID != 0); err != nil {
 		return nil, err
@@ -134,7 +145,7 @@ func Hostname(id string, o *engine.ContainerCreateOptions) string {
 	return id
 }
 
-func processArgs(o *engine.ContainerCreateOptions, img *v1.ImageConfig) ([]string, error) {
+func processArgs(o *engine.ContainerCreateOptions, img *v1.ImageConfig, useInit bool) ([]string, error) {
 	var args []string
 	if o.Entrypoint != nil {
 		args = append(args, (*o.Entrypoint)...)
@@ -149,7 +160,7 @@ func processArgs(o *engine.ContainerCreateOptions, img *v1.ImageConfig) ([]strin
 	if len(args) == 0 {
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", engine.ErrInvalidArg)
 	}
-	if o.Init {
+	if useInit {
 		initArgs := []string{"/run/podman-init", "--"}
 		args = append(initArgs, args...)
 	}

@@ -378,3 +378,51 @@ func TestContainerRunHostileImages(t *testing.T) {
 		t.Fatalf("%d mounts left under %s", n, c.Root)
 	}
 }
+
+func TestContainerRunTerminalInitLogs(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	// -t on a real terminal (script(1) gives the command a PTY).
+	if testenv.LookPath("script") != "" {
+		cmdline := strings.Join(append([]string{c.Bin}, c.Args("run", "--rm", "-it", "bb", "sh", "-c", "tty; echo $TERM")...), " ")
+		cmd := exec.Command("script", "-qec", cmdline, "/dev/null")
+		cmd.Env = append(os.Environ(), c.Env...)
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "/dev/pts/0") || !strings.Contains(string(out), "xterm") {
+			t.Fatalf("run -it under a PTY: %v\n%q", err, out)
+		}
+	}
+	// --init runs catatonit as PID 1.
+	if _, err := os.Stat("/usr/libexec/podman/catatonit"); err == nil {
+		if out := c.Must(t, "run", "--rm", "--init", "bb", "cat", "/proc/1/cmdline"); !strings.Contains(out, "/run/podman-init") {
+			t.Fatalf("--init: PID 1 is %q", out)
+		}
+	}
+	// logs -f follows until the container exits.
+	c.Must(t, "run", "-d", "--name", "lf", "bb", "sh", "-c", "echo a; sleep 1; echo b")
+	if out := c.Must(t, "logs", "-f", "lf"); out != "a\nb" {
+		t.Fatalf("logs -f: %q", out)
+	}
+	// start -a attaches and returns the exit code.
+	c.Must(t, "create", "--name", "sa", "bb", "sh", "-c", "echo attached; exit 4")
+	if r := c.Run("start", "-a", "sa"); r.ExitCode != 4 || r.Stdout != "attached\n" {
+		t.Fatalf("start -a: %s", r)
+	}
+	// The passthrough log driver hands selkie's own stdio to the container.
+	if r := c.Run("run", "--rm", "--log-driver", "passthrough", "bb", "echo", "direct"); r.ExitCode != 0 || r.Stdout != "direct\n" {
+		t.Fatalf("passthrough: %s", r)
+	}
+	// on-failure:2 restarts twice, then stays exited.
+	c.Must(t, "run", "-d", "--name", "rp", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 3")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out := c.Must(t, "inspect", "--format", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}", "rp")
+		if out == "exited 2 3" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restart policy: %q", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
