@@ -97,6 +97,14 @@ func observeExit(c *state.Container, exitDir string) {
 	p := filepath.Join(exitDir, c.ID)
 	data, err := os.ReadFile(p)
 	if err != nil {
+		// No exit file: if conmon and the process are both gone (conmon
+		// killed with -9), the container is dead; cleanup will record 137.
+		if c.State.ConmonPid > 0 && conmonGone(c) {
+			c.State.Status = state.StatusExited
+			c.State.ExitCode = 137
+			c.State.FinishedAt = time.Now()
+			c.State.Pid = 0
+		}
 		return
 	}
 	c.State.Status = state.StatusExited
