@@ -1,0 +1,114 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDetachKeys(t *testing.T) {
+	for in, want := range map[string][]byte{"ctrl-p,ctrl-q": {16, 17}, "a,ctrl-\\": {'a', 28}, "ctrl-@": {0}, "": nil} {
+		got, err := ParseDetachKeys(in)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"ctrl-", "ctrl-1", "abc", "ctrl-pp"} {
+		if _, err := ParseDetachKeys(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestCopyStdinDetach(t *testing.T) {
+	keys := []byte{16, 17}
+	var out bytes.Buffer
+	err := CopyStdin(&out, strings.NewReader("ab\x10c\x10\x11rest"), keys)
+	if !errors.Is(err, ErrDetach) || out.String() != "ab\x10c" {
+		t.Fatalf("got %q, %v", out.String(), err)
+	}
+	out.Reset()
+	if err := CopyStdin(&out, strings.NewReader("plain\x10"), keys); err != nil || out.String() != "plain" {
+		// A lone first key at EOF is swallowed: it could have started the sequence.
+		t.Fatalf("got %q, %v", out.String(), err)
+	}
+}
+
+func TestReadLog(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ctr.log")
+	data := "2024-01-01T00:00:01.000000000+00:00 stdout F one\n" +
+		"2024-01-01T00:00:02.000000000+00:00 stderr P two-\n" +
+		"2024-01-01T00:00:02.100000000+00:00 stderr F part\n" +
+		"garbage line\n" +
+		"2024-01-01T00:00:03.000000000+00:00 stdout F three\n"
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func(o LogReadOptions) string {
+		var b strings.Builder
+		err := ReadLog(context.Background(), p, o, func(l LogLine) error {
+			b.WriteString(l.Stream[:3] + ":" + l.Msg)
+			if !l.Partial {
+				b.WriteString("\n")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if got := read(LogReadOptions{Tail: -1}); got != "std:one\nstd:two-std:part\nstd:three\n" {
+		t.Fatalf("all: %q", got)
+	}
+	if got := read(LogReadOptions{Tail: 2}); got != "std:two-std:part\nstd:three\n" {
+		t.Fatalf("tail 2: %q", got)
+	}
+	since := time.Date(2024, 1, 1, 0, 0, 2, 50000000, time.UTC)
+	if got := read(LogReadOptions{Tail: -1, Since: since}); got != "std:part\nstd:three\n" {
+		t.Fatalf("since: %q", got)
+	}
+	until := time.Date(2024, 1, 1, 0, 0, 1, 500000000, time.UTC)
+	if got := read(LogReadOptions{Tail: -1, Until: until}); got != "std:one\n" {
+		t.Fatalf("until: %q", got)
+	}
+}
+
+func TestArgs(t *testing.T) {
+	a := strings.Join(Args(Options{ID: "abc", Name: "n", RuntimePath: "/usr/bin/runc", RuntimeArgs: []string{"--root", "/r"},
+		Bundle: "/b", PidFile: "/b/pid", ExitDir: "/e", LogPath: "/l", Terminal: true, ExitCommand: []string{"/bin/selkie", "container", "cleanup"}, ExitDelay: 1}), " ")
+	for _, want := range []string{"--api-version 1", "-c abc", "-r /usr/bin/runc", "--runtime-arg --root --runtime-arg /r", "-l k8s-file:/l", " -t", "--exit-command /bin/selkie --exit-command-arg container --exit-command-arg cleanup", "--exit-delay 1", "--full-attach"} {
+		if !strings.Contains(a, want) {
+			t.Errorf("args lack %q: %s", want, a)
+		}
+	}
+}
+
+func TestWaitExitFile(t *testing.T) {
+	dir := t.TempDir()
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_ = os.WriteFile(filepath.Join(dir, "tmp"), []byte("42"), 0o644)
+		_ = os.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "ctr"))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	code, _, err := WaitExitFile(ctx, dir, "ctr", func() bool { return true })
+	if err != nil || code != 42 {
+		t.Fatalf("%d %v", code, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("inotify wait took %v", d)
+	}
+	// conmon gone and no file: an error, not a hang.
+	_, _, err = WaitExitFile(ctx, dir, "other", func() bool { return false })
+	if !errors.Is(err, ErrNoExitFile) {
+		t.Fatalf("dead conmon: %v", err)
+	}
+}
