@@ -198,9 +198,21 @@ func validateCreate(o *engine.ContainerCreateOptions) error {
 			return inval("unrecognized protocol %q in port mapping", p.Protocol)
 		}
 	}
-	for k := range o.Env {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return inval("invalid environment variable name %q", k)
+	for k, v := range o.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			return inval("invalid environment variable: %q", k+"="+v)
+		}
+	}
+	for what, m := range map[string]map[string]string{"label": o.Labels, "annotation": o.Annotations, "sysctl": o.Sysctls} {
+		for k, v := range m {
+			if k == "" || strings.ContainsRune(k, 0) || strings.ContainsRune(v, 0) {
+				return inval("invalid %s %q", what, k)
+			}
+		}
+	}
+	for _, a := range append(append([]string{}, o.Command...), o.Image, o.Name, o.WorkDir, o.User, o.Hostname) {
+		if strings.ContainsRune(a, 0) {
+			return inval("argument contains a NUL byte")
 		}
 	}
 	return nil

@@ -476,7 +476,7 @@ func compileFilters(filters map[string][]string, all []*state.Container) (func(*
 		case "until":
 			var ts []time.Time
 			for _, v := range vals {
-				t, err := parseUntil(v)
+				t, err := psUntil(v)
 				if err != nil {
 					return nil, err
 				}
@@ -505,9 +505,9 @@ func compileFilters(filters map[string][]string, all []*state.Container) (func(*
 	}, nil
 }
 
-// parseUntil accepts a Unix timestamp, an RFC 3339 time or a Go duration
+// psUntil accepts a Unix timestamp, an RFC 3339 time or a Go duration
 // (meaning that long ago), as Podman's until filter.
-func parseUntil(v string) (time.Time, error) {
+func psUntil(v string) (time.Time, error) {
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return time.Unix(n, 0), nil
 	}
