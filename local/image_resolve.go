@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/image"
 	cstorage "go.podman.io/storage"
 )
 
@@ -39,7 +40,7 @@ func (e *Engine) resolveImageWith(ctx context.Context, ref, pullPolicy string, o
 	switch pullPolicy {
 	case engine.PullPolicyAlways, engine.PullPolicyMissing, engine.PullPolicyNever, engine.PullPolicyNewer:
 	default:
-		return nil, fmt.Errorf("unsupported pull policy %q: %w", pullPolicy, engine.ErrInvalidArg)
+		return nil, image.Errorf(engine.ErrInvalidArg, "unsupported pull policy %q", pullPolicy)
 	}
 	st := m.Store()
 	var local *cstorage.Image
@@ -56,7 +57,7 @@ func (e *Engine) resolveImageWith(ctx context.Context, ref, pullPolicy string, o
 		return imageFromStore(st, local)
 	}
 	if pullPolicy == engine.PullPolicyNever {
-		return nil, fmt.Errorf("%s: image not known: %w", ref, engine.ErrNoSuchImage)
+		return nil, image.Errorf(engine.ErrNoSuchImage, "%s: image not known", ref)
 	}
 	pulled, err := m.Pull(ctx, ref, o, progress)
 	if err != nil {
@@ -68,7 +69,7 @@ func (e *Engine) resolveImageWith(ctx context.Context, ref, pullPolicy string, o
 	}
 	img, err := st.Image(pulled[0].ID)
 	if err != nil {
-		return nil, fmt.Errorf("%s: image not known after pull: %w", ref, engine.ErrNoSuchImage)
+		return nil, image.Errorf(engine.ErrNoSuchImage, "%s: image not known after pull", ref)
 	}
 	r, err := imageFromStore(st, img)
 	if err != nil {

@@ -24,7 +24,7 @@ import (
 // o.Output is empty. docker-archive takes several images; the others one.
 func (m *Manager) Save(ctx context.Context, names []string, o engine.ImageSaveOptions, w io.Writer) error {
 	if len(names) == 0 {
-		return fmt.Errorf("need at least 1 argument: %w", engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "need at least 1 argument")
 	}
 	format := o.Format
 	if format == "" {
@@ -38,13 +38,13 @@ func (m *Manager) Save(ctx context.Context, names []string, o engine.ImageSaveOp
 	case engine.SaveFormatDockerArchive, engine.SaveFormatOCIArchive:
 	case engine.SaveFormatOCIDir, engine.SaveFormatDockerDir:
 		if out == "" {
-			return fmt.Errorf("--format %s requires an output directory (-o): %w", format, engine.ErrInvalidArg)
+			return Errorf(engine.ErrInvalidArg, "--format %s requires an output directory (-o)", format)
 		}
 	default:
-		return fmt.Errorf("unsupported format %q for image save: %w", format, engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "unsupported format %q for image save", format)
 	}
 	if len(names) > 1 && format != engine.SaveFormatDockerArchive {
-		return fmt.Errorf("unsupported format %q for multi-image archives: %w", format, engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "unsupported format %q for multi-image archives", format)
 	}
 	tmp := ""
 	if out == "" {
@@ -174,7 +174,7 @@ func (m *Manager) save(ctx context.Context, names []string, format, out string, 
 func (m *Manager) Load(ctx context.Context, r io.Reader, input, policy string, progress io.Writer) ([]string, error) {
 	if input == "" {
 		if r == nil {
-			return nil, fmt.Errorf("no input: %w", engine.ErrInvalidArg)
+			return nil, Errorf(engine.ErrInvalidArg, "no input")
 		}
 		f, err := os.CreateTemp(m.opts.TmpDir, "selkie-load-")
 		if err != nil {
@@ -253,7 +253,7 @@ func (m *Manager) Load(ctx context.Context, r io.Reader, input, policy string, p
 	for i, a := range attempts {
 		fmt.Fprintf(&b, "\n * %s: %v", a, errs[i])
 	}
-	return nil, fmt.Errorf("%s: %w", b.String(), engine.ErrInvalidArg)
+	return nil, Errorf(engine.ErrInvalidArg, "%s", b.String())
 }
 
 func loadedNames(m *Manager, pulled []Pulled) []string {

@@ -23,10 +23,10 @@ func registryKey(arg string) string {
 func (m *Manager) Login(ctx context.Context, registry string, o engine.LoginOptions) error {
 	key := registryKey(registry)
 	if key == "" {
-		return fmt.Errorf("please provide a registry to log in to: %w", engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "please provide a registry to log in to")
 	}
 	if o.Username == "" {
-		return fmt.Errorf("username is required: %w", engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "username is required")
 	}
 	sys, err := m.systemContext(engine.RegistryOptions{AuthFile: o.AuthFile, CertDir: o.CertDir, TLSVerify: o.TLSVerify})
 	if err != nil {
@@ -36,7 +36,7 @@ func (m *Manager) Login(ctx context.Context, registry string, o engine.LoginOpti
 	if err := docker.CheckAuth(ctx, sys, o.Username, o.Password, host); err != nil {
 		var unauth docker.ErrUnauthorizedForCredentials
 		if errors.As(err, &unauth) {
-			return fmt.Errorf("logging into %q: invalid username/password: %w", key, engine.ErrInvalidArg)
+			return Errorf(engine.ErrInvalidArg, "logging into %q: invalid username/password", key)
 		}
 		return fmt.Errorf("authenticating creds for %q: %w", key, err)
 	}
@@ -57,11 +57,11 @@ func (m *Manager) Logout(ctx context.Context, registry string, o engine.LogoutOp
 	}
 	key := registryKey(registry)
 	if key == "" {
-		return fmt.Errorf("please provide a registry to log out from: %w", engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "please provide a registry to log out from")
 	}
 	err = config.RemoveAuthentication(sys, key)
 	if errors.Is(err, config.ErrNotLoggedIn) {
-		return fmt.Errorf("not logged into %s: %w", key, engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "not logged into %s", key)
 	}
 	return err
 }

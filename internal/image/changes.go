@@ -2,7 +2,6 @@ package image
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -66,7 +65,7 @@ func applyChanges(c *v1.ImageConfig, changes []string) error {
 		case "ONBUILD":
 			// not representable in an OCI config; Podman keeps it only in Docker format
 		default:
-			return fmt.Errorf("invalid change %q - invalid instruction %s: %w", ch, instr, engine.ErrInvalidArg)
+			return Errorf(engine.ErrInvalidArg, "invalid change %q - invalid instruction %s", ch, instr)
 		}
 	}
 	return nil

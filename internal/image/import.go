@@ -70,7 +70,7 @@ func (m *Manager) importSource(ctx context.Context, r io.Reader, source string) 
 	switch {
 	case source == "" || source == "-":
 		if r == nil {
-			return "", none, fmt.Errorf("no input: %w", engine.ErrInvalidArg)
+			return "", none, Errorf(engine.ErrInvalidArg, "no input")
 		}
 		return m.spool(r)
 	case strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://"):
@@ -93,7 +93,7 @@ func (m *Manager) importSource(ctx context.Context, r io.Reader, source string) 
 		return "", none, err
 	}
 	if fi.IsDir() {
-		return "", none, fmt.Errorf("%s is a directory, not a tarball: %w", source, engine.ErrInvalidArg)
+		return "", none, Errorf(engine.ErrInvalidArg, "%s is a directory, not a tarball", source)
 	}
 	return source, none, nil
 }

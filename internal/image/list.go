@@ -2,7 +2,6 @@ package image
 
 import (
 	"encoding/json"
-	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -121,7 +120,7 @@ func (m *Manager) compileFilters(l *listing, filters []string) (imageFilter, err
 	for _, f := range filters {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
-			return nil, fmt.Errorf("invalid image filter %q: must be in the format \"filter=value or filter!=value\": %w", f, engine.ErrInvalidArg)
+			return nil, Errorf(engine.ErrInvalidArg, "invalid image filter %q: must be in the format \"filter=value or filter!=value\"", f)
 		}
 		fn, err := m.filter(l, k, v)
 		if err != nil {
@@ -155,7 +154,7 @@ func (m *Manager) filter(l *listing, key, value string) (imageFilter, error) {
 	boolean := func() (bool, error) {
 		b, err := strconv.ParseBool(value)
 		if err != nil {
-			return false, fmt.Errorf("non-boolean value %q for %s filter: %w", value, key, engine.ErrInvalidArg)
+			return false, Errorf(engine.ErrInvalidArg, "non-boolean value %q for %s filter", value, key)
 		}
 		return b, nil
 	}
@@ -224,7 +223,7 @@ func (m *Manager) filter(l *listing, key, value string) (imageFilter, error) {
 		}
 		return func(img *cstorage.Image) bool { return (l.containers[img.ID] > 0) == want }, nil
 	}
-	return nil, fmt.Errorf("unsupported image filter %q: %w", key, engine.ErrInvalidArg)
+	return nil, Errorf(engine.ErrInvalidArg, "unsupported image filter %q", key)
 }
 
 // matchReference matches a glob against every form of every name.
@@ -262,7 +261,7 @@ func parseUntil(v string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("invalid until filter %q: %w", v, engine.ErrInvalidArg)
+	return time.Time{}, Errorf(engine.ErrInvalidArg, "invalid until filter %q", v)
 }
 
 // isParent reports whether child was built on parent, as Podman decides it:

@@ -2,7 +2,6 @@ package image
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -23,14 +22,14 @@ func (m *Manager) Lookup(nameOrID string) (*cstorage.Image, error) {
 		return nil, err
 	}
 	if img == nil {
-		return nil, fmt.Errorf("%s: image not known: %w", nameOrID, engine.ErrNoSuchImage)
+		return nil, Errorf(engine.ErrNoSuchImage, "%s: image not known", nameOrID)
 	}
 	return img, nil
 }
 
 func (m *Manager) lookup(name string) (*cstorage.Image, error) {
 	if name == "" {
-		return nil, fmt.Errorf("invalid reference format: %w", engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "invalid reference format")
 	}
 	name = strings.TrimPrefix(name, "containers-storage:")
 	if id, ok := strings.CutPrefix(name, "sha256:"); ok && isHex(id) {

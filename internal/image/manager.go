@@ -98,11 +98,11 @@ func authFile(flag string, getenv func(string) string) string {
 // parseCreds splits "user[:password]".
 func parseCreds(creds string) (string, string, error) {
 	if creds == "" {
-		return "", "", fmt.Errorf("credentials can't be empty: %w", engine.ErrInvalidArg)
+		return "", "", Errorf(engine.ErrInvalidArg, "credentials can't be empty")
 	}
 	user, pass, _ := strings.Cut(creds, ":")
 	if user == "" {
-		return "", "", fmt.Errorf("username can't be empty: %w", engine.ErrInvalidArg)
+		return "", "", Errorf(engine.ErrInvalidArg, "username can't be empty")
 	}
 	return user, pass, nil
 }
@@ -130,7 +130,7 @@ func (m *Manager) retryOptions(o engine.RegistryOptions) (uint, time.Duration, e
 	if delayStr != "" {
 		d, err := time.ParseDuration(delayStr)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+			return 0, 0, Errorf(engine.ErrInvalidArg, "%w", err)
 		}
 		delay = d
 	}

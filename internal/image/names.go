@@ -2,7 +2,6 @@ package image
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/selkie-containers/selkie/engine"
@@ -18,7 +17,7 @@ func normalizeLocal(name string) (reference.Named, error) {
 	}
 	named, err := reference.ParseNormalizedNamed(name)
 	if err != nil {
-		return nil, fmt.Errorf("normalizing name %q: %w: %w", name, err, engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "normalizing name %q: %w", name, err)
 	}
 	if _, ok := named.(reference.Digested); ok {
 		return named, nil

@@ -41,12 +41,12 @@ func (m *Manager) Pull(ctx context.Context, rawRef string, o engine.ImagePullOpt
 	}
 	sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice = o.OS, o.Arch, o.Variant
 	if rawRef == "" {
-		return nil, fmt.Errorf("invalid reference format: %w", engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "invalid reference format")
 	}
 	src, err := alltransports.ParseImageName(rawRef)
 	if err != nil {
 		if t, _, ok := strings.Cut(rawRef, ":"); ok && transports.Get(t) != nil && t != docker.Transport.Name() {
-			return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+			return nil, Errorf(engine.ErrInvalidArg, "%w", err)
 		}
 		if terr := unknownTransport(rawRef); terr != nil {
 			return nil, terr
@@ -57,7 +57,7 @@ func (m *Manager) Pull(ctx context.Context, rawRef string, o engine.ImagePullOpt
 		return m.pullRegistry(ctx, strings.TrimPrefix(rawRef, "docker://"), false, o, sys, progress)
 	}
 	if o.AllTags {
-		return nil, fmt.Errorf("pulling all tags is not supported for %s transport: %w", src.Transport().Name(), engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "pulling all tags is not supported for %s transport", src.Transport().Name())
 	}
 	return m.pullTransport(ctx, src, sys, progress)
 }
@@ -72,8 +72,8 @@ func unknownTransport(raw string) error {
 	if _, err := reference.ParseNormalizedNamed(raw); err == nil {
 		return nil
 	}
-	return fmt.Errorf("invalid image name %q, unknown transport %q (valid transports: %s): %w",
-		raw, t, strings.Join(transports.ListNames(), ", "), engine.ErrInvalidArg)
+	return Errorf(engine.ErrInvalidArg, "invalid image name %q, unknown transport %q (valid transports: %s)",
+		raw, t, strings.Join(transports.ListNames(), ", "))
 }
 
 // pullRegistry pulls from a registry. short says the user typed no
@@ -81,7 +81,7 @@ func unknownTransport(raw string) error {
 func (m *Manager) pullRegistry(ctx context.Context, name string, short bool, o engine.ImagePullOptions, sys *types.SystemContext, progress io.Writer) ([]Pulled, error) {
 	named, err := reference.ParseNormalizedNamed(name)
 	if err != nil {
-		return nil, fmt.Errorf("parsing reference %q: %w: %w", name, err, engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "parsing reference %q: %w", name, err)
 	}
 	if o.AllTags {
 		return m.pullAllTags(ctx, named, o, sys, progress)
@@ -95,7 +95,7 @@ func (m *Manager) pullRegistry(ctx context.Context, name string, short bool, o e
 	}
 	resolved, err := shortnames.Resolve(sys, name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "%w", err)
 	}
 	if desc := resolved.Description(); desc != "" && progress != nil {
 		fmt.Fprintln(progress, desc)
@@ -146,10 +146,10 @@ func (m *Manager) pullCandidate(ctx context.Context, named reference.Named, o en
 
 func (m *Manager) pullAllTags(ctx context.Context, named reference.Named, o engine.ImagePullOptions, sys *types.SystemContext, progress io.Writer) ([]Pulled, error) {
 	if _, ok := named.(reference.Tagged); ok {
-		return nil, fmt.Errorf("unable to pull %s: tag can't be used with --all-tags/-a: %w", named, engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "unable to pull %s: tag can't be used with --all-tags/-a", named)
 	}
 	if _, ok := named.(reference.Digested); ok {
-		return nil, fmt.Errorf("unable to pull %s: digest can't be used with --all-tags/-a: %w", named, engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "unable to pull %s: digest can't be used with --all-tags/-a", named)
 	}
 	ref, err := docker.NewReference(reference.TagNameOnly(named)) // the tag is ignored when listing
 	if err != nil {
@@ -182,7 +182,7 @@ func (m *Manager) pullTransport(ctx context.Context, src types.ImageReference, s
 	case storageTransport.Transport.Name():
 		img, err := storageTransport.Transport.GetStoreImage(m.store, src)
 		if err != nil {
-			return nil, fmt.Errorf("%s: image not known: %w", transports.ImageName(src), engine.ErrNoSuchImage)
+			return nil, Errorf(engine.ErrNoSuchImage, "%s: image not known", transports.ImageName(src))
 		}
 		return []Pulled{{ID: img.ID}}, nil
 	case dockerArchive.Transport.Name():

@@ -87,7 +87,7 @@ func parseDestination(dest string) (types.ImageReference, error) {
 	}
 	named, err := reference.ParseNormalizedNamed(dest)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+		return nil, Errorf(engine.ErrInvalidArg, "%w", err)
 	}
 	return docker.NewReference(reference.TagNameOnly(named))
 }
@@ -103,7 +103,7 @@ func manifestType(format string) (string, error) {
 	case "v2s1":
 		return manifest.DockerV2Schema1SignedMediaType, nil
 	}
-	return "", fmt.Errorf("unknown format %q: valid formats are oci, v2s2 and v2s1: %w", format, engine.ErrInvalidArg)
+	return "", Errorf(engine.ErrInvalidArg, "unknown format %q: valid formats are oci, v2s2 and v2s1", format)
 }
 
 // writeFileAtomic writes data to a temp file beside path, then renames it.

@@ -36,14 +36,14 @@ func (m *Manager) Remove(ctx context.Context, nameOrID string, o engine.ImageRem
 		}
 	}
 	if byID && len(img.Names) > 1 && !force && !o.AllNames {
-		return rep, fmt.Errorf("unable to delete image %q by ID with more than one tag (%v): please force removal: %w", img.ID, img.Names, engine.ErrImageInUse)
+		return rep, Errorf(engine.ErrImageInUse, "unable to delete image %q by ID with more than one tag (%v): please force removal", img.ID, img.Names)
 	}
 	ctrs, err := m.containersOf(img.ID)
 	if err != nil {
 		return rep, err
 	}
 	if len(ctrs) > 0 && !force {
-		return rep, fmt.Errorf("image used by %s: %w", ctrs[0], engine.ErrImageInUse)
+		return rep, fmt.Errorf("image used by %s: %w", ctrs[0], engine.ErrImageInUse) // Podman's text
 	}
 	for _, id := range ctrs {
 		if err := m.removeContainer(ctx, id, rm); err != nil {
@@ -56,7 +56,7 @@ func (m *Manager) Remove(ctx context.Context, nameOrID string, o engine.ImageRem
 		return rep, err
 	}
 	if l.children[img.ID] > 0 {
-		return rep, fmt.Errorf("image %s has dependent children: %w", img.ID, engine.ErrImageInUse)
+		return rep, Errorf(engine.ErrImageInUse, "image %s has dependent children", img.ID)
 	}
 	if _, err := m.store.DeleteImage(img.ID, true); err != nil {
 		if errors.Is(err, cstorage.ErrImageUsedByContainer) {
@@ -135,7 +135,7 @@ func (m *Manager) Tag(nameOrID, newName string) error {
 		return err
 	}
 	if _, ok := named.(reference.Digested); ok {
-		return fmt.Errorf("tag %s: tag by digest not supported: %w", newName, engine.ErrInvalidArg)
+		return Errorf(engine.ErrInvalidArg, "tag %s: tag by digest not supported", newName)
 	}
 	return m.store.AddNames(img.ID, []string{named.String()})
 }
@@ -161,7 +161,7 @@ func (m *Manager) Untag(nameOrID, name string) error {
 			return m.store.RemoveNames(img.ID, []string{n})
 		}
 	}
-	return fmt.Errorf("%s: tag not known: %w", named.String(), engine.ErrInvalidArg)
+	return Errorf(engine.ErrInvalidArg, "%s: tag not known", named.String())
 }
 
 // Prune removes dangling images (every image without containers when all),
