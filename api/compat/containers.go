@@ -318,7 +318,7 @@ func (s *routes) containerWait(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		resp.StatusCode = code
 		if cond == "removed" {
-			s.waitRemoved(r.Context(), c.ID)
+			s.waitRemoved(r.Context(), c)
 		}
 	}
 	return wire.WriteJSONBody(w, resp)
@@ -343,11 +343,17 @@ func (s *routes) waitExit(ctx context.Context, c *engine.ContainerInspect) (int3
 	return s.eng.ContainerWait(ctx, c.ID, engine.ContainerWaitOptions{Interval: poll})
 }
 
-// waitRemoved gives an auto-removing container a moment to disappear.
-func (s *routes) waitRemoved(ctx context.Context, id string) {
+// waitRemoved returns once an auto-removed container is gone. Like `selkie
+// run --rm`, it removes the container itself rather than wait for conmon's
+// cleanup process, which may come later (or never, if conmon was killed).
+func (s *routes) waitRemoved(ctx context.Context, c *engine.ContainerInspect) {
+	if c.HostConfig.AutoRemove {
+		_, _ = s.eng.ContainerRemove(ctx, c.ID, engine.ContainerRemoveOptions{Force: true, Ignore: true})
+		return
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		ok, err := s.eng.ContainerExists(ctx, id, engine.ContainerExistsOptions{})
+		ok, err := s.eng.ContainerExists(ctx, c.ID, engine.ContainerExistsOptions{})
 		if err != nil || !ok {
 			return
 		}
