@@ -128,7 +128,7 @@ func TestNetworkPublish(t *testing.T) {
 		t.Fatalf("DNAT rule for %d left after rm", hp)
 	}
 	// network rm takes the bridge and every rule of the network with it.
-	c.Must(t, "network", "rm", n.Name)
+	c.Must(t, "network", "rm", "-f", "-t", "0", n.Name) // -f: web2 was created
 	if r, _ := hostTraces(t, n); r != 0 {
 		t.Fatalf("after network rm: %d rules mention %s", r, n.Subnet)
 	}
