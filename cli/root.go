@@ -12,6 +12,7 @@ import (
 	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/cli/image"
 	networkcmd "github.com/selkie-containers/selkie/cli/network"
+	volumecmd "github.com/selkie-containers/selkie/cli/volume"
 	"github.com/selkie-containers/selkie/cli/system"
 	"github.com/spf13/cobra"
 )
@@ -91,6 +92,7 @@ func newRoot(g *command.Globals) *cobra.Command {
 	root.AddCommand(image.Commands(g)...)
 	root.AddCommand(container.Commands(g)...)
 	root.AddCommand(networkcmd.Commands(g)...)
+	root.AddCommand(volumecmd.Commands(g)...)
 	return root
 }
 

@@ -10,6 +10,8 @@ import "context"
 type Engine interface {
 	Images
 	Containers
+	ContainerCopier
+	Volumes
 	Networks
 	System
 	// Close releases the store, the state database and any locks held.

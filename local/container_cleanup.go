@@ -81,6 +81,7 @@ func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
 		}
 		c.State.Mountpoint = ""
 	}
+	e.releaseVolumeMounts(ctx, c)
 	c.State.Pid = 0
 	c.State.ConmonPid = 0
 }

@@ -73,6 +73,16 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 		return rep, err
 	}
 
+	undoVolumes, err := e.createVolumeMounts(ctx, &o, img.Config)
+	if err != nil {
+		return rep, err
+	}
+	defer func() {
+		if rep.ID == "" {
+			undoVolumes()
+		}
+	}()
+
 	id, err := newID()
 	if err != nil {
 		return rep, err

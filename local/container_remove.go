@@ -111,6 +111,9 @@ func (e *Engine) ContainerRemove(ctx context.Context, ref string, o engine.Conta
 		return rep, err
 	}
 	_ = e.lockMgr.RemoveContainer(c.ID)
+	if o.Volumes || c.Options.Remove {
+		e.removeAnonVolumes(ctx, c)
+	}
 	rep.Removed = append(rep.Removed, c.ID)
 	e.log.Debug("container removed", "id", c.ID, "name", c.Name)
 	return rep, nil

@@ -181,6 +181,9 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 		return err
 	}
 	e.log.Debug("etc files written", "id", c.ID)
+	if o.Mounts, err = e.startVolumeMounts(ctx, c, mp, runDir); err != nil {
+		return err
+	}
 	var imgCfg = c.ImageConfig
 	in := spec.Input{ID: c.ID, Name: c.Name, Options: &o, Config: e.cfg, Rootfs: mp, RunDir: runDir, NetNSPath: netnsPath,
 		CgroupV2: oci.CgroupMode() == oci.CgroupV2}

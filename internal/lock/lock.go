@@ -7,7 +7,8 @@
 //  1. the refresh lock (Manager.Refresh), only while refreshing after a reboot;
 //  2. a pod's lock, when the container belongs to a pod;
 //  3. the container's lock (Manager.Container);
-//  4. containers/storage's own locks (taken inside store calls).
+//  4. a volume's lock (Manager.Volume), one at a time, after the container's;
+//  5. containers/storage's own locks (taken inside store calls).
 //
 // A state-DB transaction is never held while waiting for a lock or while
 // calling the OCI runtime or conmon: lock first, then open short transactions.
@@ -50,6 +51,11 @@ func (m *Manager) Container(ctx context.Context, id string) (unlock func(), err 
 // Pod takes the exclusive lock of pod id (taken before its containers' locks).
 func (m *Manager) Pod(ctx context.Context, id string) (unlock func(), err error) {
 	return m.acquire(ctx, "pod-"+id, id)
+}
+
+// Volume takes the exclusive lock of named volume name (after any container lock).
+func (m *Manager) Volume(ctx context.Context, name string) (unlock func(), err error) {
+	return m.acquire(ctx, "vol-"+name, name)
 }
 
 // Refresh takes the engine-wide lock that guards the reboot refresh.

@@ -155,6 +155,8 @@ func userMounts(s *specs.Spec, o *engine.ContainerCreateOptions) error {
 				}
 			}
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: opts})
+		case "overlay": // -v SRC:DST:O, prepared by the caller
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "overlay", Source: "overlay", Options: m.Options})
 		default:
 			return fmt.Errorf("mount type %q at %s: %w", m.Type, dest, engine.ErrNotImplemented)
 		}

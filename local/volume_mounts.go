@@ -1,0 +1,407 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/copier"
+	"github.com/selkie-containers/selkie/internal/spec"
+	"github.com/selkie-containers/selkie/internal/state"
+	"github.com/selkie-containers/selkie/internal/volume"
+	"golang.org/x/sys/unix"
+)
+
+// createVolumeMounts completes o.Mounts at create time, before anything is
+// written for the container: bind sources must exist (Podman's statfs
+// error), named volumes are created on first use, anonymous ones (-v /dst,
+// image VOLUMEs) get a fresh volume each, --volumes-from copies the other
+// container's volume and bind mounts. undo removes the anonymous volumes
+// it created (the caller runs it when the create fails later).
+func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCreateOptions, img *v1.Image) (undo func(), err error) {
+	var anon []string
+	undo = func() {
+		for _, n := range anon {
+			_ = e.removeVolume(context.WithoutCancel(ctx), n)
+		}
+	}
+	defer func() {
+		if err != nil {
+			undo()
+			undo = func() {}
+		}
+	}()
+	seen := map[string]bool{}
+	// Validate first, so that bad input creates nothing.
+	for i := range o.Mounts {
+		m := &o.Mounts[i]
+		m.Destination = path.Clean(m.Destination)
+		if seen[m.Destination] {
+			return nil, fmt.Errorf("%s: duplicate mount destination: %w", m.Destination, engine.ErrInvalidArg)
+		}
+		seen[m.Destination] = true
+		switch m.Type {
+		case "bind":
+			if !filepath.IsAbs(m.Source) {
+				abs, err := filepath.Abs(m.Source)
+				if err != nil {
+					return nil, err
+				}
+				m.Source = abs
+			}
+			var fs unix.Statfs_t
+			if err := unix.Statfs(m.Source, &fs); err != nil {
+				return nil, &textError{msg: fmt.Sprintf("statfs %s: %v", m.Source, err), kind: engine.ErrInvalidArg}
+			}
+		case "volume":
+			if m.Name != "" {
+				if err := volume.ValidateName(m.Name); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, op := range m.Options {
+			if op == "O" && m.Type == "volume" && m.Name == "" {
+				return nil, fmt.Errorf("overlay mounts need a source: %w", engine.ErrInvalidArg)
+			}
+		}
+	}
+	// --volumes-from: the other container's volume and bind mounts.
+	for _, ref := range o.VolumesFrom {
+		name, mode, _ := strings.Cut(ref, ":")
+		if mode != "" && mode != "ro" && mode != "rw" && mode != "z" {
+			return nil, fmt.Errorf("invalid options %q, can only specify 'ro', 'rw', and 'z': %w", mode, engine.ErrInvalidArg)
+		}
+		src, err := e.lookupContainer(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range src.Options.Mounts {
+			if m.Type != "volume" && m.Type != "bind" {
+				continue
+			}
+			if seen[m.Destination] {
+				continue
+			}
+			seen[m.Destination] = true
+			m.Options = append([]string(nil), m.Options...)
+			if mode == "ro" {
+				m.RW = false
+				m.Options = append(withoutOpt(m.Options, "rw"), "ro")
+			} else if mode == "rw" {
+				m.RW = true
+				m.Options = withoutOpt(m.Options, "ro")
+			}
+			o.Mounts = append(o.Mounts, m)
+		}
+	}
+	// Image VOLUMEs become anonymous volumes (or tmpfs, or nothing).
+	if img != nil && o.ImageVolume != "ignore" {
+		var dests []string
+		for d := range img.Config.Volumes {
+			dests = append(dests, copier.Clean(d)) // "/../../etc" stays inside: /etc (B8)
+		}
+		sort.Strings(dests)
+		for _, d := range dests {
+			if seen[d] || d == "/" {
+				continue
+			}
+			seen[d] = true
+			if o.ImageVolume == "tmpfs" {
+				o.Mounts = append(o.Mounts, engine.Mount{Type: "tmpfs", Source: "tmpfs", Destination: d, RW: true, Options: []string{}})
+				continue
+			}
+			o.Mounts = append(o.Mounts, engine.Mount{Type: "volume", Destination: d, RW: true, Options: []string{}})
+		}
+	}
+	for i := range o.Mounts {
+		m := &o.Mounts[i]
+		if m.Type != "volume" {
+			continue
+		}
+		if m.Name == "" {
+			v, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Anonymous: true})
+			if err != nil {
+				return nil, err
+			}
+			anon = append(anon, v.Name)
+			m.Name, m.Source = v.Name, v.Name
+			continue
+		}
+		if _, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Name: m.Name, Ignore: true}); err != nil {
+			return nil, err
+		}
+		m.Source = m.Name
+	}
+	return undo, nil
+}
+
+func withoutOpt(opts []string, o string) []string {
+	out := opts[:0]
+	for _, x := range opts {
+		if x != o {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// volumesFile lists, in the container's run dir, the mount-backed volumes
+// this run mounted, so that cleanup releases each exactly once.
+func volumesFile(runDir string) string { return filepath.Join(runDir, "volumes-mounted") }
+
+// startVolumeMounts turns the container's volume mounts into bind mounts of
+// the volumes' directories for spec generation: mount-backed volumes are
+// mounted, a new volume is populated from the image content at its
+// destination (copy-up, once: the flag is cleared before copying, and only
+// an empty volume is filled; CVE-2020-1726), options the runtime does not
+// know are dropped, U chowns the source to the container user.
+func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, rootfs, runDir string) ([]engine.Mount, error) {
+	db, err := e.db(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var user *spec.User
+	containerUser := func() (*spec.User, error) {
+		if user != nil {
+			return user, nil
+		}
+		us := c.Options.User
+		if us == "" && c.ImageConfig != nil {
+			us = c.ImageConfig.Config.User
+		}
+		u, err := spec.LookupUser(rootfs, us, nil)
+		if err != nil {
+			return nil, err
+		}
+		user = u
+		return u, nil
+	}
+	var mounted []string
+	out := make([]engine.Mount, 0, len(c.Options.Mounts))
+	for _, m := range c.Options.Mounts {
+		m.Options = append([]string(nil), m.Options...)
+		copyUp := true
+		chown := false
+		var kept []string
+		for _, op := range m.Options {
+			switch op {
+			case "nocopy":
+				copyUp = false
+			case "copy", "idmap", "z", "Z":
+			case "U":
+				chown = true
+			default:
+				kept = append(kept, op)
+			}
+		}
+		m.Options = kept
+		if m.Type == "volume" {
+			v, err := db.Volume(ctx, m.Name)
+			if err != nil {
+				return nil, fmt.Errorf("volume %s of container %s: %w", m.Name, c.ID, err)
+			}
+			if volume.NeedsMount(v.Options) {
+				if err := e.mountVolume(ctx, v.Name); err != nil {
+					return nil, err
+				}
+				mounted = append(mounted, v.Name)
+				if err := os.WriteFile(volumesFile(runDir), []byte(strings.Join(mounted, "\n")), 0o600); err != nil {
+					return nil, err
+				}
+			}
+			if err := e.copyUp(ctx, v.Name, rootfs, m.Destination, copyUp, containerUser); err != nil {
+				return nil, err
+			}
+			m.Type = "bind"
+			m.Source = v.Mountpoint
+		}
+		if chown && m.Type == "bind" {
+			u, err := containerUser()
+			if err != nil {
+				return nil, err
+			}
+			if err := chownTree(m.Source, int(u.UID), int(u.GID)); err != nil {
+				return nil, err
+			}
+		}
+		if m.Type == "bind" && hasOption(m.Options, "O") {
+			om, err := overlayMount(m, runDir)
+			if err != nil {
+				return nil, err
+			}
+			m = om
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func hasOption(opts []string, o string) bool {
+	for _, x := range opts {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// copyUp fills a new, empty volume from the rootfs content at dest.
+func (e *Engine) copyUp(ctx context.Context, name, rootfs, dest string, allowed bool, containerUser func() (*spec.User, error)) error {
+	db, err := e.db(ctx)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.lockMgr.Volume(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	v, err := db.Volume(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !v.NeedsCopyUp && !v.NeedsChown {
+		return nil
+	}
+	doCopy, doChown := v.NeedsCopyUp && allowed, v.NeedsChown
+	// Clear the flags before copying: a kill -9 mid-copy must not lead to a
+	// second copy over what the user put in the volume since.
+	v.NeedsCopyUp, v.NeedsChown = false, false
+	if err := db.Update(ctx, func(tx *state.Tx) error { return tx.PutVolume(v) }); err != nil {
+		return err
+	}
+	src, err := copier.OpenRoot(rootfs)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := copier.OpenRoot(v.Mountpoint)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	empty, err := dst.IsEmptyDir("/")
+	if err != nil || !empty {
+		return err
+	}
+	st, serr := src.Stat(dest)
+	if serr == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		if doChown {
+			uid, gid := volume.Owner(v.Options)
+			if uid < 0 {
+				uid = int(st.Uid)
+			}
+			if gid < 0 {
+				gid = int(st.Gid)
+			}
+			if err := os.Lchown(v.Mountpoint, uid, gid); err != nil {
+				return err
+			}
+			if err := os.Chmod(v.Mountpoint, os.FileMode(st.Mode&0o7777)); err != nil {
+				return err
+			}
+		}
+		if doCopy {
+			if err := copier.Copy(src, dest, dst, "/", "."); err != nil {
+				return fmt.Errorf("copying up the content of %s into volume %s: %w", dest, name, err)
+			}
+			e.log.Debug("volume populated from the image", "volume", name, "path", dest)
+		}
+		return nil
+	}
+	if doChown {
+		// Nothing at the mount point in the image: the volume belongs to
+		// the container's user.
+		if uid, gid := volume.Owner(v.Options); uid >= 0 || gid >= 0 {
+			return nil
+		}
+		u, err := containerUser()
+		if err == nil && (u.UID != 0 || u.GID != 0) {
+			return os.Lchown(v.Mountpoint, int(u.UID), int(u.GID))
+		}
+	}
+	return nil
+}
+
+// chownTree chowns a directory tree without following symlinks.
+func chownTree(root string, uid, gid int) error {
+	return filepath.Walk(root, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
+// overlayMount turns a bind mount with O into an overlay with the source as
+// lower layer and a throwaway upper/work dir under the run dir.
+func overlayMount(m engine.Mount, runDir string) (engine.Mount, error) {
+	base := filepath.Join(runDir, "overlay", strings.ReplaceAll(strings.TrimPrefix(m.Destination, "/"), "/", "_"))
+	upper, work := filepath.Join(base, "upper"), filepath.Join(base, "work")
+	_ = os.RemoveAll(base)
+	for _, d := range []string{upper, work} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return m, err
+		}
+	}
+	opts := []string{"lowerdir=" + m.Source, "upperdir=" + upper, "workdir=" + work}
+	for _, op := range m.Options {
+		switch op {
+		case "O", "ro", "rw", "bind", "rbind":
+		default:
+			opts = append(opts, op)
+		}
+	}
+	return engine.Mount{Type: "overlay", Source: "overlay", Destination: m.Destination, RW: true, Options: opts}, nil
+}
+
+// releaseVolumeMounts unmounts (counts down) the mount-backed volumes the
+// last start mounted; idempotent.
+func (e *Engine) releaseVolumeMounts(ctx context.Context, c *state.Container) {
+	runDir, err := e.ctrRunDir(c.ID)
+	if err != nil {
+		return
+	}
+	data, err := os.ReadFile(volumesFile(runDir))
+	if err != nil {
+		return
+	}
+	_ = os.Remove(volumesFile(runDir))
+	for _, n := range strings.Split(string(data), "\n") {
+		if n == "" {
+			continue
+		}
+		if err := e.unmountVolume(ctx, n); err != nil && !errors.Is(err, engine.ErrNoSuchVolume) {
+			e.log.Warn("unmounting volume", "volume", n, "id", c.ID, "err", err)
+		}
+	}
+}
+
+// removeAnonVolumes removes the anonymous volumes of a removed container
+// (rm -v, run --rm), unless another container uses them (--volumes-from).
+func (e *Engine) removeAnonVolumes(ctx context.Context, c *state.Container) {
+	db, err := e.db(ctx)
+	if err != nil {
+		return
+	}
+	for _, m := range c.Options.Mounts {
+		if m.Type != "volume" || m.Name == "" {
+			continue
+		}
+		v, err := db.Volume(ctx, m.Name)
+		if err != nil || !v.Anonymous {
+			continue
+		}
+		if err := e.removeVolume(ctx, m.Name); err != nil && !errors.Is(err, engine.ErrVolumeInUse) && !errors.Is(err, engine.ErrNoSuchVolume) {
+			e.log.Warn("removing anonymous volume", "volume", m.Name, "id", c.ID, "err", err)
+		}
+	}
+}
