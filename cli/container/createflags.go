@@ -318,6 +318,15 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 	if o.Sysctls, err = parseKeyValues(f.sysctl, "sysctl"); err != nil {
 		return o, err
 	}
+	if err := f.validate(); err != nil {
+		return o, err
+	}
+	if o.CapAdd, err = NormalizeCaps(f.capAdd); err != nil {
+		return o, err
+	}
+	if o.CapDrop, err = NormalizeCaps(f.capDrop); err != nil {
+		return o, err
+	}
 	if o.Resources, err = f.resources(fs); err != nil {
 		return o, err
 	}
@@ -442,14 +451,17 @@ func (f *CreateFlags) resources(fs *pflag.FlagSet) (engine.Resources, error) {
 		return r, err
 	}
 	if r.MemorySwap > 0 && r.Memory > 0 && r.MemorySwap < r.Memory {
-		return r, errors.New("must be a value greater than the memory limit")
+		return r, errors.New("minimum memoryswap limit should be larger than memory limit, see usage")
 	}
 	if fs.Changed("cpus") {
 		if f.cpus < 0 {
 			return r, fmt.Errorf("invalid argument %q for \"--cpus\" flag: CPUs must not be negative", strconv.FormatFloat(f.cpus, 'f', -1, 64))
 		}
-		if fs.Changed("cpu-quota") || fs.Changed("cpu-period") {
-			return r, errors.New("--cpu-period and --cpu-quota cannot be set with --cpus")
+		if fs.Changed("cpu-quota") {
+			return r, errors.New("--cpu-quota and --cpus cannot be set together")
+		}
+		if fs.Changed("cpu-period") {
+			return r, errors.New("--cpu-period and --cpus cannot be set together")
 		}
 		r.NanoCPUs = int64(f.cpus * 1e9)
 	}
@@ -621,9 +633,191 @@ func parseKeyValues(vals []string, what string) (map[string]string, error) {
 	for _, kv := range vals {
 		k, v, ok := strings.Cut(kv, "=")
 		if k == "" || (!ok && what != "log-opt") {
+			switch what {
+			case "sysctl":
+				return nil, fmt.Errorf("%s is invalid, sysctl values must be in the form of KEY=VALUE", kv)
+			case "annotation":
+				return nil, errors.New("annotations must be formatted KEY=VALUE")
+			}
 			return nil, fmt.Errorf("%s %q must be formatted KEY=VALUE", what, kv)
 		}
+		if what == "log-opt" && k == "max-size" {
+			if _, err := units.RAMInBytes(v); err != nil {
+				return nil, err
+			}
+		}
 		out[k] = v
+	}
+	return out, nil
+}
+
+// validate checks the flags Podman checks at create time, with its texts.
+func (f *CreateFlags) validate() error {
+	switch f.logDriver {
+	case "", "k8s-file", "json-file", "journald", "none", "passthrough":
+	default:
+		return errors.New("running container create option: invalid log driver: invalid argument")
+	}
+	for i, so := range f.securityOpt {
+		if err := validSecurityOpt(i+1, so); err != nil {
+			return err
+		}
+	}
+	for name, mode := range map[string]string{"ipc": f.ipc, "pid": f.pid, "uts": f.uts, "userns": f.userns, "cgroupns": f.cgroupns} {
+		if err := validNamespace(name, mode); err != nil {
+			return err
+		}
+	}
+	if f.tz != "" && f.tz != "local" {
+		clean := path.Clean("/" + f.tz)
+		if strings.Contains(f.tz, "..") || clean != "/"+f.tz {
+			return fmt.Errorf("running container create option: invalid timezone %q", f.tz)
+		}
+		if _, err := os.Stat("/usr/share/zoneinfo" + clean); err != nil {
+			return fmt.Errorf("running container create option: %w", err)
+		}
+	}
+	if f.cpusetCpus != "" && !validCPUSet(f.cpusetCpus) {
+		return fmt.Errorf("invalid value %s for cpuset cpus", f.cpusetCpus)
+	}
+	if f.cpusetMems != "" && !validCPUSet(f.cpusetMems) {
+		return fmt.Errorf("invalid value %s for cpuset mems", f.cpusetMems)
+	}
+	for _, h := range f.addHost {
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok || name == "" || (ip != "host-gateway" && net.ParseIP(ip) == nil) {
+			return fmt.Errorf("bad format for add-host: %q", h)
+		}
+	}
+	for _, d := range f.dns {
+		if net.ParseIP(d) == nil {
+			return fmt.Errorf("%s is not an ip address", d)
+		}
+	}
+	for _, e := range f.expose {
+		port, _, _ := strings.Cut(e, "/")
+		lo, hi, isRange := strings.Cut(port, "-")
+		for _, p := range []string{lo, hi} {
+			if !isRange && p == hi {
+				continue
+			}
+			if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+				return fmt.Errorf("invalid range format for --expose: %s: %w", e, err)
+			}
+		}
+	}
+	if f.init && f.initPath != "" {
+		if _, err := os.Stat(f.initPath); err != nil {
+			return fmt.Errorf("container-init binary not found on the host: %w", err)
+		}
+	}
+	switch f.imageVolume {
+	case "bind", "tmpfs", "ignore", "anonymous":
+	default:
+		return fmt.Errorf("invalid image volume mode %q required value: bind, tmpfs, ignore", f.imageVolume)
+	}
+	return nil
+}
+
+var securityOptKeys = map[string]bool{
+	"seccomp": true, "label": true, "apparmor": true, "mask": true, "unmask": true,
+	"proc-opts": true, "systempaths": true, "no-new-privileges": true, "seccomp-policy": true,
+}
+
+func validSecurityOpt(n int, so string) error {
+	if so == "no-new-privileges" {
+		return nil
+	}
+	k, v, ok := strings.Cut(so, "=")
+	if !ok {
+		k, v, ok = strings.Cut(so, ":")
+	}
+	if !ok || !securityOptKeys[k] {
+		return fmt.Errorf("invalid --security-opt %d: %q", n, so)
+	}
+	if k == "seccomp" && v != "unconfined" {
+		fh, err := os.Open(v)
+		if err != nil {
+			return fmt.Errorf("opening seccomp profile failed: %w", err)
+		}
+		fh.Close()
+	}
+	return nil
+}
+
+func validNamespace(name, mode string) error {
+	if mode == "" {
+		return nil
+	}
+	kind, arg, hasArg := strings.Cut(mode, ":")
+	switch kind {
+	case "host", "private":
+		if !hasArg {
+			return nil
+		}
+	case "container", "ns":
+		if hasArg && arg != "" {
+			return nil
+		}
+	case "shareable", "none":
+		if name == "ipc" && !hasArg {
+			return nil
+		}
+	case "auto", "keep-id", "nomap":
+		if name == "userns" {
+			return nil
+		}
+	}
+	return fmt.Errorf("unrecognized namespace mode %s passed", mode)
+}
+
+// validCPUSet accepts "0-3,5,7-8".
+func validCPUSet(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseUint(lo, 10, 16)
+		if err != nil {
+			return false
+		}
+		if isRange {
+			b, err := strconv.ParseUint(hi, 10, 16)
+			if err != nil || b < a {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// capabilities are the Linux capability names (without CAP_).
+var capabilities = strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
+	LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO
+	SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE
+	AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF
+	CHECKPOINT_RESTORE`)
+
+// NormalizeCaps upper-cases capability names and adds CAP_ as Podman does
+// ("net_admin" → "CAP_NET_ADMIN"); "all" stays "ALL".
+func NormalizeCaps(caps []string) ([]string, error) {
+	var out []string
+	for _, c := range caps {
+		u := strings.ToUpper(strings.TrimSpace(c))
+		if u == "ALL" {
+			out = append(out, u)
+			continue
+		}
+		u = "CAP_" + strings.TrimPrefix(u, "CAP_")
+		known := false
+		for _, k := range capabilities {
+			if "CAP_"+k == u {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return nil, fmt.Errorf("%q: unknown capability", u)
+		}
+		out = append(out, u)
 	}
 	return out, nil
 }
@@ -698,7 +892,10 @@ func ValidateDevice(d string) error {
 	if _, err := os.Stat(parts[0]); err != nil {
 		return err
 	}
-	if len(parts) >= 2 && !strings.HasPrefix(parts[1], "/") && !validPerms(parts[1]) {
+	if len(parts) == 2 && !strings.HasPrefix(parts[1], "/") && !validPerms(parts[1]) {
+		return fmt.Errorf("invalid device mode: %s", parts[1])
+	}
+	if len(parts) == 3 && !strings.HasPrefix(parts[1], "/") {
 		return fmt.Errorf("invalid device specification: %s", d)
 	}
 	if len(parts) == 3 && !validPerms(parts[2]) {

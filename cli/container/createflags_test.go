@@ -210,6 +210,10 @@ func TestOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o2, err := parse("--cap-add", "net_admin,CAP_SYS_TIME", "--cap-drop", "all", "--ipc", "container:x", "--userns", "keep-id", "--add-host", "h:1.2.3.4", "--expose", "80-81/udp", "--tz", "UTC", "img"); err != nil ||
+		!reflect.DeepEqual(o2.CapAdd, []string{"CAP_NET_ADMIN", "CAP_SYS_TIME"}) || !reflect.DeepEqual(o2.CapDrop, []string{"ALL"}) {
+		t.Errorf("valid flags: %+v %v", o2, err)
+	}
 	if o.Name != "web" || o.Resources.Memory != 64<<20 || o.Resources.NanoCPUs != 1_500_000_000 || *o.Resources.PidsLimit != 100 ||
 		o.RestartPolicy != "on-failure" || o.RestartRetries != 3 || o.StopSignal != "SIGINT" || *o.StopTimeout != 3 ||
 		o.Hostname != "host1" || o.Env["X"] != "1" || len(o.PortMappings) != 1 || !reflect.DeepEqual(*o.Entrypoint, []string{"/bin/sh", "-c"}) ||
@@ -228,16 +232,36 @@ func TestOptions(t *testing.T) {
 		t.Errorf("--entrypoint '' must clear: %v", o.Entrypoint)
 	}
 	bad := map[string][]string{
-		"invalid value for memory: invalid size: 'abc'":                                                  {"-m", "abc"},
-		"invalid value for memory: invalid size: '-5'":                                                   {"-m", "-5"},
-		"unable to translate --shm-size: invalid size: 'x'":                                              {"--shm-size", "x"},
-		`unsupported pull policy "bogus"`:                                                                {"--pull", "bogus"},
-		`the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"`:            {"--rm", "--restart", "always"},
-		"invalid signal: bogus":                                                                          {"--stop-signal", "bogus"},
-		"/x: duplicate mount destination":                                                                {"-v", "/a:/x", "--tmpfs", "/x"},
-		"invalid healthcheck-interval: time: invalid duration \"bogus\"":                                 {"--health-cmd", "true", "--health-interval", "bogus"},
-		"running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument": {"--name", "/"},
-		"oom-score-adj must be between -1000 and 1000: invalid argument":                                 {"--oom-score-adj", "5000"},
+		"invalid value for memory: invalid size: 'abc'":                                                   {"-m", "abc"},
+		"invalid value for memory: invalid size: '-5'":                                                    {"-m", "-5"},
+		"unable to translate --shm-size: invalid size: 'x'":                                               {"--shm-size", "x"},
+		`unsupported pull policy "bogus"`:                                                                 {"--pull", "bogus"},
+		`the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"`:             {"--rm", "--restart", "always"},
+		"invalid signal: bogus":                                                                           {"--stop-signal", "bogus"},
+		"/x: duplicate mount destination":                                                                 {"-v", "/a:/x", "--tmpfs", "/x"},
+		"invalid healthcheck-interval: time: invalid duration \"bogus\"":                                  {"--health-cmd", "true", "--health-interval", "bogus"},
+		"running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument":  {"--name", "/"},
+		"oom-score-adj must be between -1000 and 1000: invalid argument":                                  {"--oom-score-adj", "5000"},
+		"running container create option: invalid log driver: invalid argument":                           {"--log-driver", "bogus"},
+		`"CAP_BOGUS": unknown capability`:                                                                 {"--cap-add", "bogus"},
+		`invalid --security-opt 2: "bogus"`:                                                               {"--security-opt", "label=disable", "--security-opt", "bogus"},
+		"opening seccomp profile failed: open /nonexist: no such file or directory":                       {"--security-opt", "seccomp=/nonexist"},
+		"unrecognized namespace mode bogus passed":                                                        {"--ipc", "bogus"},
+		"unrecognized namespace mode container: passed":                                                   {"--pid", "container:"},
+		"running container create option: stat /usr/share/zoneinfo/Bogus/Zone: no such file or directory": {"--tz", "Bogus/Zone"},
+		`running container create option: invalid timezone "../../etc/passwd"`:                            {"--tz", "../../etc/passwd"},
+		"invalid value abc for cpuset cpus":                                                               {"--cpuset-cpus", "abc"},
+		"invalid size: 'abc'":                                                                             {"--log-opt", "max-size=abc"},
+		"invalid device mode: rel":                                                                        {"--device", "/dev/null:rel"},
+		"foo is invalid, sysctl values must be in the form of KEY=VALUE":                                  {"--sysctl", "foo"},
+		"annotations must be formatted KEY=VALUE":                                                         {"--annotation", "foo"},
+		`bad format for add-host: "bad"`:                                                                  {"--add-host", "bad"},
+		"bad is not an ip address":                                                                        {"--dns", "bad"},
+		`invalid range format for --expose: abc: strconv.ParseUint: parsing "abc": invalid syntax`:        {"--expose", "abc"},
+		"container-init binary not found on the host: stat rel: no such file or directory":                {"--init", "--init-path", "rel"},
+		`invalid image volume mode "bogus" required value: bind, tmpfs, ignore`:                           {"--image-volume", "bogus"},
+		"minimum memoryswap limit should be larger than memory limit, see usage":                          {"--memory-swap", "1m", "-m", "2m"},
+		"--cpu-quota and --cpus cannot be set together":                                                   {"--cpus", "1", "--cpu-quota", "100"},
 	}
 	for want, args := range bad {
 		_, err := parse(append(args, "img")...)
