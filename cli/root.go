@@ -12,8 +12,8 @@ import (
 	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/cli/image"
 	networkcmd "github.com/selkie-containers/selkie/cli/network"
-	volumecmd "github.com/selkie-containers/selkie/cli/volume"
 	"github.com/selkie-containers/selkie/cli/system"
+	volumecmd "github.com/selkie-containers/selkie/cli/volume"
 	"github.com/spf13/cobra"
 )
 
