@@ -24,7 +24,7 @@ func verbs() []verb {
 		{build: newCreateCommand, topLevel: true},
 		{build: newPsCommand, topLevel: true, aliases: []string{"ls", "list"}},
 		{build: newInspectCommand},
-		{build: newRmCommand, topLevel: true, aliases: []string{"remove"}},
+		{build: newRmCommand, topLevel: true},
 		{build: newRenameCommand, topLevel: true},
 		{build: newExistsCommand},
 		{build: newPruneCommand},
