@@ -32,8 +32,6 @@ func (r imageRow) Created() string      { return humanSince(r.CreatedAt) }
 func (r imageRow) CreatedSince() string { return humanSince(r.CreatedAt) }
 func (r imageRow) CreatedTime() string  { return r.CreatedAt.String() }
 func (r imageRow) Size() string         { return humanSize(r.ImageSummary.Size) }
-func (r imageRow) VirtualSize() string  { return humanSize(r.ImageSummary.VirtualSize) }
-func (r imageRow) SharedSize() string   { return humanSize(r.ImageSummary.SharedSize) }
 func (r imageRow) IsReadOnly() bool     { return r.ReadOnly }
 func (r imageRow) History() string      { return strings.Join(r.ImageSummary.History, ", ") }
 
@@ -47,7 +45,7 @@ func humanSize(n int64) string {
 // humanSince prints "2 days ago" as Podman does.
 func humanSince(t time.Time) string { return units.HumanDuration(time.Since(t)) + " ago" }
 
-var imageHeaders = format.Headers{"ID": "IMAGE ID", "Created": "CREATED", "CreatedSince": "CREATED", "CreatedTime": "CREATED AT", "IsReadOnly": "R/O"}
+var imageHeaders = format.Headers{"ID": "IMAGE ID", "Created": "CREATED", "CreatedSince": "CREATED", "CreatedTime": "CREATED AT", "IsReadOnly": "R/O", "ReadOnly": "R/O"}
 
 func newListCommand(g *command.Globals, use string) *cobra.Command {
 	var o engine.ImageListOptions
