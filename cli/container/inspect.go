@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/selkie-containers/selkie/cli/command"
@@ -79,7 +80,7 @@ func runInspect(ctx context.Context, g *command.Globals, f inspectFlags, args []
 	if format.IsJSON(f.format) || f.format == "" {
 		werr = format.JSON(g.Stdout, items)
 	} else {
-		werr = format.Write(g.Stdout, strings.TrimPrefix(f.format, "table "), "", items, nil, true)
+		werr = format.Write(g.Stdout, NormalizeInspectFormat(strings.TrimPrefix(f.format, "table ")), "", items, nil, true)
 	}
 	if len(errs) > 0 {
 		for _, e := range errs[:len(errs)-1] {
@@ -114,4 +115,13 @@ func inspectOne(ctx context.Context, eng engine.Engine, f inspectFlags, ref stri
 		return nil, fmt.Errorf("inspecting object: no such object: %q", ref)
 	}
 	return nil, err
+}
+
+var idField = regexp.MustCompile(`{{\s*\.Id\s*}}`)
+
+// NormalizeInspectFormat accepts Docker's field names in inspect templates as
+// Podman does: {{.Id}} for {{.ID}}, .Src/.Dst for mounts, .ImageID for .Image.
+func NormalizeInspectFormat(f string) string {
+	f = idField.ReplaceAllString(f, "{{.ID}}")
+	return strings.NewReplacer(".Src", ".Source", ".Dst", ".Destination", ".ImageID", ".Image").Replace(f)
 }
