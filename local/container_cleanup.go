@@ -49,7 +49,9 @@ func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
 	if rt, err := e.runtimeFor(c, false); err == nil {
 		if args := rt.GlobalArgs(); len(args) == 2 {
 			if _, err := os.Stat(filepath.Join(args[1], c.ID)); err == nil {
-				if err := rt.Delete(ctx, c.ID, true); err != nil {
+				if done, err := rt.DeleteStopped(c.ID); err == nil && done {
+					// Stopped: state and cgroups removed without running the runtime.
+				} else if err := rt.Delete(ctx, c.ID, true); err != nil {
 					e.log.Warn("removing container from the runtime", "id", c.ID, "err", err)
 				}
 			}

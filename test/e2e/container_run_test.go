@@ -76,6 +76,13 @@ func TestContainerRunExitCodes(t *testing.T) {
 		t.Fatalf("wait after kill: %q, want 137", out)
 	}
 	c.Must(t, "rm", strings.TrimSpace(id))
+	// The runtime's cgroups went with it (deleted without exec'ing runc).
+	if m, _ := filepath.Glob("/sys/fs/cgroup/*/libpod_parent/libpod-" + strings.TrimSpace(id)); len(m) != 0 {
+		t.Fatalf("cgroups left: %v", m)
+	}
+	if left, _ := os.ReadDir(filepath.Join(c.RunRoot, "selkie", "oci", "runc")); len(left) != 0 {
+		t.Fatalf("runtime state left: %d", len(left))
+	}
 	if out := c.Must(t, "ps", "-a", "-q"); strings.TrimSpace(out) != "" {
 		t.Fatalf("--rm left containers: %q", out)
 	}
