@@ -286,3 +286,68 @@ func httpGet(t *testing.T, url string) string {
 	t.Fatalf("GET %s: %v", url, last)
 	return ""
 }
+
+// TestNetworkReload: a container's DNAT rule deleted behind the engine's
+// back (as a firewall reload would) comes back with `network reload`.
+func TestNetworkReload(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	hp := freePort(t, "tcp")
+	c.Must(t, "run", "-d", "--name", "web", "--network", n.Name, "-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "bb",
+		"sh", "-c", "mkdir -p /w && echo reloaded > /w/index.html && httpd -f -p 80 -h /w")
+	url := fmt.Sprintf("http://127.0.0.1:%d/", hp)
+	if !strings.Contains(httpGet(t, url), "reloaded") {
+		t.Fatal("published port unreachable")
+	}
+	out, err := runOut("iptables", "-t", "nat", "-S", "NETAVARK-HOSTPORT-DNAT")
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	deleted := 0
+	for _, l := range lines(out) {
+		if strings.Contains(l, "--dport "+strconv.Itoa(hp)+" ") && strings.HasPrefix(l, "-A ") {
+			args := append([]string{"-t", "nat", "-D"}, strings.Fields(strings.ReplaceAll(strings.TrimPrefix(l, "-A "), `"`, ""))...)
+			if o, err := runOut("iptables", fixComment(args)...); err != nil {
+				t.Fatalf("deleting %q: %v %s", l, err, o)
+			}
+			deleted++
+		}
+	}
+	if deleted == 0 {
+		t.Fatalf("no DNAT rule for %d in:\n%s", hp, out)
+	}
+	cl := &http.Client{Timeout: time.Second}
+	if resp, err := cl.Get(url); err == nil {
+		resp.Body.Close()
+		t.Fatal("port still reachable after its rule was deleted")
+	}
+	id := c.Must(t, "inspect", "--format", "{{.Id}}", "web")
+	t0 := time.Now()
+	if got := c.Must(t, "network", "reload", "web"); got != id {
+		t.Fatalf("reload printed %q, want %s", got, id)
+	}
+	t.Logf("reload took %v", time.Since(t0))
+	if !strings.Contains(httpGet(t, url), "reloaded") {
+		t.Fatal("published port unreachable after network reload")
+	}
+	t.Logf("reachable again after %v", time.Since(t0))
+}
+
+// fixComment rejoins a `-m comment --comment "a b c"` split by Fields.
+func fixComment(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--comment" {
+			j := i + 1
+			var parts []string
+			for ; j < len(args) && !strings.HasPrefix(args[j], "-"); j++ {
+				parts = append(parts, args[j])
+			}
+			out = append(out, "--comment", strings.Join(parts, " "))
+			i = j - 1
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
