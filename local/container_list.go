@@ -13,6 +13,7 @@ import (
 
 	units "github.com/docker/go-units"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/network"
 	"github.com/selkie-containers/selkie/internal/state"
 )
 
@@ -31,7 +32,7 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 	for _, c := range cs {
 		observeExit(c, exits)
 	}
-	match, err := compileFilters(o.Filters, cs)
+	match, err := compileFilters(o.Filters, cs, e.psNetworks)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,9 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 	now := time.Now()
 	res := make([]engine.ContainerSummary, 0, len(out)+1)
 	for _, c := range out {
-		res = append(res, summarize(c, now))
+		s := summarize(c, now)
+		s.Networks = e.psNetworks(c)
+		res = append(res, s)
 	}
 	if o.Size {
 		if err := e.fillSizes(res); err != nil {
@@ -191,6 +194,18 @@ func summarize(c *state.Container, now time.Time) engine.ContainerSummary {
 	return s
 }
 
+// psNetworks are the networks a container joins, as ps lists them: the
+// bridge networks (the default one when none was named), none otherwise.
+func (e *Engine) psNetworks(c *state.Container) []string {
+	m, err := e.containerMode(c)
+	if err != nil || m.Kind != network.ModeBridge {
+		return []string{}
+	}
+	return append([]string{}, m.Names...)
+}
+
+// containerNetworks is psNetworks without the engine's configuration (named
+// networks only).
 func containerNetworks(c *state.Container) []string {
 	if len(c.Options.Networks) > 0 {
 		return c.Options.Networks
@@ -279,7 +294,7 @@ var knownStates = map[string]bool{
 // compileFilters turns ps --filter into one predicate. Different keys are
 // ANDed; values of one key are ORed, except label and label!, which are ANDed,
 // as Podman does.
-func compileFilters(filters map[string][]string, all []*state.Container) (func(*state.Container) bool, error) {
+func compileFilters(filters map[string][]string, all []*state.Container, networks func(*state.Container) []string) (func(*state.Container) bool, error) {
 	var preds []func(*state.Container) bool
 	byRef := func(ref string) (*state.Container, error) {
 		var prefix []*state.Container
@@ -431,7 +446,7 @@ func compileFilters(filters map[string][]string, all []*state.Container) (func(*
 			}
 		case "network":
 			p = func(c *state.Container) bool {
-				nets := containerNetworks(c)
+				nets := networks(c)
 				for _, v := range vals {
 					for _, n := range nets {
 						if n == v {

@@ -46,7 +46,7 @@ func TestCompileFilters(t *testing.T) {
 		mk("c3", "cache", state.StatusConfigured, 0, time.Hour, nil),
 	}
 	run := func(f map[string][]string) string {
-		m, err := compileFilters(f, all)
+		m, err := compileFilters(f, all, containerNetworks)
 		if err != nil {
 			return "error: " + err.Error()
 		}
@@ -92,7 +92,7 @@ func TestCompileFilters(t *testing.T) {
 			t.Errorf("%v: %q, want %q", tc.f, got, tc.want)
 		}
 	}
-	_, err := compileFilters(map[string][]string{"before": {"nosuch"}}, all)
+	_, err := compileFilters(map[string][]string{"before": {"nosuch"}}, all, containerNetworks)
 	if !errors.Is(err, engine.ErrNoSuchContainer) {
 		t.Errorf("before unknown: %v", err)
 	}

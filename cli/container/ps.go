@@ -71,10 +71,11 @@ func newPsCommand(g *command.Globals) *cobra.Command {
 				return nil
 			}
 			if format.IsJSON(fmtStr) {
-				if list == nil {
-					list = []engine.ContainerSummary{}
+				out := make([]psJSON, 0, len(list))
+				for _, c := range list {
+					out = append(out, toPsJSON(c))
 				}
-				return format.JSON(g.Stdout, list)
+				return format.JSON(g.Stdout, out)
 			}
 			def := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 			if o.Size {
@@ -247,4 +248,43 @@ func FormatPorts(ps []engine.PortMapping) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// psJSON is one element of `ps --format json`, in Podman 4's field order and
+// types (Created is a Unix time there).
+type psJSON struct {
+	AutoRemove bool                  `json:"AutoRemove"`
+	Command    []string              `json:"Command"`
+	CreatedAt  string                `json:"CreatedAt"`
+	Exited     bool                  `json:"Exited"`
+	ExitedAt   int64                 `json:"ExitedAt"`
+	ExitCode   int32                 `json:"ExitCode"`
+	ID         string                `json:"Id"`
+	Image      string                `json:"Image"`
+	ImageID    string                `json:"ImageID"`
+	IsInfra    bool                  `json:"IsInfra"`
+	Labels     map[string]string     `json:"Labels"`
+	Mounts     []string              `json:"Mounts"`
+	Names      []string              `json:"Names"`
+	Namespaces struct{}              `json:"Namespaces"`
+	Networks   []string              `json:"Networks"`
+	Pid        int                   `json:"Pid"`
+	Pod        string                `json:"Pod"`
+	PodName    string                `json:"PodName"`
+	Ports      []engine.PortMapping  `json:"Ports"`
+	Size       *engine.ContainerSize `json:"Size"`
+	StartedAt  int64                 `json:"StartedAt"`
+	State      string                `json:"State"`
+	Status     string                `json:"Status"`
+	Created    int64                 `json:"Created"`
+}
+
+func toPsJSON(c engine.ContainerSummary) psJSON {
+	return psJSON{
+		AutoRemove: c.AutoRemove, Command: c.Command, CreatedAt: c.CreatedAt, Exited: c.Exited,
+		ExitedAt: c.ExitedAt, ExitCode: c.ExitCode, ID: c.ID, Image: c.Image, ImageID: c.ImageID,
+		IsInfra: c.IsInfra, Labels: c.Labels, Mounts: c.Mounts, Names: c.Names, Networks: c.Networks,
+		Pid: c.Pid, Pod: c.Pod, PodName: c.PodName, Ports: c.Ports, Size: c.Size, StartedAt: c.StartedAt,
+		State: c.State, Status: c.Status, Created: c.Created.Unix(),
+	}
 }
