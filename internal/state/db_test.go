@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -401,4 +403,83 @@ func TestMigrateV1ToV2(t *testing.T) {
 	if id, _ := db.ResolveContainer(context.Background(), "legacy"); id != "old1" {
 		t.Errorf("name lost: %q", id)
 	}
+}
+
+// TestCrashAndTruncatedWAL kills a writer with SIGKILL in the middle of its
+// transactions, then also truncates the WAL it left: the database must open,
+// pass integrity_check and hold only whole records.
+func TestCrashAndTruncatedWAL(t *testing.T) {
+	if p := os.Getenv("SELKIE_STATE_CRASHER"); p != "" {
+		db, err := Open(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			id := fmt.Sprintf("c%06d", i)
+			_ = db.Update(context.Background(), func(tx *Tx) error {
+				return tx.AddContainer(&Container{ID: id, Name: "n" + id, Created: time.Now(), CreateCommand: []string{strings.Repeat("x", 3000)}})
+			})
+			if i == 20 {
+				fmt.Println("going")
+			}
+		}
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "state.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashAndTruncatedWAL$")
+	cmd.Env = append(os.Environ(), "SELKIE_STATE_CRASHER="+p)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "going\n" {
+		t.Fatalf("child: %q %v", line, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	check := func(what string) int {
+		t.Helper()
+		db, err := Open(context.Background(), p)
+		if err != nil {
+			t.Fatalf("%s: open: %v", what, err)
+		}
+		defer db.Close()
+		var res string
+		if err := db.ro.QueryRow("PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
+			t.Fatalf("%s: integrity_check = %q %v", what, res, err)
+		}
+		cs, err := db.Containers(context.Background())
+		if err != nil {
+			t.Fatalf("%s: records: %v", what, err)
+		}
+		for _, c := range cs {
+			if id, err := db.ResolveContainer(context.Background(), c.Name); err != nil || id != c.ID {
+				t.Fatalf("%s: name table out of step for %s: %q %v", what, c.ID, id, err)
+			}
+		}
+		return len(cs)
+	}
+	// Copy the files as the crash left them, then truncate the WAL copy.
+	wal, err := os.ReadFile(p + "-wal")
+	if err != nil {
+		t.Fatalf("no WAL after the crash: %v", err)
+	}
+	db0, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := check("after kill -9")
+	if n < 20 {
+		t.Errorf("only %d records survived", n)
+	}
+	p2 := filepath.Join(dir, "trunc.db")
+	os.WriteFile(p2, db0, 0o600)
+	os.WriteFile(p2+"-wal", wal[:len(wal)/2+77], 0o600)
+	p = p2
+	check("truncated WAL")
 }
