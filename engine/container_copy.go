@@ -2,10 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"time"
 )
+
+// ErrNoSuchPath: a path given to the archive operations does not exist in
+// the container.
+var ErrNoSuchPath = errors.New("no such file or directory")
 
 // ContainerCopier reads and writes files of a container as tar streams: the
 // primitives behind `cp` and the Docker API's archive HEAD/GET/PUT. Every

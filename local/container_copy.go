@@ -111,7 +111,7 @@ func (e *Engine) openContainerFS(ctx context.Context, ref string) (*ctrFS, error
 
 func notFound(p string, c *state.Container, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
-		return &textError{msg: fmt.Sprintf("%q could not be found on container %s: no such file or directory", p, c.Name), kind: engine.ErrInvalidArg}
+		return &textError{msg: fmt.Sprintf("%q could not be found on container %s: no such file or directory", p, c.Name), kind: engine.ErrNoSuchPath}
 	}
 	return err
 }

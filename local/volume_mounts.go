@@ -27,14 +27,14 @@ import (
 // it created (the caller runs it when the create fails later).
 func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCreateOptions, img *v1.Image) (undo func(), err error) {
 	var anon []string
-	undo = func() {
+	removeAnon := func() {
 		for _, n := range anon {
 			_ = e.removeVolume(context.WithoutCancel(ctx), n)
 		}
 	}
 	defer func() {
 		if err != nil {
-			undo()
+			removeAnon()
 			undo = func() {}
 		}
 	}()
@@ -140,7 +140,7 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 		}
 		m.Source = m.Name
 	}
-	return undo, nil
+	return removeAnon, nil
 }
 
 func withoutOpt(opts []string, o string) []string {

@@ -161,6 +161,24 @@ func userMounts(s *specs.Spec, o *engine.ContainerCreateOptions) error {
 			return fmt.Errorf("mount type %q at %s: %w", m.Type, dest, engine.ErrNotImplemented)
 		}
 	}
+	// Parents before children (as Podman): a volume at /etc must not hide
+	// the /etc/hosts bind mounted before it.
+	var head, tail []specs.Mount
+	for i, m := range s.Mounts {
+		hidden := false
+		for _, later := range s.Mounts[i+1:] {
+			if d := path.Clean(later.Destination); d != "/" && strings.HasPrefix(path.Clean(m.Destination), d+"/") {
+				hidden = true
+				break
+			}
+		}
+		if hidden {
+			tail = append(tail, m)
+		} else {
+			head = append(head, m)
+		}
+	}
+	s.Mounts = append(head, tail...)
 	return nil
 }
 
