@@ -21,6 +21,11 @@ func (e *Engine) NetworkConnect(ctx context.Context, netName string, o engine.Ne
 	if err != nil {
 		return err
 	}
+	for _, a := range o.Aliases {
+		if err := network.ValidateAlias(a); err != nil {
+			return err
+		}
+	}
 	pno := network.PerNetworkOptions{Aliases: o.Aliases, StaticIPs: o.StaticIPs, InterfaceName: o.InterfaceName}
 	for _, ip := range o.StaticIPs {
 		if net.ParseIP(ip) == nil {

@@ -122,6 +122,9 @@ func parseEntry(e string) (string, PerNetworkOptions, error) {
 			}
 			pno.StaticMAC = hw.String()
 		case "alias":
+			if err := ValidateAlias(v); err != nil {
+				return "", pno, err
+			}
 			pno.Aliases = append(pno.Aliases, v)
 		case "interface_name":
 			pno.InterfaceName = v
@@ -151,4 +154,14 @@ func FormatEntry(name string, pno PerNetworkOptions) string {
 		return name
 	}
 	return name + ":" + strings.Join(opts, ",")
+}
+
+// ValidateAlias accepts DNS-style names only: aardvark-dns's config is one
+// line per container with comma-separated names, so a comma, a space or a
+// newline in an alias would forge entries for other names.
+func ValidateAlias(a string) error {
+	if !nameRE.MatchString(a) || len(a) > 253 {
+		return invalid("invalid network alias %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a)
+	}
+	return nil
 }

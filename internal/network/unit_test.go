@@ -253,7 +253,8 @@ func TestParseMode(t *testing.T) {
 	if m, _ := ParseMode("", nil, "podman", "slirp4netns", true); m.Kind != ModeSlirp {
 		t.Fatalf("rootless: %+v", m)
 	}
-	for _, bad := range []string{"ns:relative", "container:", "n1:ip=300.1.1.1", "n1:mac=zz", "n1:bogus=1", "a,a"} {
+	for _, bad := range []string{"ns:relative", "container:", "n1:ip=300.1.1.1", "n1:mac=zz", "n1:bogus=1", "a,a",
+		"n1:alias=a b", "n1:alias=-x", "n1:alias=x\ny"} {
 		if _, err := ParseMode(bad, nil, "podman", "", false); err == nil {
 			t.Errorf("mode %q accepted", bad)
 		}

@@ -351,3 +351,31 @@ func fixComment(args []string) []string {
 	}
 	return out
 }
+
+func TestNetworkStaticIPAndMAC(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	ip := strings.TrimSuffix(n.Subnet, "0/24") + "77"
+	mac := "02:42:ac:11:00:77"
+	out := c.Must(t, "run", "--rm", "--network", n.Name+":ip="+ip+",mac="+mac, "bb", "ip", "-o", "addr", "show", "eth0")
+	if !strings.Contains(out, ip+"/24") {
+		t.Fatalf("static ip %s not on eth0:\n%s", ip, out)
+	}
+	if link := c.Must(t, "run", "--rm", "--network", n.Name+":mac="+mac, "bb", "cat", "/sys/class/net/eth0/address"); link != mac {
+		t.Fatalf("static mac: got %q, want %s", link, mac)
+	}
+	c.Must(t, "run", "-d", "--name", "holder", "--network", n.Name+":ip="+ip, "bb", "sleep", "300")
+	rc := c.Run("run", "--rm", "--network", n.Name+":ip="+ip, "bb", "true")
+	if rc.ExitCode != 125 || !strings.Contains(rc.Stderr, "requested ip address "+ip+" is already allocated") {
+		t.Fatalf("second container on the same static ip: %s", rc)
+	}
+	for _, bad := range []string{n.Name + ":ip=10.9.9.9", n.Name + ":alias=a b", n.Name + ":mac=zz"} {
+		if rc := c.Run("run", "--rm", "--network", bad, "bb", "true"); rc.ExitCode != 125 {
+			t.Errorf("--network %q: %s", bad, rc)
+		}
+	}
+	m := c.createNet(t)
+	if rc := c.Run("network", "connect", "--alias", "evil\n10.0.0.1 other", m.Name, "holder"); rc.ExitCode != 125 || !strings.Contains(rc.Stderr, "invalid network alias") {
+		t.Errorf("connect with an alias that would forge DNS entries: %s", rc)
+	}
+}
