@@ -124,7 +124,9 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 			return errNoSave
 		}
 		created := c.State.Status == state.StatusCreated
+		e.log.Debug("cleaning up", "id", c.ID)
 		e.cleanupLocked(ctx, c)
+		e.log.Debug("cleaned up", "id", c.ID)
 		if created {
 			c.State.Status = state.StatusConfigured
 		}

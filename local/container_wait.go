@@ -56,6 +56,7 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.Contain
 			conmonPid := c.State.ConmonPid
 			code, _, err := monitor.WaitExitFile(ctx, exits, id, func() bool { return monitor.ProcessAlive(conmonPid) })
 			if err == nil {
+				e.log.Debug("container exited", "id", id, "code", code)
 				return code, nil
 			}
 			if ctx.Err() != nil {
