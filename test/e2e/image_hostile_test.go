@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 type tarEntry struct {
@@ -214,5 +216,64 @@ func TestImageConcurrentPull(t *testing.T) {
 	layers, _ := filepath.Glob(filepath.Join(c2.Root, "overlay", "*", "diff"))
 	if len(layers) != 2 {
 		t.Fatalf("want 2 layers stored once, found %d: %v", len(layers), layers)
+	}
+}
+
+// A gzip bomb layer (a small tar followed by 512 MiB of zeros, about 0.5 MiB
+// compressed) finishes or fails in bounded time and leaves the store usable
+// (security.md A5).
+func TestImageLoadGzipBomb(t *testing.T) {
+	c := newImageCLI(t)
+	tarball := layerTar(t, []tarEntry{{name: "hello", body: "hi", typ: tar.TypeReg}})
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw.Write(tarball)
+	h := sha256.New() // the diff ID covers the zeros too: a valid, hostile layer
+	h.Write(tarball)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 512; i++ {
+		zw.Write(zeros)
+		h.Write(zeros)
+	}
+	zw.Close()
+	arch := filepath.Join(t.TempDir(), "bomb.tar")
+	writeDockerArchiveRaw(t, arch, "localhost/bomb:1", gz.Bytes(), "sha256:"+hex.EncodeToString(h.Sum(nil)))
+	start := time.Now()
+	r := c.Run("load", "-q", "-i", arch)
+	t.Logf("load: exit %d in %s: %s", r.ExitCode, time.Since(start), strings.TrimSpace(r.Stderr))
+	if r.ExitCode != 0 && r.ExitCode != 125 {
+		t.Fatalf("load: %s", r)
+	}
+	if d := time.Since(start); d > 60*time.Second {
+		t.Fatalf("gzip bomb took %s", d)
+	}
+	c.Must(t, "images")
+	c.pullArchive(t, "ok:1")
+}
+
+// writeDockerArchiveRaw writes a one-layer docker-archive whose layer file
+// holds blob (possibly compressed) with the given diff ID.
+func writeDockerArchiveRaw(t *testing.T, path, tag string, blob []byte, diffID string) {
+	t.Helper()
+	cfg, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}},
+	})
+	man, _ := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{tag}, "Layers": []string{"layer.tar"}}})
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	for _, e := range []struct {
+		name string
+		data []byte
+	}{{"layer.tar", blob}, {"config.json", cfg}, {"manifest.json", man}} {
+		tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.data)), Typeflag: tar.TypeReg})
+		tw.Write(e.data)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

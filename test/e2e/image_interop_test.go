@@ -92,6 +92,28 @@ func TestImagePodmanInterop(t *testing.T) {
 	if got := c.Must(t, "images", "-q", "--no-trunc", "frompodman:1"); got != "sha256:"+pid {
 		t.Fatalf("selkie lists podman's image as %q, want sha256:%s", got, pid)
 	}
+	// Archives cross over: Podman loads what Selkie saves and the reverse.
+	adir := t.TempDir()
+	for _, f := range []string{"docker-archive", "oci-archive"} {
+		sel, pod := filepath.Join(adir, "selkie-"+f), filepath.Join(adir, "podman-"+f)
+		c.Must(t, "save", "--format", f, "-o", sel, "bb:1")
+		if _, err := podman(t, c.CLI, "save", "--format", f, "-o", pod, "frompodman:1"); err != nil {
+			t.Fatal(err)
+		}
+		o := newImageCLI(t)
+		if out := o.Must(t, "load", "-q", "-i", pod); !strings.HasPrefix(out, "Loaded image: ") {
+			t.Fatalf("selkie load of podman's %s: %q", f, out)
+		}
+		if got := o.Must(t, "images", "-q", "--no-trunc"); got != "sha256:"+pid {
+			t.Fatalf("selkie loaded podman's %s as %q", f, got)
+		}
+		if _, err := podman(t, o.CLI, "load", "-q", "-i", sel); err != nil {
+			t.Fatalf("podman load of selkie's %s: %v", f, err)
+		}
+		if out, _ := podman(t, o.CLI, "images", "-q", "--no-trunc"); !strings.Contains(out, "sha256:"+id) {
+			t.Fatalf("podman loaded selkie's %s: %q", f, out)
+		}
+	}
 	c.Must(t, "rmi", "frompodman:1")
 	if out, _ := podman(t, c.CLI, "images", "-q", "--filter", "reference=frompodman"); out != "" {
 		t.Fatalf("podman still lists the removed image: %q", out)
