@@ -23,8 +23,16 @@ func (e *Engine) ContainerRemove(ctx context.Context, ref string, o engine.Conta
 	var rep engine.ContainerRemoveReport
 	c, err := e.lookupContainer(ctx, ref)
 	if err != nil {
-		if o.Ignore && errors.Is(err, engine.ErrNoSuchContainer) {
-			return rep, nil
+		if errors.Is(err, engine.ErrNoSuchContainer) {
+			// A storage container of another tool (Buildah), or one left
+			// by a crash: Podman's rm removes those too.
+			if id, ok := e.removeExternal(ref); ok {
+				rep.Removed = append(rep.Removed, id)
+				return rep, nil
+			}
+			if o.Ignore {
+				return rep, nil
+			}
 		}
 		return rep, err
 	}
@@ -185,4 +193,24 @@ func pidAlive(pid int) bool {
 		return false
 	}
 	return p.Signal(syscallZero) == nil
+}
+
+// removeExternal deletes the storage container ref when no record owns it.
+func (e *Engine) removeExternal(ref string) (string, bool) {
+	st, err := e.Store()
+	if err != nil {
+		return "", false
+	}
+	sc, err := st.Container(ref)
+	if err != nil {
+		return "", false
+	}
+	if _, err := st.Unmount(sc.ID, true); err != nil {
+		e.log.Warn("unmounting storage container", "id", sc.ID, "err", err)
+	}
+	if err := st.DeleteContainer(sc.ID); err != nil {
+		e.log.Warn("removing storage container", "id", sc.ID, "err", err)
+		return "", false
+	}
+	return sc.ID, true
 }

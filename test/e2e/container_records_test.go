@@ -382,3 +382,48 @@ func TestContainerRecordsReboot(t *testing.T) {
 		t.Errorf("left: %q", out)
 	}
 }
+
+// TestContainerRecordsExternal: a storage container made by another tool
+// (Podman here, standing in for Buildah) is listed by ps --external, seen by
+// exists --external, and removed by rm, as Podman does.
+func TestContainerRecordsExternal(t *testing.T) {
+	testenv.RequiresBinary(t, "podman")
+	testenv.RequiresRoot(t)
+	c := testenv.NewCLI(t)
+	// Podman refuses run roots longer than 50 characters.
+	short, err := os.MkdirTemp("", "skr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Run("rm", "-af", "-t", "0")
+		testenv.CleanupDir(short)
+		os.RemoveAll(short)
+	})
+	c.RunRoot = short
+	c.SeedImage(t, recImage, testenv.ImageSpec{})
+	pod := exec.Command("podman", "--root", c.Root, "--runroot", c.RunRoot, "--storage-driver", "overlay",
+		"create", "--name", "foreign", "--network", "none", recImage, "true")
+	if out, err := pod.CombinedOutput(); err != nil {
+		t.Skipf("podman create on the test store: %v\n%s", err, out)
+	}
+	mine := c.Must(t, "create", "--name", "mine", recImage, "true")
+	got := c.Must(t, "ps", "-a", "--external", "--format", "{{.Names}} {{.State}}")
+	if got != "foreign storage\nmine created" {
+		t.Errorf("ps --external:\n%s", got)
+	}
+	if got := c.Must(t, "ps", "-a", "--format", "{{.Names}}"); got != "mine" {
+		t.Errorf("ps without --external: %q", got)
+	}
+	if r := c.Run("container", "exists", "foreign"); r.ExitCode != 1 {
+		t.Errorf("exists without --external: %s", r)
+	}
+	if r := c.Run("container", "exists", "--external", "foreign"); r.ExitCode != 0 {
+		t.Errorf("exists --external: %s", r)
+	}
+	recFail(t, c, 125, `the container name "foreign" is already in use by a storage container`, "create", "--name", "foreign", recImage, "true")
+	c.Must(t, "rm", "foreign")
+	if got := c.Must(t, "ps", "-a", "--external", "-q", "--no-trunc"); got != mine {
+		t.Errorf("after rm of the external container: %q", got)
+	}
+}
