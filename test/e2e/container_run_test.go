@@ -433,3 +433,44 @@ func TestContainerRunTerminalInitLogs(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestContainerRunResourcesSecurity(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	out := c.Must(t, "run", "--rm", "--memory", "64m", "--pids-limit", "100", "--cpu-shares", "512", "bb", "sh", "-c",
+		"cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max")
+	if !strings.Contains(out, "67108864") || !strings.Contains(out, "100") {
+		t.Fatalf("cgroup limits inside the container: %q", out)
+	}
+	if out := c.Must(t, "run", "--rm", "bb", "cat", "/sys/fs/cgroup/pids/pids.max"); out != "2048" {
+		t.Fatalf("default pids limit: %q", out)
+	}
+	runExpect(t, c, 1, "Read-only file system", "run", "--rm", "--read-only", "bb", "touch", "/etc/x")
+	c.Must(t, "run", "--rm", "--read-only", "bb", "touch", "/tmp/x", "/run/x", "/var/tmp/x")
+	c.Must(t, "run", "--rm", "--tmpfs", "/scratch", "bb", "touch", "/scratch/x")
+	if out := c.Must(t, "run", "--rm", "--device", "/dev/null:/dev/mynull", "bb", "sh", "-c", "echo x > /dev/mynull && echo ok"); out != "ok" {
+		t.Fatalf("--device: %q", out)
+	}
+	if out := c.Must(t, "run", "--rm", "--security-opt", "no-new-privileges", "bb", "grep", "NoNewPrivs", "/proc/self/status"); !strings.HasSuffix(out, "1") {
+		t.Fatalf("no-new-privileges: %q", out)
+	}
+	if out := c.Must(t, "run", "--rm", "bb", "grep", "Seccomp:", "/proc/self/status"); !strings.HasSuffix(out, "2") {
+		t.Fatalf("default seccomp filter not applied: %q", out)
+	}
+	if out := c.Must(t, "run", "--rm", "--security-opt", "seccomp=unconfined", "bb", "grep", "Seccomp:", "/proc/self/status"); !strings.HasSuffix(out, "0") {
+		t.Fatalf("seccomp=unconfined: %q", out)
+	}
+	if out := c.Must(t, "run", "--rm", "--oom-score-adj", "500", "bb", "cat", "/proc/self/oom_score_adj"); out != "500" {
+		t.Fatalf("--oom-score-adj: %q", out)
+	}
+	// -w /proc/self/fd/N must never give the host's mount namespace (CVE-2024-21626).
+	for n := 3; n <= 8; n++ {
+		r := c.Run("run", "--rm", "-w", fmt.Sprintf("/proc/self/fd/%d", n), "bb", "cat", "../../../etc/hostname")
+		if host, _ := os.ReadFile("/etc/hostname"); r.ExitCode == 0 && strings.TrimSpace(r.Stdout) == strings.TrimSpace(string(host)) && len(host) > 0 {
+			t.Fatalf("fd %d leaked the host's root: %s", n, r)
+		}
+	}
+	// crun refuses hybrid cgroups: asking for it says so and how to fix it.
+	if _, err := os.Stat("/sys/fs/cgroup/unified"); err == nil && testenv.LookPath("crun") != "" {
+		runExpect(t, c, 125, "--runtime runc", "--runtime", "crun", "run", "--rm", "bb", "true")
+	}
+}
