@@ -26,6 +26,8 @@ func TestImagePullKilled(t *testing.T) {
 	c.Must(t, "push", "-q", "--signature-policy", c.PolicyPath, id, ref)
 	c2 := newImageCLI(t)
 	c2.RegistriesConf = reg.RegistriesConf
+	// A killed pull leaks its temp blobs, as Podman's does: keep them here.
+	c2.Env = append(c2.Env, "TMPDIR="+t.TempDir())
 	for _, delay := range []time.Duration{150 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond} {
 		cmd := c2.Command(context.Background(), "pull", "-q", "--signature-policy", c.PolicyPath, ref)
 		if err := cmd.Start(); err != nil {
