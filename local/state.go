@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/selkie-containers/selkie/internal/lock"
 	"github.com/selkie-containers/selkie/internal/state"
@@ -73,7 +74,14 @@ func (e *Engine) locks(ctx context.Context) (*lock.Manager, error) {
 // second process waits and then finds the marker.
 func (e *Engine) refreshAfterReboot(ctx context.Context, db *state.DB, run string) error {
 	alive := filepath.Join(run, "alive")
-	if _, err := os.Stat(alive); err == nil {
+	boot := bootID()
+	fresh := func() bool {
+		data, err := os.ReadFile(alive)
+		// The marker holds the boot ID, so a run root that is not on a
+		// tmpfs (and survives a reboot) is still noticed, as Podman does.
+		return err == nil && string(data) == boot
+	}
+	if fresh() {
 		return nil
 	}
 	if err := os.MkdirAll(run, 0o700); err != nil {
@@ -84,7 +92,7 @@ func (e *Engine) refreshAfterReboot(ctx context.Context, db *state.DB, run strin
 		return err
 	}
 	defer unlock()
-	if _, err := os.Stat(alive); err == nil {
+	if fresh() {
 		return nil
 	}
 	e.log.Debug("run root is new: refreshing container state", "dir", run)
@@ -117,7 +125,16 @@ func (e *Engine) refreshAfterReboot(ctx context.Context, db *state.DB, run strin
 	if err != nil {
 		return fmt.Errorf("refreshing state after reboot: %w", err)
 	}
-	return os.WriteFile(alive, nil, 0o600)
+	return writeFileAtomic(alive, []byte(boot), 0o600)
+}
+
+// bootID identifies this boot of the kernel ("" when unreadable).
+func bootID() string {
+	data, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
 }
 
 // lookupContainer resolves ref (name, ID or unique ID prefix) and reads the record.

@@ -57,6 +57,19 @@ func TestRefreshAfterReboot(t *testing.T) {
 	if err != nil || c.State.Status != state.StatusRunning || c.State.Pid != 4242 {
 		t.Fatalf("refreshed without a reboot: %+v %v", c, err)
 	}
+	// A reboot that kept the run root (not a tmpfs): the boot ID differs.
+	if err := os.WriteFile(filepath.Join(run, "selkie", "alive"), []byte("another-boot"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e25 := testEngine(t, root, run)
+	if c, _ := e25.lookupContainer(ctx, "run1"); c.State.Status != state.StatusConfigured {
+		t.Errorf("boot ID change not noticed: %s", c.State.Status)
+	}
+	db25, _ := e25.db(ctx)
+	c.State.Status, c.State.Pid = state.StatusRunning, 4242
+	if err := db25.Update(ctx, func(tx *state.Tx) error { return tx.PutContainer(c) }); err != nil {
+		t.Fatal(err)
+	}
 	// Reboot: the run root is gone.
 	if err := os.RemoveAll(run); err != nil {
 		t.Fatal(err)
