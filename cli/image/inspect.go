@@ -39,7 +39,7 @@ func newInspectCommand(g *command.Globals) *cobra.Command {
 		Args:  command.MinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch typ {
-			case "all", "image", "container":
+			case "all", "image", "container", "network":
 			default:
 				return fmt.Errorf("invalid type %q: must be 'container', 'image', 'pod', 'network', 'volume' or 'all'", typ)
 			}
@@ -77,7 +77,22 @@ func inspect(g *command.Globals, cmd *cobra.Command, names []string, f, typ stri
 				continue
 			}
 		}
+		if typ == "network" {
+			nw, err := eng.NetworkInspect(ctx, n)
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				docs = append(docs, nw)
+			}
+			continue
+		}
 		img, err := eng.ImageInspect(ctx, n)
+		if err != nil && typ == "all" && errors.Is(err, engine.ErrNoSuchImage) {
+			if nw, nerr := eng.NetworkInspect(ctx, n); nerr == nil {
+				docs = append(docs, nw)
+				continue
+			}
+		}
 		if err != nil {
 			if typ == "all" && errors.Is(err, engine.ErrNoSuchImage) {
 				err = fmt.Errorf("no such object: %q", n)
