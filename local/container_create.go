@@ -182,6 +182,22 @@ func validateCreate(o *engine.ContainerCreateOptions) error {
 	if o.Remove && o.RestartPolicy != "" && o.RestartPolicy != "no" {
 		return inval("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"")
 	}
+	switch o.LogDriver {
+	case "", "k8s-file", "json-file", "journald", "none", "passthrough":
+	default:
+		return inval("invalid log driver %q", o.LogDriver)
+	}
+	for name, mode := range map[string]string{"ipc": o.IPCMode, "pid": o.PIDMode, "uts": o.UTSMode, "userns": o.UserNS, "cgroupns": o.CgroupNS} {
+		kind, arg, hasArg := strings.Cut(mode, ":")
+		ok := mode == "" ||
+			((kind == "host" || kind == "private") && !hasArg) ||
+			((kind == "container" || kind == "ns") && arg != "") ||
+			(name == "ipc" && (kind == "shareable" || kind == "none") && !hasArg) ||
+			(name == "userns" && (kind == "auto" || kind == "keep-id" || kind == "nomap"))
+		if !ok {
+			return inval("unrecognized namespace mode %s passed", mode)
+		}
+	}
 	if !pullPolicies[strings.ToLower(o.PullPolicy)] {
 		return inval("unsupported pull policy %q", o.PullPolicy)
 	}
