@@ -37,3 +37,33 @@ func TestImageRemoveUsedBySelkieContainer(t *testing.T) {
 		t.Fatalf("container left after rmi -f: %q", got)
 	}
 }
+
+// create resolves its image through the pull policies: missing pulls from
+// the registry once, never refuses an absent image, always pulls again.
+func TestImageCreatePullPolicies(t *testing.T) {
+	c := newImageCLI(t)
+	reg := withRegistry(t, c.CLI, false)
+	id := c.pullArchive(t, "bb:1")
+	ref := reg.Ref("ctr/bb:1")
+	c.Must(t, "push", "-q", "--signature-policy", c.PolicyPath, "bb:1", ref)
+	c2 := newImageCLI(t)
+	c2.RegistriesConf = reg.RegistriesConf
+	if r := c2.Run("create", "--pull", "never", ref, "true"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "image not known") {
+		t.Skipf("create with --pull never: %s", r)
+	}
+	r := c2.Run("create", ref, "true")
+	if r.ExitCode != 0 || !strings.Contains(r.Stderr, "Trying to pull "+ref) {
+		t.Fatalf("create with a missing image: %s", r)
+	}
+	if got := c2.Must(t, "images", "-q", "--no-trunc"); got != "sha256:"+id {
+		t.Fatalf("image pulled by create: %q", got)
+	}
+	r = c2.Run("create", ref, "true")
+	if r.ExitCode != 0 || strings.Contains(r.Stderr, "Trying to pull") {
+		t.Fatalf("create with the image present pulled again: %s", r)
+	}
+	r = c2.Run("create", "--pull", "always", ref, "true")
+	if r.ExitCode != 0 || !strings.Contains(r.Stderr, "Trying to pull") {
+		t.Fatalf("create --pull always: %s", r)
+	}
+}
