@@ -92,7 +92,7 @@ type CreateFlags struct {
 	imageVolume string
 	rootfs      bool
 
-	network    string
+	network    networkFlags
 	publish    []string
 	publishAll bool
 	expose     []string
@@ -196,8 +196,7 @@ func AddCreateFlags(fs *pflag.FlagSet, f *CreateFlags, run bool, stopTimeout uin
 	fs.StringVar(&f.imageVolume, "image-volume", "bind", `Tells podman how to handle the builtin image volumes ("bind"|"tmpfs"|"ignore")`)
 	fs.BoolVar(&f.rootfs, "rootfs", false, "The first argument is not an image but the rootfs to the exploded container")
 
-	fs.StringVar(&f.network, "network", "", "Connect a container to a network")
-	fs.StringVar(&f.network, "net", "", "Connect a container to a network")
+	f.network.register(fs)
 	_ = fs.MarkHidden("net")
 	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "Publish a container's port, or a range of ports, to the host")
 	fs.BoolVarP(&f.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports on the host interface")
@@ -262,7 +261,6 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 		DNSOptions:        f.dnsOption,
 		AddHosts:          f.addHost,
 		NoHosts:           f.noHosts,
-		Network:           f.network,
 		IPCMode:           f.ipc,
 		PIDMode:           f.pid,
 		UTSMode:           f.uts,
@@ -276,6 +274,9 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 	}
 	if f.rootfs {
 		o.Rootfs, o.Image = image, ""
+	}
+	if err := f.network.apply(&o); err != nil {
+		return o, err
 	}
 	if fs.Changed("entrypoint") {
 		ep, err := ParseEntrypoint(f.entrypoint)
