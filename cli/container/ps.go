@@ -193,6 +193,9 @@ func (r psRow) Command() string {
 
 func (r psRow) Names() string { return strings.Join(r.ContainerSummary.Names, ",") }
 
+// Label returns one label's value ({{.Label "key"}}).
+func (r psRow) Label(name string) string { return r.ContainerSummary.Labels[name] }
+
 func (r psRow) Networks() string { return strings.Join(r.ContainerSummary.Networks, ",") }
 
 func (r psRow) Mounts() string { return strings.Join(r.ContainerSummary.Mounts, ",") }
