@@ -33,6 +33,11 @@ func (e *Engine) syncExit(c *state.Container) bool {
 	c.State.ExitCode = code
 	c.State.FinishedAt = at
 	c.State.Pid = 0
+	if dir, err := e.ctrRunDir(c.ID); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "oom")); err == nil {
+			c.State.OOMKilled = true
+		}
+	}
 	return true
 }
 

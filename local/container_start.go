@@ -105,6 +105,7 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 	c.State.StartedAt = time.Now()
 	c.State.Error = ""
 	c.State.StoppedByUser = false
+	c.State.OOMKilled = false
 	c.State.FinishedAt = time.Time{}
 	e.log.Debug("container started", "id", c.ID, "pid", c.State.Pid, "conmon", c.State.ConmonPid)
 	return session, nil
@@ -204,6 +205,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 	}
 	_ = os.Remove(monitor.ExitFile(exitDir, c.ID))
 	_ = os.Remove(filepath.Join(runDir, "oci-log"))
+	_ = os.Remove(filepath.Join(runDir, "oom"))
 	logPath, err := e.logPath(c)
 	if err != nil {
 		return err
@@ -223,6 +225,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 		ConmonPidFile: filepath.Join(runDir, "conmon.pid"),
 		ExitDir:       exitDir,
 		RuntimeLog:    filepath.Join(runDir, "oci-log"),
+		PersistDir:    runDir,
 		LogDriver:     logDriver(c, e.cfg.Containers.LogDriver),
 		LogPath:       logPath,
 		LogSizeMax:    e.cfg.Containers.LogSizeMax,

@@ -48,6 +48,8 @@ type Options struct {
 	PidFile       string
 	ConmonPidFile string
 	ExitDir       string
+	// PersistDir is where conmon records an OOM kill (file "oom").
+	PersistDir string
 	// RuntimeLog receives the runtime's JSON log, read back on failure.
 	RuntimeLog string
 	LogDriver  string
@@ -116,6 +118,9 @@ func Args(o Options) []string {
 		args = append(args, fmt.Sprintf("--timeout=%d", o.Timeout))
 	}
 	args = append(args, "--no-new-keyring")
+	if o.PersistDir != "" {
+		args = append(args, "--persist-dir", o.PersistDir)
+	}
 	if o.ConmonPidFile != "" {
 		args = append(args, "--conmon-pidfile", o.ConmonPidFile)
 	}

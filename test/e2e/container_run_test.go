@@ -469,6 +469,23 @@ func TestContainerRunResourcesSecurity(t *testing.T) {
 			t.Fatalf("fd %d leaked the host's root: %s", n, r)
 		}
 	}
+	// An OOM kill is reported (conmon's persist dir), and conmon itself
+	// survives it: it is not in the container's memory cgroup (R8).
+	c.Must(t, "run", "-d", "--name", "oom", "--memory", "32m", "bb", "sh", "-c", "x=$(head -c 209715200 /dev/zero | tr '\\0' a); sleep 100")
+	if out := c.Must(t, "wait", "oom"); out != "137" {
+		t.Fatalf("OOM-killed container exit code %q", out)
+	}
+	// The record is updated by conmon's cleanup, which may still be running.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out := c.Must(t, "inspect", "--format", "{{.State.OOMKilled}}", "oom")
+		if out == "true" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("OOMKilled = %q", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// crun refuses hybrid cgroups: asking for it says so and how to fix it.
 	if _, err := os.Stat("/sys/fs/cgroup/unified"); err == nil && testenv.LookPath("crun") != "" {
 		runExpect(t, c, 125, "--runtime runc", "--runtime", "crun", "run", "--rm", "bb", "true")
