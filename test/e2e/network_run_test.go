@@ -379,3 +379,29 @@ func TestNetworkStaticIPAndMAC(t *testing.T) {
 		t.Errorf("connect with an alias that would forge DNS entries: %s", rc)
 	}
 }
+
+func TestNetworkRunFlags(t *testing.T) {
+	c := newNetCLI(t)
+	a := c.createNet(t)
+	b := c.createNet(t)
+	out := c.Must(t, "run", "--rm", "--network", a.Name, "--network", b.Name, "bb", "ip", "-o", "-4", "addr")
+	for _, n := range []testNet{a, b} {
+		if !strings.Contains(out, strings.TrimSuffix(n.Subnet, "0/24")) {
+			t.Fatalf("two --network flags: no address in %s:\n%s", n.Subnet, out)
+		}
+	}
+	ip := strings.TrimSuffix(a.Subnet, "0/24") + "88"
+	c.Must(t, "run", "-d", "--name", "s", "--network", a.Name, "--ip", ip, "--network-alias", "svc", "bb", "sleep", "300")
+	res := c.Must(t, "run", "--rm", "--network", a.Name, "bb", "nslookup", "svc")
+	if !strings.Contains(res, ip) {
+		t.Fatalf("--network-alias svc does not resolve to --ip %s:\n%s", ip, res)
+	}
+	rc := c.Run("run", "--rm", "--network", a.Name, "--network", b.Name, "--ip", ip, "bb", "true")
+	if rc.ExitCode != 125 || !strings.Contains(rc.Stderr, "single network") {
+		t.Fatalf("--ip with two networks: %s", rc)
+	}
+	rc = c.Run("run", "--rm", "--network", "host", "--network", a.Name, "bb", "true")
+	if rc.ExitCode != 125 || !strings.Contains(rc.Stderr, "cannot set multiple networks") {
+		t.Fatalf("host plus a network: %s", rc)
+	}
+}
