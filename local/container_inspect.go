@@ -47,6 +47,15 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 	if c.State.Mountpoint != "" {
 		insp.GraphDriver.Data["MergedDir"] = c.State.Mountpoint
 	}
+	if db, err := e.db(ctx); err == nil {
+		_ = db.View(ctx, func(tx *state.Tx) error {
+			xs, err := tx.ExecSessions(c.ID)
+			for _, x := range xs {
+				insp.ExecIDs = append(insp.ExecIDs, x.ID)
+			}
+			return err
+		})
+	}
 	if o.Size {
 		if st, err := e.Store(); err == nil {
 			if ctr, err := st.Container(c.StorageID); err == nil {
