@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -403,5 +407,68 @@ func TestNetworkRunFlags(t *testing.T) {
 	rc = c.Run("run", "--rm", "--network", "host", "--network", a.Name, "bb", "true")
 	if rc.ExitCode != 125 || !strings.Contains(rc.Stderr, "cannot set multiple networks") {
 		t.Fatalf("host plus a network: %s", rc)
+	}
+}
+
+// TestNetworkKilledMidSetup: the engine is killed (-9) right after netavark
+// set the container's network up, before it recorded anything else. The
+// next start of the container, and rm, leave no rule and no veth behind.
+func TestNetworkKilledMidSetup(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	dir := t.TempDir()
+	flag, ready := filepath.Join(dir, "hang"), filepath.Join(dir, "ready")
+	wrapper := fmt.Sprintf("#!/bin/sh\n/usr/lib/podman/netavark \"$@\"\nrc=$?\nfor a in \"$@\"; do if [ \"$a\" = setup ] && [ -f %s ]; then touch %s; sleep 600; fi; done\nexit $rc\n", flag, ready)
+	if err := os.WriteFile(filepath.Join(dir, "netavark"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.setConf(t, fmt.Sprintf("[engine]\nhelper_binaries_dir = [%q]\n", dir))
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hp := freePort(t, "tcp")
+	c.Must(t, "create", "--name", "k", "--network", n.Name, "-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "bb",
+		"sh", "-c", "mkdir -p /w && echo survived > /w/index.html && httpd -f -p 80 -h /w")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := c.Command(ctx, "start", "k")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if i == 200 {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Fatal("netavark setup never ran")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// selkie, the wrapper and its sleep: the whole process group.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	_ = cmd.Wait()
+	if out, _ := runOut("iptables-save"); !strings.Contains(out, "--dport "+strconv.Itoa(hp)) {
+		t.Fatal("the test did not leave a half-done setup behind (no DNAT rule)")
+	}
+	_ = os.Remove(flag)
+	// The next start cleans the stale setup and works.
+	if rc := c.Run("start", "k"); rc.ExitCode != 0 {
+		t.Fatalf("start after a kill -9 mid-setup: %s", rc)
+	}
+	if !strings.Contains(httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", hp)), "survived") {
+		t.Fatal("published port unreachable after the restart")
+	}
+	out, _ := runOut("iptables-save")
+	if got := strings.Count(out, "--dport "+strconv.Itoa(hp)+" "); got != 4 {
+		t.Fatalf("want the 4 DNAT rules of one setup for port %d, found %d", hp, got)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", "k")
+	if out, _ := runOut("iptables-save"); strings.Contains(out, "--dport "+strconv.Itoa(hp)) {
+		t.Fatalf("DNAT rule for %d left after rm", hp)
+	}
+	if _, p := hostTraces(t, n); p != 0 {
+		t.Fatalf("%d container veths left on %s", p, n.Bridge)
 	}
 }
