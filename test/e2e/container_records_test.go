@@ -163,7 +163,7 @@ func TestContainerRecordsBadInput(t *testing.T) {
 		{"invalid container path \"rel\", must be an absolute path", []string{"create", "-v", "/tmp:rel", recImage}},
 		{"is not a valid restart policy", []string{"create", "--restart", "sometimes", recImage}},
 		{"invalid signal: NOPE", []string{"create", "--stop-signal", "NOPE", recImage}},
-		{"no such image", []string{"create", "--pull", "never", "localhost/nonexistent:1", "true"}},
+		{"localhost/nonexistent:1: image not known", []string{"create", "--pull", "never", "localhost/nonexistent:1", "true"}},
 		{`no container with name or ID "ghost" found: no such container`, []string{"rename", "ghost", "x"}},
 		{"inspecting object: no such container ghost", []string{"container", "inspect", "ghost"}},
 		{"invalid argument \"bogus\" for \"--sort\" flag", []string{"ps", "--sort", "bogus"}},
