@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -34,6 +35,18 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 		}
 	}
 	insp := inspectDoc(c, driver, so.GraphRoot)
+	insp.Config.Env = mergedEnv(c, e.cfg.Containers.Env, e.cfg.Containers.EnvHost)
+	if c.Options.ShmSize == nil {
+		if n, err := e.cfg.ShmSizeBytes(); err == nil {
+			insp.HostConfig.ShmSize = n
+		}
+	}
+	if c.Options.Resources.PidsLimit == nil {
+		insp.HostConfig.PidsLimit = e.cfg.Containers.PidsLimit
+	}
+	if insp.Config.Umask == "" {
+		insp.Config.Umask = defaultStr(e.cfg.Containers.Umask, "0022")
+	}
 	if run, err := e.ctrRunDir(c.ID); err == nil {
 		insp.OCIConfigPath = filepath.Join(run, "config.json")
 		insp.ConmonPidFile = filepath.Join(run, "conmon.pid")
@@ -71,9 +84,11 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 	return insp, nil
 }
 
-// mergedEnv is the container's environment as the process will see it:
-// image env, overridden by --env (sorted for a stable order), minus --unsetenv.
-func mergedEnv(c *state.Container) []string {
+// mergedEnv is the container's environment as inspect shows it (the same
+// order of precedence as the runtime spec): containers.conf env, TERM and
+// container=podman, the image's env, the host's (--env-host), then --env
+// (sorted for a stable order), minus --unsetenv.
+func mergedEnv(c *state.Container, confEnv []string, envHost bool) []string {
 	var env []string
 	idx := map[string]int{}
 	set := func(kv string) {
@@ -85,8 +100,20 @@ func mergedEnv(c *state.Container) []string {
 		idx[k] = len(env)
 		env = append(env, kv)
 	}
-	if c.ImageConfig != nil {
-		for _, kv := range c.ImageConfig.Config.Env {
+	if !c.Options.UnsetEnvAll {
+		for _, kv := range confEnv {
+			set(kv)
+		}
+		set("TERM=xterm")
+		set("container=podman")
+		if c.ImageConfig != nil {
+			for _, kv := range c.ImageConfig.Config.Env {
+				set(kv)
+			}
+		}
+	}
+	if envHost || c.Options.EnvHost {
+		for _, kv := range os.Environ() {
 			set(kv)
 		}
 	}
@@ -97,9 +124,6 @@ func mergedEnv(c *state.Container) []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		set(k + "=" + c.Options.Env[k])
-	}
-	if c.Options.UnsetEnvAll {
-		return []string{}
 	}
 	if len(c.Options.UnsetEnv) > 0 {
 		drop := map[string]bool{}
@@ -331,9 +355,9 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 			OpenStdin:     o.Stdin,
 			StdinOnce:     o.Stdin,
 			AttachStdin:   o.Stdin,
-			AttachStdout:  true,
-			AttachStderr:  true,
-			Env:           mergedEnv(c),
+			AttachStdout:  false,
+			AttachStderr:  false,
+			Env:           mergedEnv(c, nil, false),
 			Cmd:           cmdOnly,
 			Image:         c.ImageName,
 			Volumes:       imgCfg.volumes,
@@ -396,7 +420,7 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 			DeviceCgroupRules: orEmpty(o.DeviceCgroupRules),
 			MemoryReservation: o.Resources.MemoryReservation,
 			MemorySwap:        o.Resources.MemorySwap,
-			MemorySwappiness:  -1,
+			MemorySwappiness:  0,
 			PidsLimit:         pids,
 			Ulimits:           ulimits,
 			Init:              o.Init,
