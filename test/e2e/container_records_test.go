@@ -254,6 +254,34 @@ func TestContainerRecordsConcurrent(t *testing.T) {
 	if out := c.Must(t, "ps", "-aq", "--external"); out != "" {
 		t.Errorf("left after concurrent rm: %q", out)
 	}
+
+	// one name, six processes: exactly one wins
+	var nameWG sync.WaitGroup
+	results := make(chan testenv.Result, 6)
+	for i := 0; i < 6; i++ {
+		nameWG.Add(1)
+		go func() {
+			defer nameWG.Done()
+			results <- c.Run("create", "--name", "contested", recImage, "true")
+		}()
+	}
+	nameWG.Wait()
+	close(results)
+	wins := 0
+	for r := range results {
+		switch {
+		case r.ExitCode == 0:
+			wins++
+		case r.ExitCode != 125 || !strings.Contains(r.Stderr, `the container name "contested" is already in use`):
+			t.Errorf("loser: %s", r)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d creates of one name succeeded", wins)
+	}
+	if out := c.Must(t, "ps", "-a", "--external", "--format", "{{.Names}}"); out != "contested" {
+		t.Errorf("after the contest: %q", out)
+	}
 }
 
 // TestContainerRecordsKillDuringCreate kills `create` with SIGKILL at
