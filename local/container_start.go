@@ -226,6 +226,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 		ExitDir:       exitDir,
 		RuntimeLog:    filepath.Join(runDir, "oci-log"),
 		PersistDir:    runDir,
+		NoSyncLog:     o.Remove,
 		LogDriver:     logDriver(c, e.cfg.Containers.LogDriver),
 		LogPath:       logPath,
 		LogSizeMax:    e.cfg.Containers.LogSizeMax,

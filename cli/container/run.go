@@ -65,7 +65,14 @@ func runContainer(ctx context.Context, g *command.Globals, f *CreateFlags, o eng
 	id := rep.ID
 	// From here on the container exists: finish the job even when the
 	// user interrupts (signals are proxied to the container instead).
+	// Without --sig-proxy an interrupt ends the attach and leaves the
+	// container running, as in Podman.
+	userCtx := ctx
 	ctx = context.WithoutCancel(ctx)
+	attachCtx := ctx
+	if !f.SigProxy && !o.Terminal {
+		attachCtx = userCtx
+	}
 	removeOnError := func(err error) error {
 		if o.Remove {
 			_, _ = eng.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Force: true, Ignore: true})
@@ -89,7 +96,11 @@ func runContainer(ctx context.Context, g *command.Globals, f *CreateFlags, o eng
 	defer restore()
 	stopProxy := proxySignals(ctx, eng, id, f.SigProxy && !o.Terminal)
 	defer stopProxy()
-	err = eng.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: streams})
+	err = eng.ContainerStart(attachCtx, id, engine.ContainerStartOptions{Attach: streams})
+	if attachCtx.Err() != nil {
+		restore()
+		return nil
+	}
 	if errors.Is(err, engine.ErrDetach) {
 		restore()
 		return nil

@@ -48,6 +48,9 @@ type Options struct {
 	PidFile       string
 	ConmonPidFile string
 	ExitDir       string
+	// NoSyncLog skips conmon's fsync of the log at exit (for --rm
+	// containers, whose log is deleted right after).
+	NoSyncLog bool
 	// PersistDir is where conmon records an OOM kill (file "oom").
 	PersistDir string
 	// RuntimeLog receives the runtime's JSON log, read back on failure.
@@ -118,6 +121,9 @@ func Args(o Options) []string {
 		args = append(args, fmt.Sprintf("--timeout=%d", o.Timeout))
 	}
 	args = append(args, "--no-new-keyring")
+	if o.NoSyncLog {
+		args = append(args, "--no-sync-log")
+	}
 	if o.PersistDir != "" {
 		args = append(args, "--persist-dir", o.PersistDir)
 	}
