@@ -320,6 +320,25 @@ func TestContainerRecordsKillDuringCreate(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		c.Must(t, "create", "--name", fmt.Sprintf("k%d", i), recImage, "true")
 	}
+	// and rm killed half-way leaves something the next rm finishes
+	for i := 0; i < 12; i++ {
+		cmd := exec.Command(c.Bin, c.Args("rm", fmt.Sprintf("k%d", i))...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.Intn(60)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		if r := c.Run("ps", "-a"); r.ExitCode != 0 {
+			t.Fatalf("ps after killed rm: %s", r)
+		}
+	}
+	for _, id := range recLines(c.Must(t, "ps", "-aq")) {
+		c.Must(t, "rm", id)
+	}
+	if out := c.Must(t, "ps", "-aq", "--external"); out != "" {
+		t.Errorf("left after killed rms: %q", out)
+	}
 }
 
 // TestContainerRecordsRunning covers the record side of running containers:
