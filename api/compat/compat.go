@@ -4,6 +4,7 @@ package compat
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -127,4 +128,23 @@ func filterList(f map[string][]string) []string {
 		}
 	}
 	return l
+}
+
+// msgError shows msg (Docker's wording, which some clients match on) while
+// keeping the engine error underneath for the status.
+type msgError struct {
+	msg string
+	err error
+}
+
+func (e *msgError) Error() string { return e.msg }
+func (e *msgError) Unwrap() error { return e.err }
+
+// imageErr rewrites a missing-image error as Docker's "No such image: NAME"
+// (docker-py raises ImageNotFound only on that text).
+func imageErr(err error, name string) error {
+	if errors.Is(err, engine.ErrNoSuchImage) {
+		return &msgError{msg: "No such image: " + name, err: err}
+	}
+	return err
 }

@@ -2,7 +2,6 @@ package compat
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -27,10 +26,7 @@ func (s *routes) containers(h handle) {
 		}
 		rep, err := s.eng.ContainerCreate(r.Context(), o)
 		if err != nil {
-			if errors.Is(err, engine.ErrNoSuchImage) {
-				return fmt.Errorf("No such image: %s: %w", o.Image, engine.ErrNoSuchImage)
-			}
-			return err
+			return imageErr(err, o.Image)
 		}
 		if rep.Warnings == nil {
 			rep.Warnings = []string{}
@@ -402,7 +398,25 @@ func (s *routes) containerLogs(w http.ResponseWriter, r *http.Request) error {
 	if stderr {
 		o.Stderr = errw
 	}
-	if err := s.eng.ContainerLogs(r.Context(), c.ID, o); err != nil && r.Context().Err() == nil {
+	ctx := r.Context()
+	if o.Follow {
+		// Follow ends when the container exits; a watchdog makes sure it
+		// does even if the log reader misses the exit (its exit file can be
+		// gone once cleanup ran), after a grace period for the last lines.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			if _, err := s.eng.ContainerWait(ctx, c.ID, engine.ContainerWaitOptions{Interval: 50 * time.Millisecond}); err == nil {
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+					cancel()
+				}
+			}
+		}()
+	}
+	if err := s.eng.ContainerLogs(ctx, c.ID, o); err != nil && ctx.Err() == nil {
 		_, _ = errw.Write([]byte("Error: " + err.Error() + "\n"))
 	}
 	return nil

@@ -155,7 +155,7 @@ func (s *routes) images(h handle) {
 		name := r.PathValue("rest")
 		rep, err := s.eng.ImageRemove(r.Context(), name, engine.ImageRemoveOptions{Force: boolQuery(r, "force", false)})
 		if err != nil {
-			return err
+			return imageErr(err, name)
 		}
 		type item struct {
 			Untagged string `json:"Untagged,omitempty"`
@@ -186,13 +186,13 @@ func (s *routes) imageGet(w http.ResponseWriter, r *http.Request) error {
 	case "json":
 		i, err := s.eng.ImageInspect(r.Context(), name)
 		if err != nil {
-			return err
+			return imageErr(err, name)
 		}
 		return writeJSON(w, http.StatusOK, toImageInspect(i))
 	case "history":
 		hist, err := s.eng.ImageHistory(r.Context(), name)
 		if err != nil {
-			return err
+			return imageErr(err, name)
 		}
 		out := make([]historyItem, 0, len(hist))
 		for _, e := range hist {
@@ -222,7 +222,7 @@ func (s *routes) imagePost(w http.ResponseWriter, r *http.Request) error {
 			tag = "latest"
 		}
 		if err := s.eng.ImageTag(r.Context(), name, repo+":"+tag); err != nil {
-			return err
+			return imageErr(err, name)
 		}
 		w.WriteHeader(http.StatusCreated)
 		return nil
@@ -348,7 +348,7 @@ func (s *routes) imageSave(w http.ResponseWriter, r *http.Request, names []strin
 	// Check the names first, so a missing image is a 404 and not a broken tar.
 	for _, n := range names {
 		if _, err := s.eng.ImageInspect(r.Context(), n); err != nil {
-			return err
+			return imageErr(err, n)
 		}
 	}
 	w.Header().Set("Content-Type", "application/x-tar")

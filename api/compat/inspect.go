@@ -135,6 +135,11 @@ func toContainerJSON(c *engine.ContainerInspect) containerJSON {
 	if out.Mounts == nil {
 		out.Mounts = []engine.Mount{}
 	}
+	if t := out.HostConfig.LogConfig.Type; t == "k8s-file" || t == "" {
+		// Docker clients (docker-py's run) only read logs of the drivers
+		// they know; the logs route serves k8s-file the same way.
+		out.HostConfig.LogConfig.Type = "json-file"
+	}
 	if out.HostConfig.NetworkMode == "" {
 		out.HostConfig.NetworkMode = "default"
 	}
