@@ -132,13 +132,14 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 				return nil, err
 			}
 			anon = append(anon, v.Name)
-			m.Name, m.Source = v.Name, v.Name
+			m.Name, m.Source, m.Driver = v.Name, v.Mountpoint, v.Driver
 			continue
 		}
-		if _, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Name: m.Name, Ignore: true}); err != nil {
+		v, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Name: m.Name, Ignore: true})
+		if err != nil {
 			return nil, err
 		}
-		m.Source = m.Name
+		m.Source, m.Driver = v.Mountpoint, v.Driver
 	}
 	return removeAnon, nil
 }
