@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/internal/testenv"
@@ -102,6 +103,35 @@ func TestAPIDockerCLI(t *testing.T) {
 		if r := s.docker(t, "", "inspect", "web"); r.ExitCode == 0 || !strings.Contains(r.Stderr, "No such") && !strings.Contains(r.Stderr, "no such") {
 			t.Fatalf("inspect after rm: %s", r)
 		}
+	})
+	t.Run("TTY", func(t *testing.T) {
+		if _, err := exec.LookPath("script"); err != nil {
+			t.Skip("script (util-linux) not installed")
+		}
+		// script gives docker a PTY; the shell reads our line from it
+		cmd := exec.Command("script", "-q", "-e", "-c", "docker run -it --rm --network none "+apiImage+" sh", "/dev/null")
+		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+s.sock, "DOCKER_CONFIG="+t.TempDir())
+		in, _ := cmd.StdinPipe()
+		go func() {
+			time.Sleep(time.Second)
+			in.Write([]byte("echo inside-$((6*7)); exit 5\n"))
+		}()
+		out, err := cmd.Output()
+		ee, _ := err.(*exec.ExitError)
+		if ee == nil || ee.ExitCode() != 5 || !strings.Contains(string(out), "inside-42") {
+			t.Fatalf("docker run -it: %v\n%q", err, out)
+		}
+	})
+	t.Run("LogsFollow", func(t *testing.T) {
+		s.dockerOK(t, "run", "-d", "--name", "ticker", "--network", "none", apiImage, "sh", "-c", "for i in 1 2 3; do echo tick$i; sleep 0.3; done")
+		out := s.dockerOK(t, "logs", "-f", "ticker")
+		if out != "tick1\ntick2\ntick3\n" {
+			t.Fatalf("docker logs -f: %q", out)
+		}
+		if code := strings.TrimSpace(s.dockerOK(t, "wait", "ticker")); code != "0" {
+			t.Fatalf("docker wait: %q", code)
+		}
+		s.dockerOK(t, "rm", "ticker")
 	})
 	t.Run("Networks", func(t *testing.T) {
 		id := strings.TrimSpace(s.dockerOK(t, "network", "create", "--label", "api.test=net", "apinet"))
