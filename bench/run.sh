@@ -5,7 +5,7 @@
 # host's /var/lib/containers. Needs root for tmpfs mounts and containers.
 #
 #   bash bench/run.sh            all rows
-#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000)
+#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp)
 #   BENCH_RUNS=20                runs per timed command (hyperfine rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ SELKIE=${SELKIE:-$ROOTDIR/bin/selkie}
 TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
 RUNS=${BENCH_RUNS:-20}
 PULL_RUNS=${BENCH_PULL_RUNS:-3}
-ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000"}
+ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp"}
 [ -x "$SELKIE" ] || go build -tags "$TAGS" -o "$SELKIE" ./cmd/selkie
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -310,6 +310,35 @@ ps_row() {
 }
 row_ps100() { ps_row 100 both; }
 row_ps1000() { ps_row 1000 selkie; }
+
+# volumes: run --rm with 1 and 10 named volumes (created by the first run).
+row_volumes() {
+	setup_containers
+	local v1="-v bv1:/v1" v10="" i
+	for i in 1 2 3 4 5 6 7 8 9 10; do v10="$v10 -v bv$i:/v$i"; done
+	life "run --rm, 1 named volume" "\$E run --rm --pull never --network none $v1 localhost/busybox true" : \
+		"\$E run --rm --pull never --network none $v1 localhost/busybox true"
+	life "run --rm, 10 named volumes" "\$E run --rm --pull never --network none $v10 localhost/busybox true" : \
+		"\$E run --rm --pull never --network none $v10 localhost/busybox true"
+}
+
+# cp: a 100 MB tree (400 files of 256 KiB in 20 dirs) into and out of a created container.
+row_cp() {
+	setup_containers
+	local t=$TMPFS/cptree i j
+	if [ ! -d "$t" ]; then
+		for ((i = 0; i < 20; i++)); do
+			mkdir -p "$t/d$i"
+			for ((j = 0; j < 20; j++)); do head -c 262144 /dev/urandom >"$t/d$i/f$j"; done
+		done
+	fi
+	local X='[ -n "${CPC:-}" ] || CPC=$($E create --pull never --network none localhost/busybox true)'
+	local Y='[ -n "${CPC:-}" ] || { CPC=$($E create --pull never --network none localhost/busybox true) && $E cp '"$t"' $CPC:/; }'
+	LRUNS=5 life "cp 100 MB tree host→container" "$X"' && $E cp '"$t"' $CPC:/' "$X" '$E cp '"$t"' $CPC:/'
+	LRUNS=5 life "cp 100 MB tree container→host" "$Y"' && $E cp $CPC:/cptree '"$TMPFS"'/cpout' "$Y"'; rm -rf '"$TMPFS"'/cpout' '$E cp $CPC:/cptree '"$TMPFS"'/cpout'
+	$ES rm -af -t0 >/dev/null 2>&1 || true
+	$EP rm -af -t0 >/dev/null 2>&1 || true
+}
 
 for r in $ROWS; do
 	"row_$r"
