@@ -318,9 +318,6 @@ func (e *Engine) exitCommand(c *state.Container, rt *oci.CLI) ([]string, error) 
 func (e *Engine) writeEtcFiles(c *state.Container, runDir string) error {
 	o := &c.Options
 	hostname := spec.Hostname(c.ID, o)
-	if hostname == "" {
-		hostname, _ = os.Hostname()
-	}
 	base := e.cfg.Containers.BaseHostsFile
 	if base == "" || base == "image" {
 		base = "/etc/hosts"
@@ -333,7 +330,7 @@ func (e *Engine) writeEtcFiles(c *state.Container, runDir string) error {
 	hosts = networkHosts(c, hosts)
 	hostResolv, _ := readSmallFile("/etc/resolv.conf")
 	files := map[string][]byte{
-		"hostname":      []byte(hostname + "\n"),
+		"hostname":      []byte(hostname), // no newline, as Podman writes it
 		"hosts":         hosts,
 		"resolv.conf":   networkResolv(c, hostResolv, spec.ResolvConf(hostResolv, o)),
 		".containerenv": spec.ContainerEnv(c.ID, c.Name, c.ImageName, c.ImageID, o.Privileged),

@@ -6,6 +6,7 @@ package spec
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -74,15 +75,15 @@ func Generate(in Input) (*specs.Spec, error) {
 		},
 		Annotations: annotations(o),
 	}
-	if o.Terminal {
-		s.Process.ConsoleSize = nil
+	if o.UTSMode == "host" {
+		s.Hostname = "" // the runtime may not set it without a UTS namespace
 	}
 	user, err := LookupUser(in.Rootfs, userSpec(o, img), o.GroupAdd)
 	if err != nil {
 		return nil, err
 	}
 	s.Process.User = specs.User{UID: user.UID, GID: user.GID, AdditionalGids: user.AdditionalGids, Umask: umask(cfg)}
-	s.Process.Env = buildEnv(o, img, cfg, s.Hostname, user.Home)
+	s.Process.Env = buildEnv(o, img, cfg, Hostname(in.ID, o), user.Home)
 	if err := setNamespaces(s, o, in.NetNSPath); err != nil {
 		return nil, err
 	}
@@ -131,13 +132,16 @@ func Generate(in Input) (*specs.Spec, error) {
 // CgroupsPath is the cgroupfs path Podman uses for a container.
 func CgroupsPath(id string) string { return "/libpod_parent/libpod-" + id }
 
-// Hostname is the container's host name: --hostname, else the short ID.
+// Hostname is the container's host name: --hostname, else the host's with
+// the host's UTS or network namespace (as Podman), else the short ID.
 func Hostname(id string, o *engine.ContainerCreateOptions) string {
 	if o.Hostname != "" {
 		return o.Hostname
 	}
-	if o.UTSMode == "host" {
-		return ""
+	if o.UTSMode == "host" || o.Network == "host" {
+		if h, err := os.Hostname(); err == nil {
+			return h
+		}
 	}
 	if len(id) > 12 {
 		return id[:12]

@@ -64,6 +64,10 @@ func TestGolden(t *testing.T) {
 			}
 			data, _ := json.MarshalIndent(s, "", "  ")
 			data = bytes.ReplaceAll(data, []byte(root), []byte("ROOTFS"))
+			if h, err := os.Hostname(); err == nil {
+				data = bytes.ReplaceAll(data, []byte("HOSTNAME="+h+`"`), []byte(`HOSTNAME=HOST"`))
+				data = bytes.ReplaceAll(data, []byte(`"hostname": "`+h+`"`), []byte(`"hostname": "HOST"`))
+			}
 			golden := filepath.Join("testdata", name+".json")
 			if *update {
 				must(t, os.WriteFile(golden, append(data, '\n'), 0o644))
