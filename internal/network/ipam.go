@@ -62,7 +62,7 @@ func (m *Manager) saveIPAM(st *ipamState) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(m.ipamPath(), data, 0o600)
+	return writeFileAtomic(m.ipamPath(), data, 0o600, false)
 }
 
 func (st *ipamState) net(name string) *ipamNet {

@@ -39,7 +39,7 @@ func (m *Manager) saveAttachment(in *netavarkInput) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(m.attachmentPath(in.ContainerID), data, 0o600)
+	return writeFileAtomic(m.attachmentPath(in.ContainerID), data, 0o600, false)
 }
 
 // Setup allocates addresses, reserves host ports and runs `netavark setup`
