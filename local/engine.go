@@ -29,10 +29,9 @@ type Engine struct {
 	storeErr  error
 
 	// state DB and locks (local/state.go), opened on first use.
-	stateOnce sync.Once
-	stateDB   *state.DB
-	stateErr  error
-	lockMgr   *lock.Manager
+	stateMu sync.Mutex // guards stateDB and lockMgr while opening
+	stateDB *state.DB
+	lockMgr *lock.Manager
 
 	// execPTYs maps a running exec session's ID to its PTY master, so
 	// ExecResize (e.g. from the REST API) reaches a session this process runs.
@@ -80,9 +79,12 @@ func (e *Engine) storeOptions() storage.Options {
 
 // Close shuts the store down (unmounting nothing that containers still use).
 func (e *Engine) Close() error {
+	e.stateMu.Lock()
 	if e.stateDB != nil {
 		_ = e.stateDB.Close()
+		e.stateDB = nil
 	}
+	e.stateMu.Unlock()
 	if e.store != nil {
 		// Running containers keep their layers mounted: that is not an error
 		// for a short-lived command, only for a forced shutdown.

@@ -36,27 +36,29 @@ func (e *Engine) runDir() (string, error) {
 // db opens the state database on first use (<graphroot>/selkie/state.db)
 // and, the first time after a reboot, refreshes the containers' runtime state.
 func (e *Engine) db(ctx context.Context) (*state.DB, error) {
-	e.stateOnce.Do(func() {
-		gr, rr, err := e.roots()
-		if err != nil {
-			e.stateErr = err
-			return
-		}
-		run := filepath.Join(rr, "selkie")
-		e.lockMgr = lock.New(filepath.Join(run, "locks"))
-		db, err := state.Open(ctx, filepath.Join(gr, "selkie", "state.db"))
-		if err != nil {
-			e.stateErr = err
-			return
-		}
-		if err := e.refreshAfterReboot(ctx, db, run); err != nil {
-			db.Close()
-			e.stateErr = err
-			return
-		}
-		e.stateDB = db
-	})
-	return e.stateDB, e.stateErr
+	e.stateMu.Lock()
+	defer e.stateMu.Unlock()
+	if e.stateDB != nil {
+		return e.stateDB, nil
+	}
+	// Not a sync.Once: a failure (a lock timeout, a full disk) is not
+	// remembered, so a long-running service recovers on the next call.
+	gr, rr, err := e.roots()
+	if err != nil {
+		return nil, err
+	}
+	run := filepath.Join(rr, "selkie")
+	e.lockMgr = lock.New(filepath.Join(run, "locks"))
+	db, err := state.Open(ctx, filepath.Join(gr, "selkie", "state.db"))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.refreshAfterReboot(ctx, db, run); err != nil {
+		db.Close()
+		return nil, err
+	}
+	e.stateDB = db
+	return db, nil
 }
 
 // locks returns the lock manager (valid once db has succeeded).
