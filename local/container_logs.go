@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/state"
 )
-
-// k8sTimeFormat is how conmon writes timestamps, and how logs -t shows them.
-const k8sTimeFormat = "2006-01-02T15:04:05.000000000-07:00"
 
 // ContainerLogs writes the container's k8s-file log to o.Stdout/o.Stderr.
 func (e *Engine) ContainerLogs(ctx context.Context, ref string, o engine.ContainerLogsOptions) error {
@@ -61,7 +59,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, ref string, o engine.Contain
 				prefix += c.Name + " "
 			}
 			if o.Timestamps {
-				prefix += l.Time.Format(k8sTimeFormat) + " "
+				prefix += l.Time.UTC().Format(time.RFC3339Nano) + " "
 			}
 		}
 		partial[l.Stream] = l.Partial

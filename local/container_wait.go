@@ -46,6 +46,9 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.Contain
 		e.syncExit(c)
 		status := publicStatus(c.State.Status)
 		if conds[status] || (status == "created" && conds["configured"]) {
+			if status != "exited" {
+				return -1, nil // as Podman: no exit code for other conditions
+			}
 			return c.State.ExitCode, nil
 		}
 		if conds["exited"] && len(conds) == 1 && (c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused) {

@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -38,16 +39,27 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(names) > 1 {
-				o.Names = true
-			}
-			o.Stdout, o.Stderr = g.Stdout, g.Stderr
 			eng, err := g.Engine()
 			if err != nil {
 				return err
 			}
+			// As Podman: one container is never prefixed; several are
+			// prefixed with their names (--names) or short IDs.
+			multi := len(names) > 1
+			o.Names = o.Names && multi
 			for _, n := range names {
-				if err := eng.ContainerLogs(cmd.Context(), n, o); err != nil {
+				lo := o
+				lo.Stdout, lo.Stderr = g.Stdout, g.Stderr
+				if multi && !o.Names {
+					insp, err := eng.ContainerInspect(cmd.Context(), n, engine.ContainerInspectOptions{})
+					if err != nil {
+						return err
+					}
+					p := insp.ID[:12] + " "
+					lo.Stdout = &prefixWriter{w: g.Stdout, prefix: p, bol: true}
+					lo.Stderr = &prefixWriter{w: g.Stderr, prefix: p, bol: true}
+				}
+				if err := eng.ContainerLogs(cmd.Context(), n, lo); err != nil {
 					return err
 				}
 			}
@@ -86,4 +98,29 @@ func parseLogTime(s string, now time.Time) (time.Time, error) {
 		return time.Unix(n, ns), nil
 	}
 	return time.Time{}, fmt.Errorf("invalid timestamp %q: %w", s, engine.ErrInvalidArg)
+}
+
+// prefixWriter puts prefix at the start of every line.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	bol    bool
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	var out []byte
+	for _, c := range b {
+		if p.bol {
+			out = append(out, p.prefix...)
+			p.bol = false
+		}
+		out = append(out, c)
+		if c == '\n' {
+			p.bol = true
+		}
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

@@ -20,7 +20,7 @@ func newStopCommand(g *command.Globals) *cobra.Command {
 		Short: "Stop one or more containers",
 		Long:  "Stops one or more running containers.  The container name or ID can be used.\n\n  A timeout to forcibly stop the container can also be set but defaults to 10 seconds otherwise.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names, err := targets(cmd.Context(), g, args, all, latest, cidfiles, true)
+			names, err := targets(cmd.Context(), g, args, all, latest, cidfiles, false)
 			if err != nil {
 				return err
 			}
