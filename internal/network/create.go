@@ -65,6 +65,9 @@ func (m *Manager) build(o engine.NetworkCreateOptions, nets map[string]engine.Ne
 			}, hostInterfaces())
 		} else if !nameRE.MatchString(n.NetworkInterface) || len(n.NetworkInterface) > 15 {
 			return engine.Network{}, invalid("interface name %s invalid", n.NetworkInterface)
+		} else if l, err := netlink.LinkByName(n.NetworkInterface); err == nil && l.Type() != "bridge" {
+			// netavark would enslave container veths to whatever this is.
+			return engine.Network{}, invalid("interface name %s is already used on the host by a %s interface", n.NetworkInterface, l.Type())
 		}
 	default:
 		parent := n.Options["parent"]

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,10 @@ import (
 // was really set up, even after a crash in between.
 
 func (m *Manager) attachmentPath(id string) string {
+	if !isHex(id) || id == "" {
+		// Container IDs are hex; anything else must not become a path.
+		id = "invalid-" + hex.EncodeToString([]byte(id))
+	}
 	return filepath.Join(m.cfg.RunDir, "selkie-attachments", id+".json")
 }
 

@@ -42,6 +42,8 @@ func TestCreateValidation(t *testing.T) {
 		{engine.NetworkCreateOptions{Name: "x", Driver: "macvlan", Options: map[string]string{"parent": "nosuchif0"}, Subnets: []string{"10.94.0.0/24"}}, "parent interface nosuchif0 does not exist", true},
 		{engine.NetworkCreateOptions{Name: "taken"}, "network name taken already used: network already exists", false},
 		{engine.NetworkCreateOptions{Name: "x", DNSServers: []string{"not-an-ip"}}, "is not an ip address", true},
+		{engine.NetworkCreateOptions{Name: "x", InterfaceName: "lo"}, "interface name lo is already used on the host", true},
+		{engine.NetworkCreateOptions{Name: "x", InterfaceName: "../../x"}, "interface name ../../x invalid", true},
 	}
 	for _, c := range cases {
 		_, err := m.Create(c.o)
@@ -257,6 +259,16 @@ func TestParseMode(t *testing.T) {
 		"n1:alias=a b", "n1:alias=-x", "n1:alias=x\ny"} {
 		if _, err := ParseMode(bad, nil, "podman", "", false); err == nil {
 			t.Errorf("mode %q accepted", bad)
+		}
+	}
+}
+
+func TestAttachmentPathConfined(t *testing.T) {
+	m := newTestManager(t)
+	for _, id := range []string{"../../etc/passwd", "/abs", "a/b", ""} {
+		p := m.attachmentPath(id)
+		if filepath.Dir(p) != filepath.Join(m.cfg.RunDir, "selkie-attachments") {
+			t.Errorf("id %q gave path %s outside the attachments dir", id, p)
 		}
 	}
 }
