@@ -45,6 +45,7 @@ func Register(mux *http.ServeMux, eng engine.Engine, o Options) {
 	s.containers(h)
 	s.exec(h)
 	s.networks(h)
+	s.volumes(h)
 }
 
 type handle func(pattern string, fn wire.HandlerFunc)

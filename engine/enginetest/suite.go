@@ -5,10 +5,12 @@
 package enginetest
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +41,81 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Containers", s.containers)
 	t.Run("Exec", s.exec)
 	t.Run("Networks", s.networks)
+	t.Run("Volumes", s.volumes)
+	t.Run("Copy", s.copy)
+}
+
+func (s *suite) volumes(t *testing.T) {
+	c := ctx(t)
+	name := fmt.Sprintf("etvol%d", time.Now().UnixNano()%1000000)
+	v, err := s.eng.VolumeCreate(c, engine.VolumeCreateOptions{Name: name, Labels: map[string]string{"suite": "enginetest"}})
+	must(t, "volume create", err)
+	t.Cleanup(func() { _ = s.eng.VolumeRemove(context.Background(), name, engine.VolumeRemoveOptions{Force: true}) })
+	if v.Name != name || v.Mountpoint == "" {
+		t.Fatalf("created volume %+v", v)
+	}
+	_, err = s.eng.VolumeCreate(c, engine.VolumeCreateOptions{Name: name})
+	if err == nil {
+		t.Fatal("creating a volume twice succeeded")
+	}
+	l, err := s.eng.VolumeList(c, engine.VolumeListOptions{Filters: map[string][]string{"label": {"suite=enginetest"}}})
+	must(t, "volume ls", err)
+	if len(l) != 1 || l[0].Name != name {
+		t.Fatalf("volume ls --filter label: %+v", l)
+	}
+	// a container writes into the volume; export carries the file
+	id := s.create(t, c, engine.ContainerCreateOptions{Command: []string{"sh", "-c", "echo data > /v/f"},
+		Mounts: []engine.Mount{{Type: "volume", Name: name, Source: name, Destination: "/v", RW: true}}})
+	must(t, "start", s.eng.ContainerStart(c, id, engine.ContainerStartOptions{}))
+	if code, err := s.eng.ContainerWait(c, id, engine.ContainerWaitOptions{}); err != nil || code != 0 {
+		t.Fatalf("writer: %d %v", code, err)
+	}
+	err = s.eng.VolumeRemove(c, name, engine.VolumeRemoveOptions{})
+	mustFail(t, "rm a volume in use", err, engine.ErrVolumeInUse)
+	var tarball bytes.Buffer
+	must(t, "volume export", s.eng.VolumeExport(c, name, &tarball))
+	if !bytes.Contains(tarball.Bytes(), []byte("data\n")) {
+		t.Fatalf("export of %d bytes misses the file", tarball.Len())
+	}
+	_, err = s.eng.ContainerRemove(c, id, engine.ContainerRemoveOptions{})
+	must(t, "rm writer", err)
+	must(t, "volume rm", s.eng.VolumeRemove(c, name, engine.VolumeRemoveOptions{}))
+	_, err = s.eng.VolumeInspect(c, name)
+	mustFail(t, "inspect removed volume", err, engine.ErrNoSuchVolume)
+}
+
+func (s *suite) copy(t *testing.T) {
+	c := ctx(t)
+	id := s.create(t, c, engine.ContainerCreateOptions{Command: []string{"true"}})
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	body := []byte("copied in\n")
+	tw.WriteHeader(&tar.Header{Name: "hello.txt", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+	tw.Write(body)
+	tw.Close()
+	must(t, "archive put", s.eng.ContainerArchivePut(c, id, "/tmp", &tb, engine.ArchivePutOptions{}))
+	st, err := s.eng.ContainerStat(c, id, "/tmp/hello.txt")
+	must(t, "stat", err)
+	if st.Size != int64(len(body)) {
+		t.Fatalf("stat: %+v", st)
+	}
+	var out bytes.Buffer
+	_, err = s.eng.ContainerArchiveGet(c, id, "/tmp/hello.txt", &out, engine.ArchiveGetOptions{})
+	must(t, "archive get", err)
+	tr := tar.NewReader(&out)
+	h, err := tr.Next()
+	if err != nil || h.Name != "hello.txt" {
+		t.Fatalf("archive get: %v %+v", err, h)
+	}
+	got, _ := io.ReadAll(tr)
+	if !bytes.Equal(got, body) {
+		t.Fatalf("archive get content %q", got)
+	}
+	_, err = s.eng.ContainerStat(c, id, "/no/such/path")
+	mustFail(t, "stat a missing path", err, engine.ErrNoSuchPath)
+	// a path climbing out of the root stays inside it
+	_, err = s.eng.ContainerStat(c, id, "/../../../../etc/hostname-selkie-probe")
+	mustFail(t, "stat outside the root", err, engine.ErrNoSuchPath)
 }
 
 func (s *suite) networks(t *testing.T) {

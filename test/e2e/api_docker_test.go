@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,32 @@ func TestAPIDockerCLI(t *testing.T) {
 		if r := s.docker(t, "", "network", "inspect", "apinet"); r.ExitCode == 0 {
 			t.Fatalf("network inspect after rm: %s", r)
 		}
+	})
+	t.Run("VolumesAndCp", func(t *testing.T) {
+		s.dockerOK(t, "volume", "create", "--label", "api.test=vol", "apivol")
+		out := s.dockerOK(t, "volume", "ls", "--filter", "label=api.test=vol", "--format", "{{.Name}} {{.Driver}}")
+		if strings.TrimSpace(out) != "apivol local" {
+			t.Fatalf("docker volume ls: %q", out)
+		}
+		s.dockerOK(t, "run", "--rm", "--network", "none", "-v", "apivol:/data", apiImage, "sh", "-c", "echo persisted > /data/f")
+		out = s.dockerOK(t, "run", "--rm", "--network", "none", "-v", "apivol:/data", apiImage, "cat", "/data/f")
+		if out != "persisted\n" {
+			t.Fatalf("volume content: %q", out)
+		}
+		s.dockerOK(t, "create", "--name", "cpbox", "--network", "none", apiImage, "true")
+		dir := t.TempDir()
+		src := filepath.Join(dir, "in.txt")
+		os.WriteFile(src, []byte("copied-in\n"), 0o644)
+		s.dockerOK(t, "cp", src, "cpbox:/tmp/in.txt")
+		s.dockerOK(t, "cp", "cpbox:/tmp/in.txt", filepath.Join(dir, "back.txt"))
+		if b, err := os.ReadFile(filepath.Join(dir, "back.txt")); err != nil || string(b) != "copied-in\n" {
+			t.Fatalf("docker cp round trip: %q %v", b, err)
+		}
+		if r := s.docker(t, "", "cp", "cpbox:/no/such/file", dir); r.ExitCode == 0 {
+			t.Fatalf("docker cp of a missing path succeeded: %s", r)
+		}
+		s.dockerOK(t, "rm", "cpbox")
+		s.dockerOK(t, "volume", "rm", "apivol")
 	})
 	t.Run("Errors", func(t *testing.T) {
 		r := s.docker(t, "", "stop", "nonexistent")
