@@ -123,7 +123,9 @@ func (s *suite) networks(t *testing.T) {
 	name := fmt.Sprintf("etnet%d", time.Now().UnixNano()%1000000)
 	n, err := s.eng.NetworkCreate(c, engine.NetworkCreateOptions{Name: name, Labels: map[string]string{"suite": "enginetest"}})
 	must(t, "network create", err)
-	t.Cleanup(func() { _, _ = s.eng.NetworkRemove(context.Background(), name, engine.NetworkRemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_, _ = s.eng.NetworkRemove(context.Background(), name, engine.NetworkRemoveOptions{Force: true})
+	})
 	if n.Name != name || n.ID == "" || len(n.Subnets) == 0 {
 		t.Fatalf("created network %+v", n)
 	}
