@@ -73,6 +73,19 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 // or the full ID with --all/--depend). Exit codes as Podman: 1 when a
 // container does not exist, 2 when one is running without --force, else 125.
 func removeEach(ctx context.Context, g *command.Globals, eng engine.Engine, refs []string, o engine.ContainerRemoveOptions, fullIDs bool) error {
+	// Podman looks every name up before removing any: one unknown name
+	// fails the whole command and nothing is removed.
+	if !o.Ignore {
+		for _, ref := range refs {
+			ok, err := eng.ContainerExists(ctx, ref, engine.ContainerExistsOptions{External: true})
+			if err != nil {
+				return rmExit(g, err)
+			}
+			if !ok {
+				return rmExit(g, fmt.Errorf("no container with name or ID %q found: %w", ref, engine.ErrNoSuchContainer))
+			}
+		}
+	}
 	var last error
 	for _, ref := range refs {
 		rep, err := eng.ContainerRemove(ctx, ref, o)
