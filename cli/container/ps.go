@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -26,6 +27,7 @@ func newPsCommand(g *command.Globals) *cobra.Command {
 		filters   []string
 		pod       bool
 		sync      bool
+		watch     uint
 	)
 	cmd := &cobra.Command{
 		Use:   "ps [options]",
@@ -54,37 +56,58 @@ func newPsCommand(g *command.Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := eng.ContainerList(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			sortSummaries(list, sortBy)
-			now := time.Now()
-			rows := make([]psRow, len(list))
-			for i := range list {
-				rows[i] = psRow{ContainerSummary: list[i], noTrunc: noTrunc, now: now}
-			}
-			if quiet {
-				for _, r := range rows {
-					fmt.Fprintln(g.Stdout, r.ID())
+			show := func() error {
+				list, err := eng.ContainerList(cmd.Context(), o)
+				if err != nil {
+					return err
 				}
-				return nil
-			}
-			if format.IsJSON(fmtStr) {
-				out := make([]psJSON, 0, len(list))
-				for _, c := range list {
-					out = append(out, toPsJSON(c))
+				sortSummaries(list, sortBy)
+				now := time.Now()
+				rows := make([]psRow, len(list))
+				for i := range list {
+					rows[i] = psRow{ContainerSummary: list[i], noTrunc: noTrunc, now: now}
 				}
-				return format.JSON(g.Stdout, out)
+				if quiet {
+					for _, r := range rows {
+						fmt.Fprintln(g.Stdout, r.ID())
+					}
+					return nil
+				}
+				if format.IsJSON(fmtStr) {
+					out := make([]psJSON, 0, len(list))
+					for _, c := range list {
+						out = append(out, toPsJSON(c))
+					}
+					return format.JSON(g.Stdout, out)
+				}
+				def := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+				if o.Size {
+					def += "\t{{.Size}}"
+				}
+				if pod {
+					def += "\t{{.Pod}}\t{{.PodName}}"
+				}
+				return format.Write(g.Stdout, fmtStr, def, rows, psHeaders, noHeading)
 			}
-			def := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-			if o.Size {
-				def += "\t{{.Size}}"
+			if watch == 0 {
+				return show()
 			}
-			if pod {
-				def += "\t{{.Pod}}\t{{.PodName}}"
+			if quiet || format.IsJSON(fmtStr) {
+				return errors.New("--watch cannot be used with --quiet or --format json")
 			}
-			return format.Write(g.Stdout, fmtStr, def, rows, psHeaders, noHeading)
+			tick := time.NewTicker(time.Duration(watch) * time.Second)
+			defer tick.Stop()
+			for {
+				fmt.Fprint(g.Stdout, "\033[H\033[2J")
+				if err := show(); err != nil {
+					return err
+				}
+				select {
+				case <-cmd.Context().Done():
+					return nil
+				case <-tick.C:
+				}
+			}
 		},
 	}
 	fl := cmd.Flags()
@@ -99,6 +122,7 @@ func newPsCommand(g *command.Globals) *cobra.Command {
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Print the numeric IDs of the containers only")
 	fl.BoolVarP(&o.Size, "size", "s", false, "Display the total file sizes")
 	fl.StringVar(&sortBy, "sort", "created", "Sort output by: command, created, id, image, names, runningfor, size, status")
+	fl.UintVarP(&watch, "watch", "w", 0, "Watch the ps output on an interval in seconds")
 	fl.BoolVarP(&pod, "pod", "p", false, "Print the ID and name of the pod the containers are associated with")
 	// ps always reads conmon's exit files, so it is always in sync.
 	fl.BoolVar(&sync, "sync", false, "Sync container state with OCI runtime")
