@@ -29,8 +29,19 @@ func (e *Engine) ContainerChanges(ctx context.Context, ref string) ([]engine.Fil
 	}
 	out := make([]engine.FileChange, 0, len(changes))
 	for _, ch := range changes {
+		if initPaths[ch.Path] {
+			continue
+		}
 		out = append(out, engine.FileChange{Path: ch.Path, Kind: int(ch.Kind)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// initPaths are created in the rootfs as mount points for the files and
+// file systems the runtime mounts; Podman leaves them out of diff.
+var initPaths = map[string]bool{
+	"/dev": true, "/etc/hostname": true, "/etc/hosts": true, "/etc/resolv.conf": true,
+	"/proc": true, "/run": true, "/run/notify": true, "/run/.containerenv": true,
+	"/run/secrets": true, "/sys": true, "/etc/mtab": true,
 }

@@ -403,10 +403,10 @@ func (e *Engine) ExecInspect(ctx context.Context, id string) (*engine.ExecInspec
 // gatedWriter holds writes until open (then passes them on) or discard
 // (then drops them and everything after). It bounds what it holds.
 type gatedWriter struct {
-	w       io.Writer
-	mu      sync.Mutex
-	held    []byte
-	state   int // 0 holding, 1 open, 2 discarding
+	w     io.Writer
+	mu    sync.Mutex
+	held  []byte
+	state int // 0 holding, 1 open, 2 discarding
 }
 
 const maxHeld = 1 << 20

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/selkie-containers/selkie/engine"
@@ -15,6 +14,3 @@ func notImplemented(what string) error {
 	return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
 }
 
-func (e *Engine) ContainerCommit(ctx context.Context, nameOrID string, o engine.ContainerCommitOptions) (string, error) {
-	return "", notImplemented("commit")
-}

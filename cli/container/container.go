@@ -50,6 +50,7 @@ func verbs() []verb {
 		{build: newExecCommand, topLevel: true},
 		{build: newUpdateCommand, topLevel: true},
 		{build: newCpCommand, topLevel: true},
+		{build: newCommitCommand, topLevel: true},
 		// E2: exec top stats pause unpause update mount unmount diff export commit port
 	}
 }
