@@ -54,7 +54,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 			}
 		}
 	} else if o.Replace {
-		return rep, fmt.Errorf("cannot replace container without --name being set: %w", engine.ErrInvalidArg)
+		return rep, &textError{"cannot replace container without --name being set", engine.ErrInvalidArg}
 	}
 
 	if o.Pod != "" {

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,6 +145,23 @@ func TestContainerRecordsLifecycle(t *testing.T) {
 	}
 	if out := c.Must(t, "ps", "-aq", "--external"); out != "" {
 		t.Errorf("after prune: %q", out)
+	}
+
+	// --cidfile, --replace
+	cid := filepath.Join(t.TempDir(), "cid")
+	first := c.Must(t, "create", "--cidfile", cid, "--name", "rep", recImage, "true")
+	if data, _ := os.ReadFile(cid); string(data) != first {
+		t.Errorf("cidfile holds %q, want %q", data, first)
+	}
+	recFail(t, c, 125, "container id file exists. Ensure another container is not using it or delete "+cid, "create", "--cidfile", cid, recImage, "true")
+	second := c.Must(t, "create", "--replace", "--name", "rep", recImage, "true")
+	if got := c.Must(t, "ps", "-aq", "--no-trunc"); got != second || second == first {
+		t.Errorf("--replace: ps shows %q (first %s, second %s)", got, first, second)
+	}
+	recFail(t, c, 125, "cannot replace container without --name being set", "create", "--replace", recImage, "true")
+	os.WriteFile(cid, []byte(second), 0o644)
+	if out := c.Must(t, "rm", "--cidfile", cid); out != second {
+		t.Errorf("rm --cidfile printed %q", out)
 	}
 }
 
