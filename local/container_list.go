@@ -36,7 +36,8 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 	if err != nil {
 		return nil, err
 	}
-	all := o.All || o.Last > 0 || o.Latest || len(o.Filters) > 0
+	// As Podman: -n, -l and a status filter imply --all; other filters do not.
+	all := o.All || o.Last > 0 || o.Latest || len(o.Filters["status"]) > 0
 	var out []*state.Container
 	for _, c := range cs {
 		if !all && !isRunning(c.State.Status) {
