@@ -12,6 +12,7 @@ type Engine interface {
 	Containers
 	ContainerCopier
 	Volumes
+	ImageMounter
 	Networks
 	System
 	// Close releases the store, the state database and any locks held.

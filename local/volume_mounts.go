@@ -60,6 +60,13 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 			if err := unix.Statfs(m.Source, &fs); err != nil {
 				return nil, &textError{msg: fmt.Sprintf("statfs %s: %v", m.Source, err), kind: engine.ErrInvalidArg}
 			}
+		case "image":
+			if m.Source == "" {
+				return nil, fmt.Errorf("must set source for image mount: %w", engine.ErrInvalidArg)
+			}
+			if _, err := e.ImageInspect(ctx, m.Source); err != nil {
+				return nil, err
+			}
 		case "volume":
 			if m.Name != "" {
 				if err := volume.ValidateName(m.Name); err != nil {
@@ -158,6 +165,9 @@ func withoutOpt(opts []string, o string) []string {
 // this run mounted, so that cleanup releases each exactly once.
 func volumesFile(runDir string) string { return filepath.Join(runDir, "volumes-mounted") }
 
+// imagesFile lists the images mounted for --mount type=image.
+func imagesFile(runDir string) string { return filepath.Join(runDir, "images-mounted") }
+
 // startVolumeMounts turns the container's volume mounts into bind mounts of
 // the volumes' directories for spec generation: mount-backed volumes are
 // mounted, a new volume is populated from the image content at its
@@ -185,7 +195,7 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 		user = u
 		return u, nil
 	}
-	var mounted []string
+	var mounted, imgs []string
 	out := make([]engine.Mount, 0, len(c.Options.Mounts))
 	for _, m := range c.Options.Mounts {
 		m.Options = append([]string(nil), m.Options...)
@@ -193,14 +203,18 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 		chown := false
 		var kept []string
 		for _, op := range m.Options {
-			switch op {
-			case "nocopy":
-				copyUp = false
-			case "copy", "idmap", "z", "Z":
-			case "U":
-				chown = true
+			key, val, _ := strings.Cut(op, "=")
+			switch key {
+			case "nocopy", "volume-nocopy":
+				copyUp = val == "" || val == "true"
+				copyUp = !copyUp
+			case "copy", "idmap", "z", "Z", "relabel", "volume-opt", "volume-label", "consistency", "bind-nonrecursive":
+			case "U", "chown":
+				chown = val == "" || val == "true"
 			default:
-				kept = append(kept, op)
+				if m.Type == "tmpfs" || !strings.Contains(op, "=") {
+					kept = append(kept, op)
+				}
 			}
 		}
 		m.Options = kept
@@ -223,6 +237,17 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 			}
 			m.Type = "bind"
 			m.Source = v.Mountpoint
+		}
+		if m.Type == "image" {
+			p, err := e.ImageMount(ctx, m.Source)
+			if err != nil {
+				return nil, err
+			}
+			imgs = append(imgs, m.Source)
+			if err := os.WriteFile(imagesFile(runDir), []byte(strings.Join(imgs, "\n")), 0o600); err != nil {
+				return nil, err
+			}
+			m = engine.Mount{Type: "bind", Source: p, Destination: m.Destination, Options: []string{"ro", "nosuid", "nodev"}}
 		}
 		if chown && m.Type == "bind" {
 			u, err := containerUser()
@@ -370,6 +395,17 @@ func (e *Engine) releaseVolumeMounts(ctx context.Context, c *state.Container) {
 	runDir, err := e.ctrRunDir(c.ID)
 	if err != nil {
 		return
+	}
+	if data, err := os.ReadFile(imagesFile(runDir)); err == nil {
+		_ = os.Remove(imagesFile(runDir))
+		for _, n := range strings.Split(string(data), "\n") {
+			if n == "" {
+				continue
+			}
+			if err := e.ImageUnmount(ctx, n, false); err != nil {
+				e.log.Warn("unmounting image", "image", n, "id", c.ID, "err", err)
+			}
+		}
 	}
 	data, err := os.ReadFile(volumesFile(runDir))
 	if err != nil {

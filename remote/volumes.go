@@ -96,3 +96,17 @@ func (c *Client) ContainerArchivePut(ctx context.Context, nameOrID, path string,
 	q.Set("path", path)
 	return c.stream(ctx, http.MethodPut, containerPath(nameOrID, "archive"), q, r, "application/x-tar", nil, nil, nil)
 }
+
+func (c *Client) ImageMount(ctx context.Context, nameOrID string) (string, error) {
+	var v string
+	err := c.call(ctx, http.MethodPost, "/images/"+esc(nameOrID)+"/mount", nil, nil, &v)
+	return v, err
+}
+
+func (c *Client) ImageUnmount(ctx context.Context, nameOrID string, force bool) error {
+	q := url.Values{}
+	if force {
+		q.Set("force", "true")
+	}
+	return c.call(ctx, http.MethodPost, "/images/"+esc(nameOrID)+"/unmount", q, nil, nil)
+}

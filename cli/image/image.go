@@ -26,6 +26,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newPullCommand(g), newPushCommand(g), list, rm, newTagCommand(g), newUntagCommand(g),
 		newImageInspectCommand(g), newExistsCommand(g), newPruneCommand(g), newHistoryCommand(g),
 		newSaveCommand(g), newLoadCommand(g), newImportCommand(g),
+		newImageMountCommand(g), newImageUnmountCommand(g),
 	)
 	return []*cobra.Command{
 		img,

@@ -442,3 +442,51 @@ func TestVolumeMountBacked(t *testing.T) {
 	}
 	c.Must(t, "volume", "rm", "tv")
 }
+
+// TestVolumeConcurrentFirstUse: containers started together with the same
+// new named volume (Podman #20313) all get the one volume.
+func TestVolumeConcurrentFirstUse(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	const n = 5
+	errs := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			r := c.Run("run", "--rm", "-v", "same:/d", "bb", "sh", "-c", "touch /d/f"+string(rune('0'+i)))
+			if r.ExitCode != 0 {
+				errs <- r.String()
+				return
+			}
+			errs <- ""
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		if e := <-errs; e != "" {
+			t.Fatalf("concurrent run: %s", e)
+		}
+	}
+	if got := c.Must(t, "volume", "ls", "-q"); got != "same" {
+		t.Fatalf("volumes: %q", got)
+	}
+	if got := c.Must(t, "run", "--rm", "-v", "same:/d", "bb", "ls", "/d"); len(lines(got)) != n {
+		t.Fatalf("files: %q", got)
+	}
+}
+
+func TestVolumeImageMount(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{Files: map[string]string{"/marker": "img\n"}})
+	if got := c.Must(t, "run", "--rm", "--mount", "type=image,source=bb,destination=/img", "bb", "cat", "/img/marker"); got != "img" {
+		t.Fatalf("image mount content %q", got)
+	}
+	if r := c.Run("run", "--rm", "--mount", "type=image,source=bb,destination=/img", "bb", "touch", "/img/x"); r.ExitCode == 0 {
+		t.Fatal("image mount is writable")
+	}
+	runExpect(t, c, 125, "", "run", "--rm", "--mount", "type=image,source=nosuchimage,destination=/img", "bb", "true")
+	p := c.Must(t, "image", "mount", "bb")
+	if b, err := os.ReadFile(filepath.Join(p, "marker")); err != nil || string(b) != "img\n" {
+		t.Fatalf("image mount %s: %v", p, err)
+	}
+	c.Must(t, "image", "unmount", "bb")
+	if n := mountsUnder(t, p); n != 0 {
+		t.Fatalf("image still mounted at %s", p)
+	}
+}
