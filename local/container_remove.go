@@ -153,17 +153,27 @@ func (e *Engine) dependents(ctx context.Context, c *state.Container) ([]*state.C
 	if err != nil {
 		return nil, err
 	}
-	all, err := db.ContainersForList(ctx) // options are all we need
+	// Dependencies are recorded by full ID (create resolves them), so only
+	// records mentioning the ID need decoding; the name catches records
+	// written before IDs were recorded.
+	all, err := db.ContainersMentioning(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
+	byName, err := db.ContainersMentioning(ctx, "container:"+c.Name+"\"")
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, byName...)
 	var out []*state.Container
+	seen := map[string]bool{c.ID: true}
 	for _, o := range all {
-		if o.ID == c.ID {
+		if seen[o.ID] {
 			continue
 		}
+		seen[o.ID] = true
 		for _, ref := range dependencies(o) {
-			if ref == c.Name || ref == c.ID || (len(ref) >= 3 && len(ref) < len(c.ID) && c.ID[:len(ref)] == ref) {
+			if ref == c.Name || ref == c.ID {
 				out = append(out, o)
 				break
 			}

@@ -223,6 +223,17 @@ func (d *DB) Containers(ctx context.Context) (cs []*Container, err error) {
 	return cs, err
 }
 
+// ContainersMentioning reads the slim records that contain text (for
+// example another container's ID), oldest first: a cheap pre-filter that
+// the caller must confirm on the decoded records.
+func (d *DB) ContainersMentioning(ctx context.Context, text string) (cs []*Container, err error) {
+	err = d.View(ctx, func(tx *Tx) error {
+		cs, err = tx.containers(`SELECT coalesce(list_record, record) FROM containers WHERE instr(coalesce(list_record, record), ?) > 0 ORDER BY created, id`, text)
+		return err
+	})
+	return cs, err
+}
+
 // ContainersForList reads every container's slim record (see Tx.ContainersForList).
 func (d *DB) ContainersForList(ctx context.Context) (cs []*Container, err error) {
 	err = d.View(ctx, func(tx *Tx) error {
@@ -336,8 +347,8 @@ func (t *Tx) ContainersForList() ([]*Container, error) {
 	return t.containers(`SELECT coalesce(list_record, record) FROM containers ORDER BY created, id`)
 }
 
-func (t *Tx) containers(query string) ([]*Container, error) {
-	rows, err := t.tx.Query(query)
+func (t *Tx) containers(query string, args ...any) ([]*Container, error) {
+	rows, err := t.tx.Query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
