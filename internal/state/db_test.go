@@ -483,3 +483,21 @@ func TestCrashAndTruncatedWAL(t *testing.T) {
 	p = p2
 	check("truncated WAL")
 }
+
+func TestContainersMentioning(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	add(t, db, "aaa111", "base")
+	c := &Container{ID: "bbb222", Name: "dep", Created: time.Now()}
+	c.Options.Network = "container:aaa111"
+	if err := db.Update(ctx, func(tx *Tx) error { return tx.AddContainer(c) }); err != nil {
+		t.Fatal(err)
+	}
+	add(t, db, "ccc333", "other")
+	for text, want := range map[string]int{"aaa111": 2, "container:aaa111": 1, "%": 0, "_": 0, "zzz": 0} {
+		cs, err := db.ContainersMentioning(ctx, text)
+		if err != nil || len(cs) != want {
+			t.Errorf("%q: %d %v, want %d", text, len(cs), err, want)
+		}
+	}
+}
