@@ -490,3 +490,25 @@ func TestVolumeImageMount(t *testing.T) {
 		t.Fatalf("image still mounted at %s", p)
 	}
 }
+
+// TestVolumeExportSymlinkRace: a container swaps a file in the volume with
+// a symlink to a host file while the volume is exported 100 times (B5,
+// CVE-2023-0778): the tar never carries the host file's content.
+func TestVolumeExportSymlinkRace(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("HOST SECRET"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "run", "-d", "--name", "swapper", "-v", "racy:/v", "bb", "sh", "-c",
+		"while :; do echo inside > /v/f.tmp; mv /v/f.tmp /v/f; ln -sfn "+secret+" /v/f; done")
+	for i := 0; i < 100; i++ {
+		r := c.Run("volume", "export", "racy")
+		if r.ExitCode != 0 {
+			t.Fatalf("export %d: %s", i, r)
+		}
+		if strings.Contains(r.Stdout, "HOST SECRET") {
+			t.Fatalf("export %d carries the host file", i)
+		}
+	}
+}
