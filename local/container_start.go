@@ -260,6 +260,12 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 	}
 	c.State.Pid = created.Pid
 	c.State.ConmonPid = created.ConmonPid
+	if !e.cfg.Rootless {
+		// As Podman with cgroupfs: conmon lives in libpod_parent/conmon, so
+		// it outlives the caller's cgroup (a systemd unit, a session) and
+		// is never charged to (or OOM-killed with) the container.
+		moveToCgroup(created.ConmonPid, "libpod_parent/conmon")
+	}
 	c.State.Status = state.StatusCreated
 	c.State.ExitCode = 0
 	return nil
@@ -470,4 +476,35 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: %w", s, engine.ErrInvalidArg)
 	}
 	return v * mult, nil
+}
+
+// moveToCgroup puts pid into the cgroup rel (relative to each hierarchy's
+// root) in every cgroupfs hierarchy mounted under /sys/fs/cgroup, best
+// effort. cpuset is skipped: a new v1 cpuset cgroup starts with no CPUs.
+func moveToCgroup(pid int, rel string) {
+	if pid <= 0 {
+		return
+	}
+	entries, err := os.ReadDir("/sys/fs/cgroup")
+	if err != nil {
+		return
+	}
+	var st unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		writeProcs(filepath.Join("/sys/fs/cgroup", rel), pid)
+		return
+	}
+	for _, d := range entries {
+		if !d.IsDir() || d.Name() == "cpuset" || strings.Contains(d.Name(), "cpuset") {
+			continue // symlinks (cpu -> cpu,cpuacct) are not dirs here
+		}
+		writeProcs(filepath.Join("/sys/fs/cgroup", d.Name(), rel), pid)
+	}
+}
+
+func writeProcs(dir string, pid int) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0o644)
 }
