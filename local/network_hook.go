@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/network"
@@ -21,10 +24,12 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	if err != nil {
 		return nil, err
 	}
+	if mode.Kind == network.ModePasta {
+		return e.setupPasta(ctx, c, mode, netnsPath)
+	}
 	if mode.Kind != network.ModeBridge {
-		// TODO(#5): pasta/slirp4netns for rootless; until then the
-		// namespace has loopback only.
-		e.log.Warn("rootless networking is not implemented yet: the container has loopback only", "mode", mode.Kind)
+		// TODO(#5): slirp4netns; until then the namespace has loopback only.
+		e.log.Warn("slirp4netns is not implemented yet: the container has loopback only", "mode", mode.Kind)
 		return &engine.NetworkSettings{SandboxKey: netnsPath}, nil
 	}
 	m, err := e.networks()
@@ -143,6 +148,13 @@ func exposedPorts(c *state.Container) []string {
 func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsPath string) error {
 	defer func() { c.State.Network = nil }()
 	mode, err := e.containerMode(c)
+	if err == nil && mode.Kind == network.ModePasta {
+		m, err := e.networks()
+		if err != nil {
+			return err
+		}
+		return network.StopPasta(pastaPidFile(m, c.ID))
+	}
 	if err == nil && mode.Kind != network.ModeBridge {
 		return nil
 	}
@@ -164,4 +176,46 @@ func (e *Engine) ContainerPort(ctx context.Context, nameOrID string) ([]engine.P
 		return c.State.Network.Ports, nil
 	}
 	return c.Options.PortMappings, nil
+}
+
+func pastaPidFile(m *network.Manager, id string) string {
+	return filepath.Join(m.Config().RunDir, "pasta-"+id+".pid")
+}
+
+// setupPasta gives the namespace a network through pasta (the rootless
+// default) and forwards the published ports from the host.
+func (e *Engine) setupPasta(ctx context.Context, c *state.Container, mode network.Mode, netnsPath string) (*engine.NetworkSettings, error) {
+	m, err := e.networks()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(m.Config().RunDir, 0o700); err != nil {
+		return nil, err
+	}
+	exposed := exposedPorts(c)
+	if err := network.ValidatePorts(c.Options.PortMappings); err != nil {
+		return nil, err
+	}
+	ports, err := network.ResolvePorts(c.Options.PortMappings, c.Options.PublishAll, exposed)
+	if err != nil {
+		return nil, err
+	}
+	var args []string
+	if mode.Value != "" {
+		args = strings.Split(mode.Value, ",")
+	}
+	if os.Geteuid() == 0 && !strings.Contains(mode.Value, "--runas") {
+		// pasta drops to nobody when started as root, and nobody cannot
+		// open a namespace under the root-only run directory.
+		args = append(args, "--runas", "0")
+	}
+	pid := pastaPidFile(m, c.ID)
+	_ = network.StopPasta(pid) // left over by a crash
+	o := network.PastaOptions{Binary: e.helperBinary("pasta"), NetnsPath: netnsPath, PidFile: pid, Ports: ports, Args: args}
+	if err := network.StartPasta(ctx, o); err != nil {
+		return nil, err
+	}
+	s := engine.NetworkSettings{SandboxKey: netnsPath, Ports: network.InspectPorts(ports, exposed)}
+	c.State.Network = &state.NetworkStatus{Settings: s, Ports: ports}
+	return &s, nil
 }

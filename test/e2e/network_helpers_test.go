@@ -166,3 +166,5 @@ func udpEchoBinary(t *testing.T) string {
 	}
 	return out
 }
+
+func testenvLookPath(name string) string { return testenv.LookPath(name) }
