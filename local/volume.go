@@ -245,7 +245,7 @@ func volumeFilter(v *engine.Volume, key, val string, used map[string]bool) (bool
 		case "false", "0":
 			return used[v.Name], nil
 		}
-		return false, fmt.Errorf("%q is not a valid value for the \"dangling\" filter - must be true or false: %w", val, engine.ErrInvalidArg)
+		return false, &textError{msg: fmt.Sprintf("%q is not a valid value for the \"dangling\" filter - must be true or false", val), kind: engine.ErrInvalidArg}
 	case "until":
 		t, err := parseUntil(val)
 		if err != nil {
@@ -253,7 +253,7 @@ func volumeFilter(v *engine.Volume, key, val string, used map[string]bool) (bool
 		}
 		return v.CreatedAt.Before(t), nil
 	}
-	return false, fmt.Errorf("%q is an invalid volume filter: %w", key, engine.ErrInvalidArg)
+	return false, &textError{msg: fmt.Sprintf("%q is an invalid volume filter", key), kind: engine.ErrInvalidArg}
 }
 
 func parseUntil(s string) (time.Time, error) {

@@ -67,7 +67,7 @@ func newImportCommand(g *command.Globals) *cobra.Command {
 			if args[1] != "-" {
 				f, err := os.Open(args[1])
 				if err != nil {
-					return fmt.Errorf("unable to read from the input file %s: %w", args[1], err)
+					return err
 				}
 				defer f.Close()
 				r = f

@@ -82,7 +82,7 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 		Long:  "If using the default driver, \"local\", the volume will be created on the host in the volumes directory under container storage.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return fmt.Errorf("too many arguments, create takes at most 1 argument")
+				return fmt.Errorf("accepts at most 1 arg(s), received %d", len(args))
 			}
 			return nil
 		},
