@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/monitor"
@@ -17,18 +19,31 @@ import (
 // over through a console socket; output is copied to st.Stdout, st.Stdin
 // (with -i) to the PTY, and st.Resize changes its size.
 func (x *execRun) runTerminal(ctx context.Context, e *Engine, sessionID string, rt *oci.CLI, id string, opts oci.ExecOptions, xo engine.ExecCreateOptions, st engine.Streams) (int, error) {
-	sock, err := oci.ListenConsole(x.file("console.sock"))
+	// A unix socket path is limited to 108 bytes: the run root may be deep.
+	sockDir, err := os.MkdirTemp("", "selkie-exec-")
+	if err != nil {
+		return -1, err
+	}
+	defer os.RemoveAll(sockDir)
+	opts.ConsoleSocket = filepath.Join(sockDir, "console.sock")
+	sock, err := oci.ListenConsole(opts.ConsoleSocket)
 	if err != nil {
 		return -1, err
 	}
 	defer sock.Close()
-	opts.ConsoleSocket = x.file("console.sock")
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return -1, err
 	}
 	defer devnull.Close()
 	opts.Stdin, opts.Stdout, opts.Stderr = devnull, devnull, devnull
+	// runc hands out the PTY master only when it detaches. Becoming a child
+	// subreaper makes the exec'd process ours once runc exits, so its exit
+	// status can still be collected (what conmon does for Podman).
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return -1, fmt.Errorf("becoming a subreaper: %w", err)
+	}
+	opts.Detach = true
 	cmd := rt.ExecCommand(context.WithoutCancel(ctx), id, opts)
 	if err := cmd.Start(); err != nil {
 		return -1, err
@@ -42,26 +57,25 @@ func (x *execRun) runTerminal(ctx context.Context, e *Engine, sessionID string, 
 		f, err := sock.Receive()
 		got <- recv{f, err}
 	}()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	var master *os.File
-	select {
-	case r := <-got:
-		if r.err != nil {
-			_ = cmd.Process.Kill()
-			<-waited
-			return -1, r.err
-		}
-		master = r.f
-	case err := <-waited:
-		// The runtime failed before handing over a terminal.
+	if err := cmd.Wait(); err != nil || !x.started() {
+		sock.Close()
 		return x.exitCode(rt, err)
 	}
+	r := <-got
+	if r.err != nil {
+		return -1, r.err
+	}
+	master := r.f
 	defer master.Close()
+	pid := x.pid()
+	waited := make(chan int, 1)
+	go func() { waited <- waitReparented(pid) }()
 	e.execPTYs.Store(sessionID, master)
 	defer e.execPTYs.Delete(sessionID)
-	stop := forwardCancel(ctx, cmd)
-	defer stop()
+	go func() {
+		<-ctx.Done()
+		_ = unix.Kill(pid, unix.SIGHUP)
+	}()
 	if st.Resize != nil {
 		go func() {
 			for sz := range st.Resize {
@@ -88,9 +102,14 @@ func (x *execRun) runTerminal(ctx context.Context, e *Engine, sessionID string, 
 		close(out)
 	}()
 	select {
-	case err := <-waited:
-		<-out
-		return x.exitCode(rt, err)
+	case code := <-waited:
+		// Output still buffered in the PTY is drained, but a background
+		// child holding the terminal open must not keep exec alive.
+		select {
+		case <-out:
+		case <-time.After(500 * time.Millisecond):
+		}
+		return code, nil
 	case <-detached:
 		return -1, engine.ErrDetach
 	}
@@ -129,4 +148,23 @@ func (e *Engine) ExecResize(ctx context.Context, id string, size engine.Terminal
 	}
 	master := v.(*os.File)
 	return unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: size.Height, Col: size.Width})
+}
+
+// waitReparented waits for pid, which became this process's child when its
+// parent (the runtime) exited, and returns its exit code (128+N for signal N).
+func waitReparented(pid int) int {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
 }

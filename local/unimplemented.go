@@ -13,4 +13,3 @@ import (
 func notImplemented(what string) error {
 	return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
 }
-
