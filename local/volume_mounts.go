@@ -212,7 +212,7 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 			case "U", "chown":
 				chown = val == "" || val == "true"
 			default:
-				if m.Type == "tmpfs" || !strings.Contains(op, "=") {
+				if m.Type == "tmpfs" || m.Type == "devpts" || !strings.Contains(op, "=") {
 					kept = append(kept, op)
 				}
 			}

@@ -155,6 +155,14 @@ func userMounts(s *specs.Spec, o *engine.ContainerCreateOptions) error {
 				}
 			}
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: opts})
+		case "devpts": // --mount type=devpts: another devpts instance
+			opts := []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}
+			for _, op := range m.Options {
+				if op != "ro" && op != "rw" {
+					opts = append(opts, op)
+				}
+			}
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "devpts", Source: "devpts", Options: opts})
 		case "overlay": // -v SRC:DST:O, prepared by the caller
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "overlay", Source: "overlay", Options: m.Options})
 		default:
