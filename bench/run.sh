@@ -340,6 +340,34 @@ row_cp() {
 	$EP rm -af -t0 >/dev/null 2>&1 || true
 }
 
+# row_resident: conmon RSS per detached container, and engine processes left
+# resident once `run -d` has returned (goal: none).
+row_resident() {
+	setup_containers
+	local s="n/a" p="-" rs="-" rp="-" out
+	out=$(resident "$ES" "$TMPFS/sel") && { s=${out% *}; rs=${out#* }; }
+	[ -n "$PODMAN" ] && out=$(resident "$EP" "$TMPFS/pod") && { p=${out% *}; rp=${out#* }; }
+	row "conmon RSS per container (MB)" "$s" "$p" "-" "-"
+	row "engine processes left after run -d" "$rs" "$rp" "-" "-"
+}
+
+# resident ENGINE STOREDIR: prints "RSS_MB ENGINE_PROCS" for one detached container.
+resident() {
+	local E=$1 dir=$2 id pid rss=0 n=0 a
+	id=$(eval "$E run -d --pull never --network none localhost/busybox sleep 1000" 2>"$WORK/err") || { note "resident: $(tail -1 "$WORK/err")"; return 1; }
+	sleep 0.5
+	for pid in $(pgrep -x conmon); do
+		grep -qF "$id" "/proc/$pid/cmdline" 2>/dev/null || continue
+		rss=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+	done
+	for pid in $(pgrep -f -- "$dir/root"); do
+		a=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+		case "$a" in *conmon*|*runc*) ;; *selkie*|*podman*) n=$((n + 1)) ;; esac
+	done
+	eval "$E rm -f -t0 $id" >/dev/null 2>&1
+	echo "$rss $n"
+}
+
 for r in $ROWS; do
 	"row_$r"
 done
