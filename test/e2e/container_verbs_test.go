@@ -166,9 +166,9 @@ func TestContainerVerbsStatsPauseUpdate(t *testing.T) {
 
 func TestContainerVerbsDiffExportCommit(t *testing.T) {
 	c := verbsCLI(t)
-	c.Must(t, "exec", "v", "sh", "-c", "echo committed > /newfile && rm /bin/ls")
+	c.Must(t, "exec", "v", "sh", "-c", "echo committed > /newfile && rm /bin/ls && ln -s /etc/shadow /evil && ln -s ../../../../../etc/shadow /evil2")
 	diff := c.Must(t, "diff", "v")
-	for _, l := range []string{"A /newfile", "D /bin/ls", "C /bin"} {
+	for _, l := range []string{"A /newfile", "A /evil", "D /bin/ls", "C /bin"} {
 		if !strings.Contains(diff+"\n", l+"\n") {
 			t.Fatalf("diff lacks %q:\n%s", l, diff)
 		}
@@ -177,7 +177,7 @@ func TestContainerVerbsDiffExportCommit(t *testing.T) {
 		t.Fatalf("diff shows runtime mount points:\n%s", diff)
 	}
 	var dj struct{ Added, Deleted []string }
-	if err := json.Unmarshal([]byte(c.Must(t, "diff", "--format", "json", "v")), &dj); err != nil || len(dj.Added) != 1 || dj.Added[0] != "/newfile" {
+	if err := json.Unmarshal([]byte(c.Must(t, "diff", "--format", "json", "v")), &dj); err != nil || len(dj.Added) != 3 || dj.Added[2] != "/newfile" || len(dj.Deleted) != 1 {
 		t.Fatalf("diff json %+v %v", dj, err)
 	}
 
@@ -192,6 +192,12 @@ func TestContainerVerbsDiffExportCommit(t *testing.T) {
 	}
 	if _, ok := files["bin/busybox"]; !ok {
 		t.Fatal("export lacks /bin/busybox")
+	}
+	// security.md B5: symlinks are archived as links, never followed to the host.
+	for _, l := range []string{"evil", "evil2"} {
+		if v, ok := files[l]; !ok || v != "" {
+			t.Fatalf("export of symlink %s: present %v, content %q", l, ok, v)
+		}
 	}
 
 	id := c.Must(t, "commit", "-q", "--change", "CMD=/bin/cat /newfile", "--change", "ENV COMMITTED=yes", "v", "committed")
