@@ -131,6 +131,9 @@ func userMounts(s *specs.Spec, o *engine.ContainerCreateOptions) error {
 				return fmt.Errorf("mount at %s has no source: %w", dest, engine.ErrInvalidArg)
 			}
 			opts := []string{"rbind"}
+			if hasOpt(m.Options, "bind") && !hasOpt(m.Options, "rbind") {
+				opts = []string{"bind"} // -v SRC:DST:bind is not recursive
+			}
 			if !m.RW && hasOpt(m.Options, "ro") {
 				opts = append(opts, "ro")
 			}
