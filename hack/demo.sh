@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SELKIE=${SELKIE:-bin/selkie}
+# DEMO_FLAGS: global flags for every selkie command (tests use a private --root/--runroot).
+read -r -a FLAGS <<<"${DEMO_FLAGS:-}"
 TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
-[ -x "$SELKIE" ] || go build -tags "$TAGS" -o bin/selkie ./cmd/selkie
+[ -x "$SELKIE" ] || [ "$SELKIE" != bin/selkie ] || go build -tags "$TAGS" -o bin/selkie ./cmd/selkie
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -20,7 +22,7 @@ imported=
 for cmd in "pull oci-archive:$work/busybox.tar" "load -i $work/busybox.tar"; do
 	say "selkie $cmd"
 	# shellcheck disable=SC2086
-	if "$SELKIE" $cmd >"$work/out" 2>"$work/err"; then
+	if "$SELKIE" "${FLAGS[@]}" $cmd >"$work/out" 2>"$work/err"; then
 		cat "$work/out"
 		imported=$(grep -oE '[0-9a-f]{64}' "$work/out" | tail -1)
 		imported=${imported:-localhost/busybox:latest}
@@ -35,10 +37,10 @@ if [ -z "$imported" ]; then
 fi
 
 say "selkie tag ${imported:0:12} localhost/busybox:latest"
-"$SELKIE" tag "$imported" localhost/busybox:latest 2>"$work/err" || { cat "$work/err" >&2; unimplemented "$work/err" || exit 1; }
+"$SELKIE" "${FLAGS[@]}" tag "$imported" localhost/busybox:latest 2>"$work/err" || { cat "$work/err" >&2; unimplemented "$work/err" || exit 1; }
 
 say "selkie run --rm localhost/busybox echo \"Hello from Selkie\""
-if "$SELKIE" run --rm localhost/busybox echo "Hello from Selkie" 2>"$work/err"; then
+if "$SELKIE" "${FLAGS[@]}" run --rm localhost/busybox echo "Hello from Selkie" 2>"$work/err"; then
 	cat "$work/err" >&2
 else
 	rc=$?
@@ -46,9 +48,9 @@ else
 	unimplemented "$work/err" || exit $rc
 	echo "(selkie run is not implemented yet; showing the image store instead)"
 	say "selkie images"
-	"$SELKIE" images
+	"$SELKIE" "${FLAGS[@]}" images
 fi
 if [ -z "${rc:-}" ]; then
 	say "selkie images"
-	"$SELKIE" images
+	"$SELKIE" "${FLAGS[@]}" images
 fi

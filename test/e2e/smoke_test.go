@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -113,5 +115,29 @@ func TestSmokeDemo(t *testing.T) {
 	}
 	if ps := c.Must(t, "ps", "-aq"); ps != "" {
 		t.Errorf("run --rm left containers: %q", ps)
+	}
+}
+
+// TestSmokeDemoScript runs hack/demo.sh (what `make demo` runs after
+// installing packages and building) against private storage.
+func TestSmokeDemoScript(t *testing.T) {
+	testenv.RequiresRoot(t)
+	testenv.RequiresBinary(t, "runc", "conmon", "go", "bash")
+	c := testenv.NewCLI(t)
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "hack", "demo.sh"))
+	cmd.Env = append(os.Environ(), "SELKIE="+c.Bin, "DEMO_FLAGS="+strings.Join(c.Args(), " "))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo.sh: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`(?m)^Hello from Selkie$`).Match(out) {
+		t.Errorf("demo did not print the greeting:\n%s", out)
+	}
+	if !strings.Contains(c.Must(t, "images"), "localhost/busybox") {
+		t.Errorf("demo image not in the store")
 	}
 }
