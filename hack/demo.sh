@@ -51,6 +51,6 @@ else
 	"$SELKIE" "${FLAGS[@]}" images
 fi
 if [ -z "${rc:-}" ]; then
-	say "selkie images"
-	"$SELKIE" "${FLAGS[@]}" images
+	say "selkie images localhost/busybox"
+	"$SELKIE" "${FLAGS[@]}" images localhost/busybox
 fi
