@@ -414,3 +414,22 @@ func TestSeedImage(t *testing.T) {
 		t.Errorf("want 2 layers in the stored image (%v): %s", err, out)
 	}
 }
+
+// TestFilesStayInside: file names from a spec are cleaned into the image
+// root, never written as absolute or ../ names; an empty name is refused.
+func TestFilesStayInside(t *testing.T) {
+	dir := t.TempDir()
+	s := ImageSpec{Files: map[string]string{"../../escape.txt": "x", "/abs/file": "y"}}
+	if _, err := WriteOCILayout(dir, "x", s); err != nil {
+		t.Fatal(err)
+	}
+	top := layerFiles(t, dir, -1)
+	for _, want := range []string{"escape.txt", "abs/", "abs/file"} {
+		if _, ok := top[want]; !ok {
+			t.Errorf("%s missing: %v", want, top)
+		}
+	}
+	if _, err := WriteOCILayout(t.TempDir(), "x", ImageSpec{Files: map[string]string{"/": "z"}}); err == nil {
+		t.Errorf("a file named / was accepted")
+	}
+}
