@@ -57,7 +57,11 @@ func (x *execRun) runTerminal(ctx context.Context, e *Engine, sessionID string, 
 		f, err := sock.Receive()
 		got <- recv{f, err}
 	}()
-	if err := cmd.Wait(); err != nil || !x.started() {
+	err = cmd.Wait()
+	// The exec'd process is ours now; stop adopting orphans (in the REST
+	// service, conmon's double fork would otherwise land here as a zombie).
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	if err != nil || !x.started() {
 		sock.Close()
 		return x.exitCode(rt, err)
 	}
