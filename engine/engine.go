@@ -9,6 +9,7 @@ import "context"
 // remote.New implements it over the libpod REST API.
 type Engine interface {
 	Images
+	Builder
 	Containers
 	ContainerCopier
 	Volumes

@@ -1,0 +1,212 @@
+package image
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/spf13/cobra"
+)
+
+type buildFlags struct {
+	files        []string
+	buildArgs    []string
+	buildArgFile []string
+	pull         string
+	env          []string
+	timestamp    int64
+}
+
+func newBuildCommand(g *command.Globals, use string) *cobra.Command {
+	var o engine.BuildOptions
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   use + " [options] [CONTEXT]",
+		Short: "Build an image using instructions from Containerfiles",
+		Long:  "Builds an OCI or Docker image using instructions from one or more Containerfiles and a specified build context directory.",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("accepts at most 1 arg(s), received %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.apply(cmd, g, &o, args); err != nil {
+				return err
+			}
+			eng, err := g.Engine()
+			if err != nil {
+				return err
+			}
+			o.Out, o.Err = g.Stdout, g.Stderr
+			_, err = eng.Build(cmd.Context(), o)
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVarP(&o.Tags, "tag", "t", nil, "tagged `name` to apply to the built image")
+	fl.StringArrayVarP(&f.files, "file", "f", nil, "`pathname or URL` of a Dockerfile")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "`argument=value` to supply to the builder")
+	fl.StringArrayVar(&f.buildArgFile, "build-arg-file", nil, "`argfile.conf` containing lines of argument=value to supply to the builder")
+	fl.StringVar(&o.Target, "target", "", "set the target build stage to build")
+	fl.StringArrayVar(&o.Labels, "label", nil, "set metadata for an image (default [])")
+	fl.StringArrayVar(&o.Annotations, "annotation", nil, "set metadata for an image (default [])")
+	fl.BoolVar(&o.Layers, "layers", layersDefault(), "cache intermediate layers during build. Use BUILDAH_LAYERS environment variable to override.")
+	fl.BoolVar(&o.NoCache, "no-cache", false, "do not use existing cached images for the container build. Build from the start with a new set of cached layers.")
+	fl.StringVar(&f.pull, "pull", "missing", "Pull image policy (\"always\"|\"missing\"|\"never\"|\"newer\")")
+	fl.Lookup("pull").NoOptDefVal = "always"
+	fl.BoolVar(&o.Squash, "squash", false, "squash newly built layers into a single new layer")
+	fl.BoolVar(&o.SquashAll, "squash-all", false, "Squash all layers into a single layer")
+	fl.StringVar(&o.Format, "format", formatDefault(), "`format` of the built image's manifest and metadata. Use BUILDAH_FORMAT environment variable to override.")
+	fl.StringVar(&o.IIDFile, "iidfile", "", "`file` to write the image ID to")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "refrain from announcing build instructions and image read/write progress")
+	fl.StringVar(&o.Network, "network", "", "'private', 'none', 'ns:path' of network namespace to join, or 'host'")
+	fl.StringArrayVar(&o.Secrets, "secret", nil, "secret file to expose to the build")
+	fl.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount a volume into the container")
+	fl.StringSliceVar(&o.CapAdd, "cap-add", nil, "add the specified capability when running (default [])")
+	fl.StringSliceVar(&o.CapDrop, "cap-drop", nil, "drop the specified capability when running (default [])")
+	fl.StringArrayVar(&f.env, "env", nil, "set environment variable for the image")
+	fl.StringVar(&o.From, "from", "", "image name used to replace the value in the first FROM instruction in the Containerfile")
+	fl.Int64Var(&f.timestamp, "timestamp", 0, "set created timestamp to the specified epoch seconds to allow for deterministic builds, defaults to current time")
+	fl.BoolVar(&o.NoHosts, "no-hosts", false, "do not create new /etc/hosts file for RUN instructions, use the one from the base image.")
+	fl.BoolVar(&o.Remove, "rm", true, "remove intermediate containers after a successful build")
+	fl.BoolVar(&o.ForceRemove, "force-rm", true, "always remove intermediate containers after a build, even if the build is unsuccessful.")
+	fl.StringVar(&o.IgnoreFile, "ignorefile", "", "path to an alternate .dockerignore file")
+	var jobs int
+	fl.IntVar(&jobs, "jobs", 1, "how many stages to run in parallel")
+	var platform string
+	fl.StringVar(&platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
+	return cmd
+}
+
+func layersDefault() bool {
+	if v := os.Getenv("BUILDAH_LAYERS"); v != "" {
+		return v == "1" || strings.EqualFold(v, "true")
+	}
+	return true
+}
+
+func formatDefault() string {
+	if v := os.Getenv("BUILDAH_FORMAT"); v != "" {
+		return v
+	}
+	return "oci"
+}
+
+func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.BuildOptions, args []string) error {
+	switch strings.ToLower(f.pull) {
+	case "true", "always":
+		o.PullPolicy = engine.PullPolicyAlways
+	case "false", "missing", "ifmissing", "":
+		o.PullPolicy = engine.PullPolicyMissing
+	case "never":
+		o.PullPolicy = engine.PullPolicyNever
+	case "newer", "ifnewer":
+		o.PullPolicy = engine.PullPolicyNewer
+	default:
+		return fmt.Errorf("invalid pull policy %q", f.pull)
+	}
+	if !cmd.Flags().Changed("pull") {
+		o.PullPolicy = engine.PullPolicyMissing
+	}
+	if cmd.Flags().Changed("timestamp") {
+		ts := f.timestamp
+		o.Timestamp = &ts
+	}
+	if o.Squash && o.SquashAll {
+		return fmt.Errorf("cannot specify --squash and --squash-all together")
+	}
+	switch strings.ToLower(o.Format) {
+	case "oci", "docker":
+	default:
+		return fmt.Errorf("unrecognized image type %q", o.Format)
+	}
+	o.BuildArgs = map[string]string{}
+	for _, file := range f.buildArgFile {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(strings.NewReader(string(data)))
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			setBuildArg(o.BuildArgs, line)
+		}
+	}
+	for _, a := range f.buildArgs {
+		setBuildArg(o.BuildArgs, a)
+	}
+	for _, e := range f.env {
+		if k, _, ok := strings.Cut(e, "="); ok {
+			if k == "" {
+				return fmt.Errorf("invalid --env %q", e)
+			}
+			o.Env = append(o.Env, e)
+		} else if v, ok := os.LookupEnv(e); ok {
+			o.Env = append(o.Env, e+"="+v)
+		}
+	}
+	ctxDir := "."
+	if len(args) == 1 {
+		ctxDir = args[0]
+	}
+	stdinUsed := false
+	if ctxDir == "-" {
+		o.ContextArchive = g.Stdin
+		stdinUsed = true
+		ctxDir = ""
+	} else if strings.HasPrefix(ctxDir, "http://") || strings.HasPrefix(ctxDir, "https://") || strings.HasPrefix(ctxDir, "git://") {
+		return fmt.Errorf("build context from a URL %q: %w", ctxDir, engine.ErrNotImplemented)
+	}
+	o.ContextDir = ctxDir
+	for _, file := range f.files {
+		if file == "-" {
+			if stdinUsed {
+				return fmt.Errorf("cannot read both the Containerfile and the context from stdin")
+			}
+			data, err := io.ReadAll(g.Stdin)
+			if err != nil {
+				return err
+			}
+			o.ContainerfileData = append(o.ContainerfileData, data...)
+			stdinUsed = true
+			continue
+		}
+		o.Containerfiles = append(o.Containerfiles, file)
+	}
+	if o.ContainerfileData != nil && len(o.Containerfiles) > 0 {
+		return fmt.Errorf("cannot mix -f - with other Containerfiles")
+	}
+	return nil
+}
+
+// setBuildArg takes KEY=VALUE, or KEY alone for the caller's environment value.
+func setBuildArg(m map[string]string, a string) {
+	if k, v, ok := strings.Cut(a, "="); ok {
+		m[k] = v
+		return
+	}
+	if v, ok := os.LookupEnv(a); ok {
+		m[a] = v
+	} else {
+		delete(m, a)
+	}
+}
+
+func newBuildxCommand(g *command.Globals) *cobra.Command {
+	bx := &cobra.Command{
+		Use:   "buildx",
+		Short: "Build images",
+		Args:  command.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	bx.AddCommand(newBuildCommand(g, "build"))
+	return bx
+}

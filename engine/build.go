@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+	"io"
+)
+
+// Builder builds images from Containerfiles (issue #8).
+type Builder interface {
+	// Build runs the Containerfile(s) in o against the context and returns
+	// the final image. Step output (STEP n/m, RUN output, COMMIT, --> id)
+	// goes to o.Out unless o.Quiet.
+	Build(ctx context.Context, o BuildOptions) (*BuildReport, error)
+}
+
+// BuildOptions is everything `build` accepts.
+type BuildOptions struct {
+	// ContextDir is the build context directory. When ContextArchive is set
+	// it is extracted (confined) into a temporary directory instead.
+	ContextDir     string    `json:"contextDir,omitempty"`
+	ContextArchive io.Reader `json:"-"`
+	// Containerfiles are paths (relative ones are taken in the context);
+	// empty means Containerfile, then Dockerfile, in the context.
+	Containerfiles []string `json:"containerfiles,omitempty"`
+	// ContainerfileData, when set, is the Containerfile itself (-f -).
+	ContainerfileData []byte `json:"containerfileData,omitempty"`
+	// IgnoreFile replaces <context>/.containerignore and .dockerignore.
+	IgnoreFile string `json:"ignoreFile,omitempty"`
+
+	Tags        []string          `json:"tags,omitempty"`
+	BuildArgs   map[string]string `json:"buildArgs,omitempty"`
+	Target      string            `json:"target,omitempty"`
+	Labels      []string          `json:"labels,omitempty"`      // KEY=VALUE
+	Annotations []string          `json:"annotations,omitempty"` // KEY=VALUE
+	Env         []string          `json:"env,omitempty"`         // KEY=VALUE or KEY (from the caller's environment, resolved by the caller)
+	// Layers keeps an intermediate image per step and uses them as a cache.
+	Layers     bool   `json:"layers"`
+	NoCache    bool   `json:"noCache,omitempty"`
+	PullPolicy string `json:"pullPolicy,omitempty"` // always, missing, never, newer
+	Squash     bool   `json:"squash,omitempty"`
+	SquashAll  bool   `json:"squashAll,omitempty"`
+	Format     string `json:"format,omitempty"` // oci (default) or docker
+	IIDFile    string `json:"iidFile,omitempty"`
+	Quiet      bool   `json:"quiet,omitempty"`
+	// From replaces the image of the first FROM.
+	From string `json:"from,omitempty"`
+	// Timestamp, when set, is the creation time (Unix seconds) of the image and its history.
+	Timestamp *int64 `json:"timestamp,omitempty"`
+	// Remove removes intermediate containers after a successful build, ForceRemove after a failed one too.
+	Remove      bool `json:"rm"`
+	ForceRemove bool `json:"forceRm,omitempty"`
+
+	// RUN settings.
+	Network string   `json:"network,omitempty"`
+	Volumes []string `json:"volumes,omitempty"`
+	CapAdd  []string `json:"capAdd,omitempty"`
+	CapDrop []string `json:"capDrop,omitempty"`
+	NoHosts bool     `json:"noHosts,omitempty"`
+	// Secrets are id=ID,src=PATH (or env=NAME) for RUN --mount=type=secret.
+	Secrets []string `json:"secrets,omitempty"`
+
+	// Out receives the build's progress; Err the warnings.
+	Out io.Writer `json:"-"`
+	Err io.Writer `json:"-"`
+}
+
+// BuildReport is the result of a build.
+type BuildReport struct {
+	ID    string   `json:"Id"`
+	Names []string `json:"Names,omitempty"`
+}

@@ -1,0 +1,549 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	specsgo "github.com/opencontainers/image-spec/specs-go"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/build"
+	"github.com/selkie-containers/selkie/internal/spec"
+	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/archive"
+)
+
+func archiveUncompressed() archive.Compression { return archive.Uncompressed }
+
+// lookupChown resolves --chown=user[:group] in the rootfs's passwd/group.
+func lookupChown(rootfs, chown string) (int, int, error) {
+	u, err := spec.LookupUser(rootfs, chown, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("looking up --chown %q: %w: %w", chown, err, engine.ErrInvalidArg)
+	}
+	uid, gid := int(u.UID), int(u.GID)
+	if userPart, groupPart, ok := strings.Cut(chown, ":"); ok && groupPart != "" {
+		_ = userPart
+		if g, err := strconv.Atoi(groupPart); err == nil {
+			gid = g
+		}
+	} else if !ok {
+		if _, err := strconv.Atoi(chown); err == nil {
+			gid = uid // a numeric --chown=UID means UID:UID, as Docker
+		}
+	}
+	return uid, gid, nil
+}
+
+// runArgv is the RUN's command line (heredocs become the script).
+func (b *builder) runArgv(s *stageState, c *instructions.RunCommand) []string {
+	if !c.PrependShell {
+		return append([]string{}, c.CmdLine...)
+	}
+	script := strings.Join(c.CmdLine, " ")
+	if len(c.Files) > 0 {
+		if len(c.CmdLine) == 1 {
+			if hd, err := parser.ParseHeredoc(c.CmdLine[0]); err == nil && hd != nil && len(c.Files) == 1 {
+				data := c.Files[0].Data
+				if c.Files[0].Chomp {
+					data = parser.ChompHeredocContent(data)
+				}
+				return append(append([]string{}, s.shell...), data)
+			}
+		}
+		for _, f := range c.Files {
+			script += "\n" + f.Data + f.Name
+		}
+	}
+	return append(append([]string{}, s.shell...), script)
+}
+
+// runStep runs a RUN through the engine's container path on the stage's
+// current image and commits the container's changes as a layer.
+func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.RunCommand, named, last bool) error {
+	if s.imageID == "" {
+		return fmt.Errorf("RUN in an empty (scratch) stage: no shell to run: %w", engine.ErrInvalidArg)
+	}
+	argv := b.runArgv(s, c)
+	env := map[string]string{}
+	var argWords []string
+	for _, kv := range s.args.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, inEnv := build.LookupEnv(s.cfg.Config.Env, k); inEnv {
+			continue
+		}
+		env[k] = v
+		argWords = append(argWords, kv)
+	}
+	for _, kv := range b.o.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	createdBy := "/bin/sh -c " + strings.Join(c.CmdLine, " ")
+	if !c.PrependShell {
+		data, _ := json.Marshal(c.CmdLine)
+		createdBy = "/bin/sh -c #(nop) RUN " + string(data)
+	}
+	if len(argWords) > 0 {
+		sort.Strings(argWords)
+		createdBy = fmt.Sprintf("|%d %s %s", len(argWords), strings.Join(argWords, " "), createdBy)
+	}
+	mounts, targets, mkey, err := b.runMounts(ctx, s, c)
+	if err != nil {
+		return err
+	}
+	network := b.o.Network
+	if n := instructions.GetNetwork(c); n != "" {
+		network = n
+		if network == "default" {
+			network = ""
+		}
+	}
+	if network == "" {
+		network = "host"
+	}
+	key := cacheKey(s.imageID, createdBy, fmt.Sprintf("%s\x00%v\x00%s\x00%v", mkey, b.o.Env, network, argv))
+	if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
+		return err
+	}
+	for _, v := range b.o.Volumes {
+		m, err := parseBuildVolume(v)
+		if err != nil {
+			return err
+		}
+		mounts = append(mounts, m)
+		targets = append(targets, m.Destination)
+	}
+	empty := []string{}
+	co := engine.ContainerCreateOptions{
+		Image:       s.imageID,
+		Command:     argv,
+		Entrypoint:  &empty,
+		Env:         env,
+		WorkDir:     s.cfg.Config.WorkingDir,
+		User:        s.cfg.Config.User,
+		Network:     network,
+		CapAdd:      b.o.CapAdd,
+		CapDrop:     b.o.CapDrop,
+		NoHosts:     b.o.NoHosts,
+		Mounts:      mounts,
+		ImageVolume: "ignore",
+		PullPolicy:  engine.PullPolicyNever,
+	}
+	rep, err := b.e.ContainerCreate(ctx, co)
+	if err != nil {
+		return err
+	}
+	id := rep.ID
+	defer func() {
+		if b.o.Remove || b.o.ForceRemove || true {
+			_, _ = b.e.ContainerRemove(context.WithoutCancel(ctx), id, engine.ContainerRemoveOptions{Force: true, Ignore: true, Volumes: true})
+		}
+	}()
+	streams := &engine.Streams{Stdout: b.runOut(), Stderr: b.runErr()}
+	if err := b.e.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: streams}); err != nil {
+		return fmt.Errorf("while running runtime: %w", err)
+	}
+	code, err := b.e.ContainerWait(context.WithoutCancel(ctx), id, engine.ContainerWaitOptions{})
+	if err != nil {
+		return fmt.Errorf("while running runtime: %w", err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if code != 0 {
+		return &buildStepError{code: int(code), err: fmt.Errorf("exit status %d", code),
+			msg: fmt.Sprintf("building at STEP \"%s\": while running runtime: exit status %d", stepText(c), code)}
+	}
+	_ = b.e.ContainerCleanup(context.WithoutCancel(ctx), id, engine.ContainerCleanupOptions{})
+	ctr, err := b.e.lookupContainer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := b.dropMountpoints(ctr.StorageID, targets); err != nil {
+		return err
+	}
+	layer, err := b.e.commitLayer(b.st, ctr, false)
+	if err != nil {
+		return err
+	}
+	return b.commitStepKey(s, layer.ID, v1.History{CreatedBy: createdBy}, key, named)
+}
+
+func (b *builder) runOut() io.Writer {
+	if b.o.Quiet || b.o.Out == nil {
+		return io.Discard
+	}
+	return b.o.Out
+}
+
+func (b *builder) runErr() io.Writer {
+	if b.o.Quiet || b.o.Err == nil {
+		return io.Discard
+	}
+	return b.o.Err
+}
+
+// parseBuildVolume reads a -v SRC:DST[:OPTS] for RUN steps.
+func parseBuildVolume(v string) (engine.Mount, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) < 2 || len(parts) > 3 || !path.IsAbs(parts[1]) || !filepath.IsAbs(parts[0]) {
+		return engine.Mount{}, fmt.Errorf("invalid volume %q: want /host:/container[:options]: %w", v, engine.ErrInvalidArg)
+	}
+	m := engine.Mount{Type: "bind", Source: parts[0], Destination: parts[1], RW: true}
+	if len(parts) == 3 {
+		m.Options = strings.Split(parts[2], ",")
+		for _, o := range m.Options {
+			if o == "ro" {
+				m.RW = false
+			}
+		}
+	}
+	return m, nil
+}
+
+// runMounts turns RUN --mount options into container mounts. Bind sources
+// are resolved inside the context or the named stage/image (never on the
+// host: CVE-2024-1753), cache ids inside the cache root (CVE-2024-9675),
+// and writable binds are overlays whose writes are discarded.
+func (b *builder) runMounts(ctx context.Context, s *stageState, c *instructions.RunCommand) ([]engine.Mount, []string, string, error) {
+	var out []engine.Mount
+	var targets []string
+	var key strings.Builder
+	for _, m := range instructions.GetMounts(c) {
+		target := m.Target
+		if m.Type == instructions.MountTypeSecret && target == "" {
+			id := m.CacheID
+			target = "/run/secrets/" + id
+		}
+		if target == "" {
+			return nil, nil, "", fmt.Errorf("RUN --mount type=%s: no target: %w", m.Type, engine.ErrInvalidArg)
+		}
+		if !path.IsAbs(target) {
+			target = path.Join("/", s.cfg.Config.WorkingDir, target)
+		}
+		targets = append(targets, target)
+		fmt.Fprintf(&key, "%s,%s,%s,%s,%s,%v;", m.Type, m.From, m.Source, target, m.CacheID, m.ReadOnly)
+		switch m.Type {
+		case instructions.MountTypeBind:
+			root := b.contextDir
+			if m.From != "" {
+				r, err := b.mountFrom(ctx, m.From)
+				if err != nil {
+					return nil, nil, "", err
+				}
+				root = r
+			}
+			src, err := confined(root, m.Source)
+			if err != nil {
+				return nil, nil, "", err
+			}
+			fi, err := os.Stat(src)
+			if err != nil {
+				return nil, nil, "", fmt.Errorf("RUN --mount source %q: %w: %w", m.Source, err, engine.ErrInvalidArg)
+			}
+			em := engine.Mount{Type: "bind", Source: src, Destination: target, Options: []string{"ro"}}
+			if !m.ReadOnly && fi.IsDir() {
+				em.Options = []string{"O"}
+				em.RW = true
+			}
+			out = append(out, em)
+		case instructions.MountTypeCache:
+			root := filepath.Join(b.st.GraphRoot(), "selkie", "build-cache")
+			if err := os.MkdirAll(root, 0o700); err != nil {
+				return nil, nil, "", err
+			}
+			id := m.CacheID
+			if id == "" {
+				id = target
+			}
+			dir, err := securejoin.SecureJoin(root, strings.ReplaceAll(id, "/", "_"))
+			if err != nil {
+				return nil, nil, "", err
+			}
+			if m.From != "" {
+				r, err := b.mountFrom(ctx, m.From)
+				if err != nil {
+					return nil, nil, "", err
+				}
+				if dir, err = confined(r, m.Source); err != nil {
+					return nil, nil, "", err
+				}
+				out = append(out, engine.Mount{Type: "bind", Source: dir, Destination: target, Options: []string{"O"}, RW: true})
+				continue
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, nil, "", err
+			}
+			if m.Source != "" {
+				if dir, err = confined(dir, m.Source); err != nil {
+					return nil, nil, "", err
+				}
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return nil, nil, "", err
+				}
+			}
+			if m.UID != nil || m.GID != nil {
+				uid, gid := -1, -1
+				if m.UID != nil {
+					uid = int(*m.UID)
+				}
+				if m.GID != nil {
+					gid = int(*m.GID)
+				}
+				_ = os.Lchown(dir, uid, gid)
+			}
+			em := engine.Mount{Type: "bind", Source: dir, Destination: target, RW: !m.ReadOnly}
+			if m.ReadOnly {
+				em.Options = []string{"ro"}
+			}
+			out = append(out, em)
+		case instructions.MountTypeTmpfs:
+			em := engine.Mount{Type: "tmpfs", Destination: target, RW: true}
+			if m.SizeLimit > 0 {
+				em.Options = []string{"size=" + strconv.FormatInt(m.SizeLimit, 10)}
+			}
+			out = append(out, em)
+		case instructions.MountTypeSecret:
+			id := m.CacheID
+			if id == "" {
+				id = path.Base(target)
+			}
+			src, ok := b.secrets[id]
+			if !ok {
+				if m.Required {
+					return nil, nil, "", fmt.Errorf("secret required but no secret with id %q found: %w", id, engine.ErrInvalidArg)
+				}
+				targets = targets[:len(targets)-1]
+				continue
+			}
+			// Mount a private copy: the host path never shows in the container.
+			data, err := os.ReadFile(src)
+			if err != nil {
+				return nil, nil, "", err
+			}
+			cp := filepath.Join(b.tmp, "secret-mount-"+strconv.Itoa(len(out))+"-"+id)
+			if err := os.WriteFile(cp, data, 0o400); err != nil {
+				return nil, nil, "", err
+			}
+			mode := os.FileMode(0o400)
+			if m.Mode != nil {
+				mode = os.FileMode(*m.Mode)
+			}
+			_ = os.Chmod(cp, mode)
+			if m.UID != nil || m.GID != nil {
+				uid, gid := 0, 0
+				if m.UID != nil {
+					uid = int(*m.UID)
+				}
+				if m.GID != nil {
+					gid = int(*m.GID)
+				}
+				_ = os.Chown(cp, uid, gid)
+			}
+			out = append(out, engine.Mount{Type: "bind", Source: cp, Destination: target, Options: []string{"ro"}})
+		default:
+			return nil, nil, "", fmt.Errorf("RUN --mount type=%s: %w", m.Type, engine.ErrNotImplemented)
+		}
+	}
+	return out, targets, key.String(), nil
+}
+
+// confined resolves rel inside root (symlinks followed only inside root);
+// ".." leaving root is an error.
+func confined(root, rel string) (string, error) {
+	clean := filepath.Clean(strings.TrimLeft(rel, "/"))
+	if clean != "." && !filepath.IsLocal(clean) {
+		return "", fmt.Errorf("RUN --mount source %q: %w: %w", rel, build.ErrEscape, engine.ErrInvalidArg)
+	}
+	return securejoin.SecureJoin(root, clean)
+}
+
+// mountFrom mounts a stage's or image's rootfs (read-only use) until the build ends.
+func (b *builder) mountFrom(ctx context.Context, from string) (string, error) {
+	id, ok := b.stageRef(from)
+	if !ok {
+		img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, b.errw)
+		if err != nil {
+			return "", err
+		}
+		id = img.ID
+	}
+	mp, err := b.st.MountImage(id, nil, "")
+	if err != nil {
+		return "", fmt.Errorf("mounting image %s: %w", id, err)
+	}
+	b.cleanups = append(b.cleanups, func() { _, _ = b.st.UnmountImage(id, true) })
+	return mp, nil
+}
+
+// dropMountpoints removes what the runtime created in the rootfs only to
+// mount over it (RUN --mount targets, /etc/hosts, /etc/resolv.conf, …),
+// so that none of it lands in the layer; an empty file or directory that
+// the step added is removed, with parents the step added if left empty.
+func (b *builder) dropMountpoints(storageID string, targets []string) error {
+	sc, err := b.st.Container(storageID)
+	if err != nil {
+		return err
+	}
+	changes, err := b.st.Changes("", sc.LayerID)
+	if err != nil {
+		return err
+	}
+	added := map[string]bool{}
+	for _, ch := range changes {
+		if ch.Kind == archive.ChangeAdd {
+			added[path.Clean(ch.Path)] = true
+		}
+	}
+	all := append([]string{"/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/run/.containerenv", "/run/secrets", "/dev", "/proc", "/sys"}, targets...)
+	var todo []string
+	for _, t := range all {
+		if added[path.Clean(t)] {
+			todo = append(todo, path.Clean(t))
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	mp, err := b.st.Mount(storageID, "")
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = b.st.Unmount(storageID, false) }()
+	for _, t := range todo {
+		for p := t; p != "/" && added[p]; p = path.Dir(p) {
+			full, err := securejoin.SecureJoin(mp, p)
+			if err != nil {
+				break
+			}
+			fi, err := os.Lstat(full)
+			if err != nil {
+				break
+			}
+			if (fi.Mode().IsRegular() && fi.Size() == 0) || fi.IsDir() {
+				if os.Remove(full) != nil { // a non-empty directory stays
+					break
+				}
+				continue
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// writeBuildImage stores a build step's image: the layers from top down,
+// the config (with Docker's Healthcheck and OnBuild in the docker format)
+// and the manifest; meta is the cache key.
+func writeBuildImage(st cstorage.Store, top string, img *v1.Image, health *dockerspec.HealthcheckConfig, onbuild []string, mtype, meta string) (string, error) {
+	return writeBuildImageOpts(st, top, img, health, onbuild, mtype, meta, false, nil)
+}
+
+func writeBuildImageOpts(st cstorage.Store, top string, img *v1.Image, health *dockerspec.HealthcheckConfig, onbuild []string, mtype, meta string, single bool, annotations map[string]string) (string, error) {
+	var chain []*cstorage.Layer
+	for l := top; l != ""; {
+		layer, err := st.Layer(l)
+		if err != nil {
+			return "", fmt.Errorf("reading layer %s: %w", l, err)
+		}
+		chain = append([]*cstorage.Layer{layer}, chain...)
+		if single {
+			break
+		}
+		l = layer.Parent
+	}
+	img.RootFS = v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
+	layerType, configType := v1.MediaTypeImageLayer, v1.MediaTypeImageConfig
+	if mtype == dockerManifestType {
+		layerType, configType = dockerLayerType, dockerConfigType
+	}
+	layers := []v1.Descriptor{}
+	for _, l := range chain {
+		if l.UncompressedDigest == "" {
+			return "", fmt.Errorf("layer %s has no recorded digest: %w", l.ID, engine.ErrInvalidArg)
+		}
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.UncompressedDigest)
+		layers = append(layers, v1.Descriptor{MediaType: layerType, Digest: l.UncompressedDigest, Size: l.UncompressedSize})
+	}
+	config, err := json.Marshal(img)
+	if err != nil {
+		return "", err
+	}
+	if mtype == dockerManifestType && (health != nil || len(onbuild) > 0) {
+		if config, err = withDockerExtras(config, health, onbuild); err != nil {
+			return "", err
+		}
+	}
+	configDigest := digest.FromBytes(config)
+	m := v1.Manifest{
+		Versioned:   specsgo.Versioned{SchemaVersion: 2},
+		MediaType:   mtype,
+		Config:      v1.Descriptor{MediaType: configType, Digest: configDigest, Size: int64(len(config))},
+		Layers:      layers,
+		Annotations: annotations,
+	}
+	manifest, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	manifestDigest := digest.FromBytes(manifest)
+	id := configDigest.Encoded()
+	created := *img.Created
+	_, err = st.CreateImage(id, nil, top, meta, &cstorage.ImageOptions{
+		CreationDate: created,
+		Digest:       manifestDigest,
+		Metadata:     meta,
+		BigData: []cstorage.ImageBigDataOption{
+			{Key: configDigest.String(), Data: config, Digest: configDigest},
+			{Key: "manifest-" + manifestDigest.String(), Data: manifest, Digest: manifestDigest},
+			{Key: "manifest", Data: manifest, Digest: manifestDigest},
+		},
+	})
+	if errors.Is(err, cstorage.ErrDuplicateID) {
+		return id, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("storing the image: %w", err)
+	}
+	return id, nil
+}
+
+// withDockerExtras adds Docker's config.Healthcheck and config.OnBuild,
+// which the OCI config lacks.
+func withDockerExtras(config []byte, health *dockerspec.HealthcheckConfig, onbuild []string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(config, &m); err != nil {
+		return nil, err
+	}
+	var cc map[string]any
+	if err := json.Unmarshal(m["config"], &cc); err != nil || cc == nil {
+		cc = map[string]any{}
+	}
+	if health != nil {
+		cc["Healthcheck"] = health
+	}
+	if len(onbuild) > 0 {
+		cc["OnBuild"] = onbuild
+	}
+	raw, err := json.Marshal(cc)
+	if err != nil {
+		return nil, err
+	}
+	m["config"] = raw
+	return json.Marshal(m)
+}
