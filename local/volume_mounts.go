@@ -130,6 +130,9 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 	}
 	for i := range o.Mounts {
 		m := &o.Mounts[i]
+		if m.Type == "volume" || m.Type == "bind" {
+			defaultMountOptions(m)
+		}
 		if m.Type != "volume" {
 			continue
 		}
@@ -149,6 +152,32 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 		m.Source, m.Driver = v.Mountpoint, v.Driver
 	}
 	return removeAnon, nil
+}
+
+// defaultMountOptions gives volume and bind mounts Podman's defaults, as
+// inspect shows them: volumes nosuid,nodev (unless suid/dev), both rbind
+// (unless bind) and rprivate propagation.
+func defaultMountOptions(m *engine.Mount) {
+	has := func(o string) bool { return hasOption(m.Options, o) }
+	if m.Type == "volume" {
+		if !has("suid") && !has("nosuid") {
+			m.Options = append(m.Options, "nosuid")
+		}
+		if !has("dev") && !has("nodev") {
+			m.Options = append(m.Options, "nodev")
+		}
+	}
+	if !has("bind") && !has("rbind") {
+		m.Options = append(m.Options, "rbind")
+	}
+	if m.Propagation == "" {
+		m.Propagation = "rprivate"
+		for _, p := range []string{"shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable"} {
+			if has(p) {
+				m.Propagation = p
+			}
+		}
+	}
 }
 
 func withoutOpt(opts []string, o string) []string {
