@@ -491,3 +491,58 @@ func TestContainerRunResourcesSecurity(t *testing.T) {
 		runExpect(t, c, 125, "--runtime runc", "--runtime", "crun", "run", "--rm", "bb", "true")
 	}
 }
+
+func TestContainerAttachDetach(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	testenv.RequiresBinary(t, "script")
+	c.Must(t, "run", "-d", "-it", "--name", "att", "bb", "sh")
+	// Type a command, then ctrl-p ctrl-q: attach returns 0, the container runs on.
+	cmdline := strings.Join(append([]string{c.Bin}, c.Args("attach", "att")...), " ")
+	cmd := exec.Command("script", "-qec", cmdline, "/dev/null")
+	cmd.Env = append(os.Environ(), c.Env...)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdin = pr
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	time.Sleep(500 * time.Millisecond)
+	fmt.Fprint(pw, "echo attached-$((40+2))\n")
+	time.Sleep(500 * time.Millisecond)
+	fmt.Fprint(pw, "\x10\x11")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("attach: %v\n%q", err, out.String())
+		}
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("attach did not detach:\n%q", out.String())
+	}
+	pw.Close()
+	if !strings.Contains(out.String(), "attached-42") {
+		t.Fatalf("attach output: %q", out.String())
+	}
+	if st := c.Must(t, "inspect", "--format", "{{.State.Status}}", "att"); st != "running" {
+		t.Fatalf("after detach: %q", st)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", "att")
+	// -d --rm: removed once it exits on its own, and after stop.
+	c.Must(t, "run", "-d", "--rm", "bb", "true")
+	c.Must(t, "run", "-d", "--rm", "--name", "dr", "bb", "sleep", "100")
+	c.Must(t, "stop", "-t", "0", "dr")
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Must(t, "ps", "-a", "-q") != "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("-d --rm containers left: %s", c.Must(t, "ps", "-a"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
