@@ -65,9 +65,14 @@ func (e *Engine) openContainerFS(ctx context.Context, ref string) (*ctrFS, error
 		if isRunning(c.State.Status) && pidAlive(c.State.Pid) {
 			r, err := copier.OpenRoot("/proc/" + strconv.Itoa(c.State.Pid) + "/root")
 			if err == nil {
-				fs.rootfs, fs.running = r, true
-				fs.release = func() { r.Close() }
-				return errNoSave
+				// The PID may have been reused since the record was read: use
+				// it only if its root is the container's rootfs mount.
+				if r.SameFile(c.State.Mountpoint) {
+					fs.rootfs, fs.running = r, true
+					fs.release = func() { r.Close() }
+					return errNoSave
+				}
+				r.Close()
 			}
 		}
 		st, err := e.Store()

@@ -41,6 +41,19 @@ func OpenRoot(dir string) (*Root, error) {
 // Close releases the root's descriptor.
 func (r *Root) Close() error { return r.f.Close() }
 
+// SameFile reports whether the root is the directory at host path p (same
+// device and inode).
+func (r *Root) SameFile(p string) bool {
+	if p == "" {
+		return false
+	}
+	var a, b unix.Stat_t
+	if unix.Fstat(int(r.f.Fd()), &a) != nil || unix.Stat(p, &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
 // Path is the host path the root was opened at.
 func (r *Root) Path() string { return r.path }
 
