@@ -359,7 +359,9 @@ func setEnv(env []string, key, val string) []string {
 	return append(env, key+"="+val)
 }
 
-// allCapabilities is every capability this kernel knows (--privileged).
+// allCapabilities is every capability the caller itself may hand out
+// (--privileged): its bounding set, which on some hosts lacks a few (this
+// one has no CAP_SYS_RESOURCE), and asking for more makes the runtime fail.
 func allCapabilities() []string {
 	names := []string{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
 		"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
@@ -367,15 +369,21 @@ func allCapabilities() []string {
 		"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
 		"LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
 		"WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"}
-	last := len(names) - 1
-	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n < last {
-			last = n
+	mask := ^uint64(0)
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil {
+					mask = m
+				}
+			}
 		}
 	}
-	out := make([]string, 0, last+1)
-	for _, n := range names[:last+1] {
-		out = append(out, "CAP_"+n)
+	var out []string
+	for i, n := range names {
+		if mask&(1<<uint(i)) != 0 {
+			out = append(out, "CAP_"+n)
+		}
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,6 +51,17 @@ func TestContainerVerbsExec(t *testing.T) {
 	// A terminal is allocated even when selkie's own stdin is not one.
 	if out := c.Must(t, "exec", "-t", "v", "tty"); !strings.HasPrefix(out, "/dev/pts/") {
 		t.Fatalf("exec -t tty: %q", out)
+	}
+	// security.md R3: no inheritable capabilities through exec, privileged or not;
+	// --privileged gets every capability the caller has.
+	for _, args := range [][]string{{"exec", "v"}, {"exec", "--privileged", "v"}} {
+		out := c.Must(t, append(args, "grep", "-E", "CapInh|CapEff", "/proc/self/status")...)
+		if !strings.Contains(out, "CapInh:\t0000000000000000") {
+			t.Fatalf("%v: %s", args, out)
+		}
+		if args[1] == "--privileged" && strings.Contains(out, "CapEff:\t00000000800405fb") {
+			t.Fatalf("--privileged kept the default capabilities: %s", out)
+		}
 	}
 	// Runtime start errors: Podman's exit codes, and only selkie's error line.
 	r := c.Run("exec", "v", "/nonexistent")
@@ -206,6 +218,15 @@ func TestContainerVerbsDiffExportCommit(t *testing.T) {
 	}
 	if out := c.Must(t, "images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, "localhost/committed:latest") {
 		t.Fatalf("images after commit:\n%s", out)
+	}
+	if skopeo := testenv.LookPath("skopeo"); skopeo != "" {
+		// containers/image (Podman, Skopeo) reads the committed image back
+		// from the shared store, verifying every layer against its digest.
+		out, err := exec.Command(skopeo, "copy", "--quiet", "--policy", c.PolicyPath,
+			c.StorageRef("localhost/committed:latest"), "oci:"+t.TempDir()+":x").CombinedOutput()
+		if err != nil {
+			t.Fatalf("skopeo copy of the committed image: %v\n%s", err, out)
+		}
 	}
 	if got := c.Must(t, "run", "--rm", "committed"); got != "committed" {
 		t.Fatalf("run of the committed image (CMD from --change): %q", got)
