@@ -27,9 +27,10 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	if mode.Kind == network.ModePasta {
 		return e.setupPasta(ctx, c, mode, netnsPath)
 	}
+	if mode.Kind == network.ModeSlirp {
+		return e.setupSlirp(ctx, c, mode, netnsPath)
+	}
 	if mode.Kind != network.ModeBridge {
-		// TODO(#5): slirp4netns; until then the namespace has loopback only.
-		e.log.Warn("slirp4netns is not implemented yet: the container has loopback only", "mode", mode.Kind)
 		return &engine.NetworkSettings{SandboxKey: netnsPath}, nil
 	}
 	m, err := e.networks()
@@ -155,6 +156,13 @@ func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsP
 		}
 		return network.StopPasta(pastaPidFile(m, c.ID))
 	}
+	if err == nil && mode.Kind == network.ModeSlirp {
+		m, err := e.networks()
+		if err != nil {
+			return err
+		}
+		return network.StopSlirp(slirpFile(m, c.ID, "pid"))
+	}
 	if err == nil && mode.Kind != network.ModeBridge {
 		return nil
 	}
@@ -217,5 +225,47 @@ func (e *Engine) setupPasta(ctx context.Context, c *state.Container, mode networ
 	}
 	s := engine.NetworkSettings{SandboxKey: netnsPath, Ports: network.InspectPorts(ports, exposed)}
 	c.State.Network = &state.NetworkStatus{Settings: s, Ports: ports}
+	return &s, nil
+}
+
+func slirpFile(m *network.Manager, id, ext string) string {
+	if ext == "sock" {
+		// A unix socket path must stay under 108 bytes.
+		return filepath.Join(m.Config().RunDir, "slirp-"+id[:12]+".sock")
+	}
+	return filepath.Join(m.Config().RunDir, "slirp4netns-"+id+"."+ext)
+}
+
+// setupSlirp gives the namespace a network through slirp4netns and forwards
+// the published ports through its API socket.
+func (e *Engine) setupSlirp(ctx context.Context, c *state.Container, mode network.Mode, netnsPath string) (*engine.NetworkSettings, error) {
+	m, err := e.networks()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(m.Config().RunDir, 0o700); err != nil {
+		return nil, err
+	}
+	exposed := exposedPorts(c)
+	if err := network.ValidatePorts(c.Options.PortMappings); err != nil {
+		return nil, err
+	}
+	ports, err := network.ResolvePorts(c.Options.PortMappings, c.Options.PublishAll, exposed)
+	if err != nil {
+		return nil, err
+	}
+	var args []string
+	if mode.Value != "" {
+		args = strings.Split(mode.Value, ",")
+	}
+	_ = network.StopSlirp(slirpFile(m, c.ID, "pid")) // left over by a crash
+	o := network.SlirpOptions{Binary: e.helperBinary("slirp4netns"), NetnsPath: netnsPath,
+		PidFile: slirpFile(m, c.ID, "pid"), APISocket: slirpFile(m, c.ID, "sock"), LogFile: slirpFile(m, c.ID, "log"),
+		Ports: ports, Args: args}
+	if err := network.StartSlirp(ctx, o); err != nil {
+		return nil, err
+	}
+	s := engine.NetworkSettings{SandboxKey: netnsPath, Ports: network.InspectPorts(ports, exposed)}
+	c.State.Network = &state.NetworkStatus{Settings: s, Ports: ports, IPs: []string{"10.0.2.100"}, HostIP: "10.0.2.2"}
 	return &s, nil
 }

@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/selkie-containers/selkie/engine"
 )
@@ -95,25 +93,6 @@ func StartPasta(ctx context.Context, o PastaOptions) error {
 // StopPasta ends the pasta instance recorded in pidFile. A missing file or
 // process is not an error, and a recycled PID that is not pasta is left alone.
 func StopPasta(pidFile string) error {
-	data, err := os.ReadFile(pidFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer os.Remove(pidFile)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 1 {
-		return nil
-	}
-	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	// pasta is passt under another name, and re-executes passt.avx2 where it can.
-	if c := strings.TrimSpace(string(comm)); err != nil || !(strings.HasPrefix(c, "pasta") || strings.HasPrefix(c, "passt")) {
-		return nil
-	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
-	return nil
+	return stopByPidFile(pidFile, "pasta", "passt")
 }

@@ -473,31 +473,36 @@ func TestNetworkKilledMidSetup(t *testing.T) {
 	}
 }
 
-// TestNetworkPasta: --network pasta (the rootless default, here as root)
-// gives the container a network and forwards a published port.
-func TestNetworkPasta(t *testing.T) {
+// TestNetworkUserMode: --network pasta (the rootless default) and
+// slirp4netns, here as root, give the container a network and forward a
+// published port; rm stops them.
+func TestNetworkUserMode(t *testing.T) {
 	c := newNetCLI(t)
-	if testenvLookPath("pasta") == "" {
-		t.Skip("pasta not installed")
+	for _, mode := range []string{"pasta", "slirp4netns"} {
+		t.Run(mode, func(t *testing.T) {
+			if testenvLookPath(mode) == "" {
+				t.Skip(mode + " not installed")
+			}
+			hp := freePort(t, "tcp")
+			c.Must(t, "run", "-d", "--name", "u-"+mode, "--network", mode, "-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "bb",
+				"sh", "-c", "mkdir -p /w && echo "+mode+"-ok > /w/index.html && httpd -f -p 80 -h /w")
+			if !strings.Contains(httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", hp)), mode+"-ok") {
+				t.Fatalf("published port unreachable through %s", mode)
+			}
+			if out := c.Must(t, "exec", "u-"+mode, "ip", "-o", "link"); len(lines(out)) < 2 {
+				t.Fatalf("%s gave the container no interface:\n%s", mode, out)
+			}
+			c.Must(t, "rm", "-f", "-t", "0", "u-"+mode)
+			cl := &http.Client{Timeout: time.Second}
+			for i := 0; i < 20; i++ {
+				resp, err := cl.Get(fmt.Sprintf("http://127.0.0.1:%d/", hp))
+				if err != nil {
+					return
+				}
+				resp.Body.Close()
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Fatalf("port still forwarded after rm: %s left running", mode)
+		})
 	}
-	hp := freePort(t, "tcp")
-	c.Must(t, "run", "-d", "--name", "pz", "--network", "pasta", "-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "bb",
-		"sh", "-c", "mkdir -p /w && echo pasta-ok > /w/index.html && httpd -f -p 80 -h /w")
-	if !strings.Contains(httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", hp)), "pasta-ok") {
-		t.Fatal("published port unreachable through pasta")
-	}
-	if out := c.Must(t, "exec", "pz", "ip", "-o", "link"); len(lines(out)) < 2 {
-		t.Fatalf("pasta gave the container no interface:\n%s", out)
-	}
-	c.Must(t, "rm", "-f", "-t", "0", "pz")
-	cl := &http.Client{Timeout: time.Second}
-	for i := 0; i < 20; i++ {
-		resp, err := cl.Get(fmt.Sprintf("http://127.0.0.1:%d/", hp))
-		if err != nil {
-			return
-		}
-		resp.Body.Close()
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("port still forwarded after rm: pasta left running")
 }
