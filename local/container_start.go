@@ -90,7 +90,10 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 	e.log.Debug("container created", "id", c.ID)
 	rt, err := e.runtimeFor(c, false)
 	if err == nil {
-		err = rt.Start(ctx, c.ID)
+		var done bool
+		if done, err = rt.StartCreated(c.ID); !done {
+			err = rt.Start(ctx, c.ID)
+		}
 	}
 	if err != nil {
 		if session != nil {

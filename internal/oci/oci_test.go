@@ -3,9 +3,11 @@ package oci
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -84,4 +86,51 @@ func TestRuncUnknownContainer(t *testing.T) {
 	if err := r.Kill(ctx, "nope", 9, false); !errors.Is(err, ErrNotExist) {
 		t.Fatalf("kill: %v", err)
 	}
+}
+
+// The in-process fast paths only act on runc state they recognise.
+func TestFastPathsDecline(t *testing.T) {
+	dir := t.TempDir()
+	for _, r := range []*CLI{NewCLI("crun", "/usr/bin/crun", dir), NewCLI("runc", "/usr/sbin/runc", "")} {
+		if done, err := r.StartCreated("x"); done || err != nil {
+			t.Fatalf("%s StartCreated: %v %v", r.Name(), done, err)
+		}
+		if done, err := r.DeleteStopped("x"); done || err != nil {
+			t.Fatalf("%s DeleteStopped: %v %v", r.Name(), done, err)
+		}
+	}
+	r := NewCLI("runc", "/usr/sbin/runc", dir)
+	if done, _ := r.StartCreated("../etc"); done {
+		t.Fatal("path in ID accepted")
+	}
+	// No state at all: nothing to delete, reported as done.
+	if done, err := r.DeleteStopped("gone"); !done || err != nil {
+		t.Fatalf("DeleteStopped of unknown: %v %v", done, err)
+	}
+	// A live init (this test process) is never deleted behind runc's back.
+	if err := os.MkdirAll(filepath.Join(dir, "live"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	start := procStart(t, os.Getpid())
+	state := fmt.Sprintf(`{"init_process_pid": %d, "init_process_start": %d, "cgroup_paths": {}}`, os.Getpid(), start)
+	if err := os.WriteFile(filepath.Join(dir, "live", "state.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if done, _ := r.DeleteStopped("live"); done {
+		t.Fatal("deleted the state of a live container")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "live")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func procStart(t *testing.T, pid int) uint64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	v, _ := strconv.ParseUint(f[19], 10, 64)
+	return v
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,4 +89,62 @@ func processRunning(pid int, start uint64) bool {
 		return true
 	}
 	return v == start
+}
+
+// StartCreated starts a runc container that is waiting in `runc init`, in
+// process: what `runc start` does for a created container is open its
+// exec.fifo for reading, which lets the init process exec the command,
+// read the byte it writes and remove the fifo. Doing so here saves an exec
+// of runc (~7 ms) on every start. It reports false (and does nothing) when
+// the container is not runc's or has no exec.fifo; the caller then runs Start.
+func (r *CLI) StartCreated(id string) (bool, error) {
+	if r.name != "runc" || r.stateDir == "" || strings.ContainsAny(id, "/.") {
+		return false, nil
+	}
+	dir := filepath.Join(r.stateDir, id)
+	fifo := filepath.Join(dir, "exec.fifo")
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return false, nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		return false, nil
+	}
+	var st runcState
+	if err := json.Unmarshal(data, &st); err != nil || st.InitPid <= 0 {
+		return false, nil
+	}
+	type result struct {
+		f   *os.File
+		err error
+	}
+	opened := make(chan result, 1)
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_CLOEXEC, 0)
+		opened <- result{f, err}
+	}()
+	for {
+		select {
+		case res := <-opened:
+			if res.err != nil {
+				return true, fmt.Errorf("starting container %s: %w", id, res.err)
+			}
+			defer res.f.Close()
+			buf := make([]byte, 16)
+			n, _ := res.f.Read(buf)
+			if n <= 0 {
+				return true, fmt.Errorf("cannot start an already running container: %w", ErrRuntime)
+			}
+			_ = os.Remove(fifo)
+			return true, nil
+		case <-time.After(100 * time.Millisecond):
+			if !processRunning(st.InitPid, st.InitStart) {
+				// Unblock our own open, then report the dead init.
+				if w, err := os.OpenFile(fifo, os.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+					w.Close()
+				}
+				return true, fmt.Errorf("container process is already dead: %w", ErrRuntime)
+			}
+		}
+	}
 }
