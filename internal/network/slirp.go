@@ -112,7 +112,11 @@ func StartSlirp(ctx context.Context, o SlirpOptions) error {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		log, _ := os.ReadFile(o.LogFile)
-		return fmt.Errorf("slirp4netns failed: %v: %s", err, strings.TrimSpace(string(log)))
+		msg := strings.TrimSpace(string(log))
+		if strings.Contains(msg, "/dev/net/tun") {
+			msg += " (on this host /dev/net/tun must be readable and writable by the user: chmod 666 /dev/net/tun)"
+		}
+		return fmt.Errorf("slirp4netns failed: %v: %s", err, msg)
 	}
 	if err := os.WriteFile(o.PidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
 		_ = cmd.Process.Kill()
