@@ -295,3 +295,34 @@ func TestContainerVerbsMountPort(t *testing.T) {
 	}
 	wantRun(t, c.Run("port", "m", "81"), 125, "", "failed to find published port")
 }
+
+// TestContainerVerbsExportSymlinkRace is security.md B5 (CVE-2023-0778): while
+// export walks the rootfs, the container keeps swapping /x between a
+// directory holding a file and a symlink to the host's /. The tar is made in
+// a chroot, so whatever it catches, it never holds a host file's content.
+func TestContainerVerbsExportSymlinkRace(t *testing.T) {
+	c := verbsCLI(t)
+	canary := filepath.Join(t.TempDir(), "canary")
+	secret := "host-secret-" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(canary, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "exec", "-d", "v", "sh", "-c",
+		"while :; do mkdir -p /x; echo inside > /x/f; rm -rf /x; ln -sfn / /x; rm -f /x; done")
+	out := filepath.Join(t.TempDir(), "e.tar")
+	for i := 0; i < 15; i++ {
+		c.Must(t, "export", "-o", out, "v")
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte(secret)) {
+			t.Fatalf("export %d contains the host canary %s", i, canary)
+		}
+		for name, content := range exportedFiles(t, out) {
+			if strings.HasPrefix(name, "x/") && content != "" && content != "inside\n" {
+				t.Fatalf("export %d: %s has %q", i, name, content)
+			}
+		}
+	}
+}
