@@ -640,9 +640,9 @@ func (b *builder) cmdLine(s *stageState, c instructions.ShellDependantCmdLine) [
 
 // cacheKey identifies a step's result: the parent image, the step, and
 // what the step read.
-func cacheKey(parent, createdBy, extra string) string {
+func (b *builder) cacheKey(parent, createdBy, extra string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s", parent, createdBy, extra)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", b.mtype, parent, createdBy, extra)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -691,7 +691,7 @@ func shortID(id string) string {
 
 // metaStep commits a config-only step.
 func (b *builder) metaStep(s *stageState, h v1.History, named, last bool) error {
-	key := cacheKey(s.imageID, h.CreatedBy, s.healthKey())
+	key := b.cacheKey(s.imageID, h.CreatedBy, s.healthKey())
 	if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
 		return err
 	}
@@ -714,7 +714,7 @@ func (b *builder) commitStep(s *stageState, top string, h v1.History, empty, nam
 	if h.CreatedBy == "" && empty {
 		h = v1.History{}
 	}
-	key := cacheKey(s.imageID, h.CreatedBy+"\x00final", s.healthKey())
+	key := b.cacheKey(s.imageID, h.CreatedBy+"\x00final", s.healthKey())
 	if top == "" {
 		top = s.top
 	}
@@ -1001,7 +1001,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		kind = "ADD"
 	}
 	hist := v1.History{CreatedBy: fmt.Sprintf("/bin/sh -c #(nop) %s multi:%s in %s ", kind, digest[:16], dest)}
-	key := cacheKey(s.imageID, hist.CreatedBy, digest)
+	key := b.cacheKey(s.imageID, hist.CreatedBy, digest)
 	if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
 		return err
 	}

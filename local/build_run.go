@@ -116,7 +116,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 	if network == "" {
 		network = "host"
 	}
-	key := cacheKey(s.imageID, createdBy, fmt.Sprintf("%s\x00%v\x00%s\x00%v", mkey, b.o.Env, network, argv))
+	key := b.cacheKey(s.imageID, createdBy, fmt.Sprintf("%s\x00%v\x00%s\x00%v", mkey, b.o.Env, network, argv))
 	if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
 		return err
 	}

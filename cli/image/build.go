@@ -2,6 +2,7 @@ package image
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,12 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 			}
 			o.Out, o.Err = g.Stdout, g.Stderr
 			_, err = eng.Build(cmd.Context(), o)
+			var ee *engine.ExitCodeError
+			if errors.As(err, &ee) {
+				// A failed RUN: Podman prints the step error and exits with the RUN's status.
+				fmt.Fprintln(g.Stderr, "Error:", err)
+				return ee
+			}
 			return err
 		},
 	}

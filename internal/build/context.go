@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/patternmatcher"
@@ -127,14 +128,14 @@ func (s *Source) Resolve(pattern string) ([]Match, error) {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("stat %q: no source files were specified: %w", pattern, fs.ErrNotExist)
+		return nil, fmt.Errorf("no source files were specified: %w", &fs.PathError{Op: "stat", Path: "/" + rel, Err: syscall.ENOENT})
 	}
 	return out, nil
 }
 
 func (s *Source) lookup(rel string) (Match, error) {
 	if s.excluded(rel) {
-		return Match{}, fmt.Errorf("stat %q: %w (excluded by the ignore file)", "/"+rel, fs.ErrNotExist)
+		return Match{}, &fs.PathError{Op: "stat", Path: "/" + rel, Err: syscall.ENOENT}
 	}
 	p, err := securejoin.SecureJoin(s.Root, rel)
 	if err != nil {
@@ -142,7 +143,7 @@ func (s *Source) lookup(rel string) (Match, error) {
 	}
 	fi, err := os.Lstat(p)
 	if err != nil {
-		return Match{}, fmt.Errorf("stat %q: %w", "/"+rel, fs.ErrNotExist)
+		return Match{}, &fs.PathError{Op: "stat", Path: "/" + rel, Err: syscall.ENOENT}
 	}
 	return Match{Path: p, Rel: rel, Info: fi}, nil
 }
