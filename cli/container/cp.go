@@ -90,6 +90,7 @@ func runCp(ctx context.Context, g *command.Globals, eng engine.Engine, src, dst 
 	// The source: what it is, and a function writing its tar with a
 	// chosen top-entry name.
 	var srcIsDir bool
+	var linkTarget string
 	var produce func(w io.Writer, rename string) error
 	if sc == "" {
 		abs, err := filepath.Abs(sp)
@@ -130,8 +131,12 @@ func runCp(ctx context.Context, g *command.Globals, eng engine.Engine, src, dst 
 			_, err := eng.ContainerArchiveGet(ctx, sc, sp, w, engine.ArchiveGetOptions{Rename: rename})
 			return err
 		}
+		linkTarget = st.LinkTarget
 	}
 	base := path.Base(path.Clean("/" + sp))
+	if linkTarget != "" {
+		base = path.Base(linkTarget) // a followed symlink keeps its target's name, as Podman
+	}
 	if copyContent(sp) {
 		base = "."
 	}

@@ -64,7 +64,11 @@ func (r *Root) Get(w io.Writer, p string, o GetOptions) (Info, error) {
 	}
 	name := o.Rename
 	if name == "" {
+		// A followed symlink is archived under its target's name (as Podman).
 		name = path.Base(Clean(p))
+		if rp, err := r.relPath(f); err == nil && rp != "/" {
+			name = path.Base(rp)
+		}
 		if name == "/" {
 			name = "."
 		}
