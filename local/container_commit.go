@@ -79,6 +79,9 @@ func (e *Engine) ContainerCommit(ctx context.Context, ref string, o engine.Conta
 		return "", err
 	}
 	id, err := writeImage(st, layer, cfg, onbuild, mtype, names, o.Squash)
+	if err == nil && o.Progress != nil {
+		commitProgress(o.Progress, st, layer, id, o.Squash)
+	}
 	if err != nil {
 		if derr := st.DeleteLayer(layer.ID); derr != nil {
 			e.log.Warn("removing layer of failed commit", "layer", layer.ID, "err", derr)
@@ -535,4 +538,27 @@ func runtimeOnlyEnvOut(env, image []string, user map[string]string) []string {
 		out = append(out, kv)
 	}
 	return out
+}
+
+// commitProgress prints what Podman (through containers/image) prints while
+// committing, one line per layer and for the config.
+func commitProgress(w io.Writer, st cstorage.Store, top *cstorage.Layer, id string, squash bool) {
+	var lines []string
+	for l := top; l != nil; {
+		lines = append([]string{"Copying blob " + l.UncompressedDigest.String()}, lines...)
+		if l.Parent == "" || squash {
+			break
+		}
+		p, err := st.Layer(l.Parent)
+		if err != nil {
+			break
+		}
+		l = p
+	}
+	fmt.Fprintln(w, "Getting image source signatures")
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintln(w, "Copying config sha256:"+id)
+	fmt.Fprintln(w, "Writing manifest to image destination")
 }

@@ -93,7 +93,7 @@ func printMounted(g *command.Globals, rows []mounted, fmtStr string, noTrunc boo
 		if rows == nil {
 			rows = []mounted{}
 		}
-		return format.JSON(g.Stdout, rows)
+		return jsonOneSpace(g.Stdout, rows)
 	}
 	if fmtStr != "" {
 		return fmt.Errorf("unknown --format argument: %s", fmtStr)

@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -163,7 +164,7 @@ func writeStats(w io.Writer, fmtStr string, rows []statsRow) error {
 			out = append(out, statsJSON{ID: r.ID, Name: r.Name, CPUTime: r.CPUNano, CPUPercent: r.CPUPerc, AvgCPU: r.AVGCPU,
 				MemUsage: r.MemUsage, MemPercent: r.MemPerc, NetIO: r.NetIO, BlockIO: r.BlockIO, PIDs: r.PIDS})
 		}
-		return format.JSON(w, out)
+		return jsonOneSpace(w, out)
 	}
 	return format.Write(w, fmtStr, statsTable, rows, statsHeaders, false)
 }
@@ -178,4 +179,14 @@ func humanSize(n float64) string {
 		i++
 	}
 	return strconv.FormatFloat(n, 'g', 4, 64) + units[i]
+}
+
+// jsonOneSpace is the one-space indented JSON Podman prints for stats and mount.
+func jsonOneSpace(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
