@@ -506,3 +506,25 @@ func TestNetworkUserMode(t *testing.T) {
 		})
 	}
 }
+
+func TestNetworkIPv6(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t, "--ipv6")
+	var v6 string
+	for _, s := range strings.Fields(c.Must(t, "network", "inspect", "--format", "{{range .Subnets}}{{.Subnet}} {{end}}", n.Name)) {
+		if strings.Contains(s, ":") {
+			v6 = s
+		}
+	}
+	if !strings.HasPrefix(v6, "fd") {
+		t.Fatalf("--ipv6 network has no ULA subnet: %q", v6)
+	}
+	c.Must(t, "run", "-d", "--name", "six", "--network", n.Name, "bb", "sleep", "300")
+	addr := c.Must(t, "inspect", "--format", "{{(index .NetworkSettings.Networks \""+n.Name+"\").GlobalIPv6Address}}", "six")
+	if ip := net.ParseIP(addr); ip == nil || ip.To4() != nil {
+		t.Fatalf("no IPv6 address in inspect: %q", addr)
+	}
+	if out := c.Must(t, "exec", "six", "ip", "-o", "-6", "addr", "show", "eth0"); !strings.Contains(out, addr+"/64") {
+		t.Fatalf("eth0 lacks %s:\n%s", addr, out)
+	}
+}
