@@ -528,3 +528,37 @@ func TestNetworkIPv6(t *testing.T) {
 		t.Fatalf("eth0 lacks %s:\n%s", addr, out)
 	}
 }
+
+func TestNetworkListPrune(t *testing.T) {
+	c := newNetCLI(t)
+	a := c.createNet(t, "--label", "team=red")
+	b := c.createNet(t, "--label", "team=blue")
+	used := c.createNet(t, "--label", "team=red")
+	c.Must(t, "create", "--name", "user", "--network", used.Name, "bb", "true")
+	if out := c.Must(t, "network", "ls", "-q", "--filter", "label=team=red"); len(lines(out)) != 2 || !strings.Contains(out, a.Name) || !strings.Contains(out, used.Name) {
+		t.Fatalf("ls --filter label=team=red:\n%s", out)
+	}
+	if out := c.Must(t, "network", "ls", "--filter", "dangling=true", "--format", "{{.Name}}"); strings.Contains(out, used.Name) || !strings.Contains(out, b.Name) {
+		t.Fatalf("ls --filter dangling=true:\n%s", out)
+	}
+	if out := c.Must(t, "network", "ls", "--no-trunc", "--filter", "name="+b.Name, "--format", "{{.ID}}"); len(out) != 64 {
+		t.Fatalf("--no-trunc ID %q", out)
+	}
+	out := c.Must(t, "network", "prune", "-f", "--filter", "label=team=red")
+	if out != a.Name {
+		t.Fatalf("prune removed %q, want only %s (the other red one is in use)", out, a.Name)
+	}
+	if rc := c.Run("network", "exists", b.Name); rc.ExitCode != 0 {
+		t.Fatalf("prune with a label filter removed %s: %s", b.Name, rc)
+	}
+	if rc := c.Run("network", "ls", "--filter", "bogus=1"); rc.ExitCode != 125 || !strings.Contains(rc.Stderr, `invalid filter "bogus"`) {
+		t.Fatalf("bad filter: %s", rc)
+	}
+	if out := c.Must(t, "network", "create", "--ignore", a.Name+"x"); out != a.Name+"x" {
+		t.Fatal(out)
+	}
+	if out := c.Must(t, "network", "create", "--ignore", a.Name+"x"); out != a.Name+"x" {
+		t.Fatalf("create --ignore of an existing network: %q", out)
+	}
+	c.Must(t, "network", "rm", a.Name+"x")
+}
