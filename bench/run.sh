@@ -5,7 +5,7 @@
 # host's /var/lib/containers. Needs root for tmpfs mounts and containers.
 #
 #   bash bench/run.sh            all rows
-#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp)
+#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build)
 #   BENCH_RUNS=20                runs per timed command (hyperfine rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ SELKIE=${SELKIE:-$ROOTDIR/bin/selkie}
 TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
 RUNS=${BENCH_RUNS:-20}
 PULL_RUNS=${BENCH_PULL_RUNS:-3}
-ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp"}
+ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build"}
 [ -x "$SELKIE" ] || go build -tags "$TAGS" -o "$SELKIE" ./cmd/selkie
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -338,6 +338,22 @@ row_cp() {
 	LRUNS=5 life "cp 100 MB tree container→host" "$Y"' && $E cp $CPC:/cptree '"$TMPFS"'/cpout' "$Y"'; rm -rf '"$TMPFS"'/cpout' '$E cp $CPC:/cptree '"$TMPFS"'/cpout'
 	$ES rm -af -t0 >/dev/null 2>&1 || true
 	$EP rm -af -t0 >/dev/null 2>&1 || true
+}
+
+# build: a 10-step Containerfile (2 RUN, 1 COPY) cold (--no-cache) and fully
+# cached, and COPY of a 20k-small-file context (--no-cache); RUN on the host network for both.
+row_build() {
+	setup_containers
+	local c10=$TMPFS/bctx10 c20k=$TMPFS/bctx20k i
+	mkdir -p "$c10" "$c20k/files"
+	echo data >"$c10/f"
+	printf 'FROM localhost/busybox\nENV A=1\nLABEL b=2\nWORKDIR /app\nCOPY f /app/f\nRUN echo one > /one\nRUN cat /app/f > /two\nENV C=3\nEXPOSE 80\nCMD ["sh"]\n' >"$c10/Containerfile"
+	for ((i = 0; i < 20000; i++)); do echo "$i" >"$c20k/files/f$i"; done
+	printf 'FROM localhost/busybox\nCOPY files /files\n' >"$c20k/Containerfile"
+	local B='build -q --pull=never --network host'
+	LRUNS=5 life "build 10 steps, cold (--no-cache)" "\$E $B -t b10 $c10" : "\$E $B --no-cache -t b10 $c10"
+	LRUNS=5 life "build 10 steps, fully cached" "\$E $B -t b10 $c10" : "\$E $B -t b10 $c10"
+	LRUNS=3 life "build COPY 20k small files (--no-cache)" "\$E $B -t b20k $c20k" : "\$E $B --no-cache -t b20k $c20k"
 }
 
 # row_resident: conmon RSS per detached container, and engine processes left
