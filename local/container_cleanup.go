@@ -72,15 +72,16 @@ func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
 			}
 		}
 	}
-	if c.State.Mountpoint == "" && c.State.Status == state.StatusCreated && c.State.ConmonPid == 0 {
+	mounted := c.State.Mountpoint != ""
+	if !mounted && c.State.Status == state.StatusCreated && c.State.ConmonPid == 0 {
 		// An interrupted init may have mounted the rootfs without recording it.
 		if st, err := e.Store(); err == nil {
 			if n, err := st.Mounted(c.StorageID); err == nil && n > 0 {
-				c.State.Mountpoint = "?"
+				mounted = true
 			}
 		}
 	}
-	if c.State.Mountpoint != "" {
+	if mounted {
 		if st, err := e.Store(); err == nil {
 			if _, err := st.Unmount(c.StorageID, false); err != nil {
 				e.log.Warn("unmounting container rootfs", "id", c.ID, "err", err)
