@@ -98,14 +98,21 @@ func (e *Engine) refreshAfterReboot(ctx context.Context, db *state.DB, run strin
 		return nil
 	}
 	e.log.Debug("run root is new: refreshing container state", "dir", run)
+	// Containers stuck in removing, and --rm containers that had run, are
+	// removed (as Podman's refresh does): nothing else would ever do it.
+	var gone []*state.Container
 	err = db.Update(ctx, func(tx *state.Tx) error {
 		cs, err := tx.Containers()
 		if err != nil {
 			return err
 		}
+		gone = nil
 		for _, c := range cs {
 			s := &c.State
-			s.Pid, s.ConmonPid, s.Mountpoint = 0, 0, ""
+			if s.Status == state.StatusRemoving || (c.Options.Remove && s.Status != state.StatusConfigured) {
+				gone = append(gone, c)
+			}
+			s.Pid, s.ConmonPid, s.Mountpoint, s.Network = 0, 0, "", nil
 			if s.Status != state.StatusExited {
 				s.Status = state.StatusConfigured
 			}
@@ -126,6 +133,20 @@ func (e *Engine) refreshAfterReboot(ctx context.Context, db *state.DB, run strin
 	})
 	if err != nil {
 		return fmt.Errorf("refreshing state after reboot: %w", err)
+	}
+	for _, c := range gone {
+		// Only the storage and the record: after a reboot there is no
+		// process, mount or network to release. Failures leave the record
+		// (shown as created) for a later rm.
+		if err := e.removeStorage(c); err != nil {
+			e.log.Warn("removing container after reboot", "id", c.ID, "err", err)
+			continue
+		}
+		if err := db.Update(ctx, func(tx *state.Tx) error { return tx.DeleteContainer(c.ID) }); err != nil {
+			e.log.Warn("removing container after reboot", "id", c.ID, "err", err)
+			continue
+		}
+		_ = e.lockMgr.RemoveContainer(c.ID)
 	}
 	return writeFileAtomic(alive, []byte(boot), 0o600)
 }

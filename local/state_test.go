@@ -18,6 +18,7 @@ func testEngine(t *testing.T, root, run string) *Engine {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GraphRoot, cfg.RunRoot = root, run
+	cfg.StorageDriver = "vfs" // no mounts to clean up
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,13 @@ func TestRefreshAfterReboot(t *testing.T) {
 			}
 			return tx.PutExecSession(&state.ExecSession{ID: "x" + id, ContainerID: id})
 		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, st := range map[string]string{"rm-run": state.StatusRunning, "rm-exi": state.StatusExited, "rm-cfg": state.StatusConfigured, "removing": state.StatusRemoving} {
+		c := &state.Container{ID: id, Name: "n" + id, Created: time.Now(), State: state.ContainerState{Status: st}}
+		c.Options.Remove = id != "removing"
+		if err := db.Update(ctx, func(tx *state.Tx) error { return tx.AddContainer(c) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,6 +103,12 @@ func TestRefreshAfterReboot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(run, "selkie", "alive")); err != nil {
 		t.Errorf("alive marker: %v", err)
+	}
+	for id, want := range map[string]bool{"rm-run": false, "rm-exi": false, "removing": false, "rm-cfg": true} {
+		_, err := e3.lookupContainer(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("%s present after reboot: %v, want %v (%v)", id, got, want, err)
+		}
 	}
 	// ps shows them as created
 	l, err := e3.ContainerList(ctx, engine.ContainerListOptions{All: true})
