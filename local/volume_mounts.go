@@ -261,8 +261,10 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 					return nil, err
 				}
 			}
-			if err := e.copyUp(ctx, v.Name, rootfs, m.Destination, copyUp, containerUser); err != nil {
-				return nil, err
+			if v.NeedsCopyUp || v.NeedsChown { // re-checked under the volume's lock
+				if err := e.copyUp(ctx, v.Name, rootfs, m.Destination, copyUp, containerUser); err != nil {
+					return nil, err
+				}
 			}
 			m.Type = "bind"
 			m.Source = v.Mountpoint
