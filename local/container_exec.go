@@ -26,6 +26,7 @@ import (
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/oci"
+	"github.com/selkie-containers/selkie/internal/procfs"
 	"github.com/selkie-containers/selkie/internal/spec"
 	"github.com/selkie-containers/selkie/internal/state"
 )
@@ -397,7 +398,17 @@ func (e *Engine) ExecInspect(ctx context.Context, id string) (*engine.ExecInspec
 	}
 	r := &engine.ExecInspect{ID: s.ID, ContainerID: s.ContainerID, Running: s.Running, ExitCode: s.ExitCode, Pid: s.Pid,
 		OpenStdin: s.Options.AttachStdin, OpenStdout: true, OpenStderr: true, DetachKeys: s.Options.DetachKeys}
-	if r.Running && !monitor.ProcessAlive(s.Pid) {
+	if !s.Exited && !s.Running {
+		// An attached session being served right now: its scratch
+		// directory (tmpfs, no DB write per exec) has the PID.
+		if dir, err := e.ctrRunDir(s.ContainerID); err == nil {
+			x := &execRun{dir: filepath.Join(dir, "exec-"+s.ID[:12])}
+			if pid := x.pid(); pid > 0 && execAlive(pid) {
+				r.Running, r.Pid = true, pid
+			}
+		}
+	}
+	if s.Running && !execAlive(s.Pid) {
 		r.Running, r.Pid, r.ExitCode = false, 0, -1
 	}
 	r.ProcessConfig.Tty = s.Options.Terminal
@@ -460,4 +471,14 @@ func (g *gatedWriter) discard() {
 		g.state = 2
 		g.held = nil
 	}
+}
+
+// execAlive reports whether pid runs; a zombie (exited, not yet reaped by
+// whichever process adopted it) counts as exited.
+func execAlive(pid int) bool {
+	if !monitor.ProcessAlive(pid) {
+		return false
+	}
+	p, err := procfs.Read("/proc", pid)
+	return err == nil && p.State != "Z"
 }
