@@ -300,6 +300,32 @@ func readCIDFiles(files []string) ([]string, error) {
 	return ids, nil
 }
 
+// filterTargets lists the IDs of the containers matching --filter values
+// (key=value, as ps takes them).
+func filterTargets(ctx context.Context, g *command.Globals, filters []string) ([]string, error) {
+	m := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, fmt.Errorf("invalid filter %q, must be key=value: %w", f, engine.ErrInvalidArg)
+		}
+		m[k] = append(m[k], v)
+	}
+	eng, err := g.Engine()
+	if err != nil {
+		return nil, err
+	}
+	list, err := eng.ContainerList(ctx, engine.ContainerListOptions{All: true, Filters: m})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(list))
+	for _, c := range list {
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}
+
 // targets resolves the names a multi-container verb acts on.
 func targets(ctx context.Context, g *command.Globals, args []string, all, latest bool, cidfiles []string, runningOnly bool) ([]string, error) {
 	n := 0

@@ -14,6 +14,7 @@ func newStartCommand(g *command.Globals) *cobra.Command {
 	var (
 		attach, interactive, all, latest, sigProxy bool
 		detachKeys                                 string
+		filters                                    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "start [options] CONTAINER [CONTAINER...]",
@@ -21,7 +22,16 @@ func newStartCommand(g *command.Globals) *cobra.Command {
 		Long:  "Starts one or more containers.  The container name or ID can be used.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			names, err := targets(ctx, g, args, all, latest, nil, false)
+			var names []string
+			var err error
+			if len(filters) > 0 {
+				if len(args) > 0 || all || latest {
+					return fmt.Errorf("--filter takes no container names, --all or --latest")
+				}
+				names, err = filterTargets(ctx, g, filters)
+			} else {
+				names, err = targets(ctx, g, args, all, latest, nil, false)
+			}
 			if err != nil {
 				return err
 			}
@@ -46,7 +56,7 @@ func newStartCommand(g *command.Globals) *cobra.Command {
 	fs.BoolVarP(&latest, "latest", "l", false, "Act on the latest container podman is aware of")
 	fs.BoolVar(&sigProxy, "sig-proxy", false, "Proxy received signals to the process (default true if attaching, false otherwise)")
 	fs.StringVar(&detachKeys, "detach-keys", "ctrl-p,ctrl-q", "Select the key sequence for detaching a container. Format is a single character `[a-Z]` or a comma separated sequence of `ctrl-<value>`, where `<value>` is one of: `a-z`, `@`, `^`, `[`, `\\`, `]`, `^` or `_`")
-	fs.StringSlice("filter", nil, "Filter output based on conditions given")
+	fs.StringArrayVar(&filters, "filter", nil, "Filter output based on conditions given")
 	return cmd
 }
 

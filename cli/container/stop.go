@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/engine"
@@ -14,13 +15,23 @@ func newStopCommand(g *command.Globals) *cobra.Command {
 		all, ignore, latest bool
 		cidfiles            []string
 		timeout             uint
+		filters             []string
 	)
 	cmd := &cobra.Command{
 		Use:   "stop [options] CONTAINER [CONTAINER...]",
 		Short: "Stop one or more containers",
 		Long:  "Stops one or more running containers.  The container name or ID can be used.\n\n  A timeout to forcibly stop the container can also be set but defaults to 10 seconds otherwise.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names, err := targets(cmd.Context(), g, args, all, latest, cidfiles, false)
+			var names []string
+			var err error
+			if len(filters) > 0 {
+				if len(args) > 0 || all || latest || len(cidfiles) > 0 {
+					return fmt.Errorf("--filter takes no container names, --all, --latest or --cidfile")
+				}
+				names, err = filterTargets(cmd.Context(), g, filters)
+			} else {
+				names, err = targets(cmd.Context(), g, args, all, latest, cidfiles, false)
+			}
 			if err != nil {
 				return err
 			}
@@ -46,7 +57,7 @@ func newStopCommand(g *command.Globals) *cobra.Command {
 	fs.BoolVarP(&latest, "latest", "l", false, "Act on the latest container podman is aware of")
 	fs.StringArrayVar(&cidfiles, "cidfile", nil, "Read the container ID from the file")
 	fs.UintVarP(&timeout, "time", "t", 10, "Seconds to wait for stop before killing the container")
-	fs.StringSlice("filter", nil, "Filter output based on conditions given")
+	fs.StringArrayVar(&filters, "filter", nil, "Filter output based on conditions given")
 	return cmd
 }
 
