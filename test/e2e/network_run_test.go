@@ -335,6 +335,12 @@ func TestNetworkReload(t *testing.T) {
 		t.Fatal("published port unreachable after network reload")
 	}
 	t.Logf("reachable again after %v", time.Since(t0))
+	if out := c.Must(t, "network", "reload", "--all"); !strings.Contains(out, id) {
+		t.Fatalf("reload --all did not list %s:\n%s", id, out)
+	}
+	if !strings.Contains(httpGet(t, url), "reloaded") {
+		t.Fatal("published port unreachable after network reload --all")
+	}
 }
 
 // fixComment rejoins a `-m comment --comment "a b c"` split by Fields.
