@@ -441,6 +441,23 @@ func TestVolumeMountBacked(t *testing.T) {
 		t.Fatalf("volume unmount left %d mounts", n)
 	}
 	c.Must(t, "volume", "rm", "tv")
+
+	// type=none,o=bind: a host directory behind a named volume.
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "s"), []byte("srv"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "volume", "create", "--opt", "type=none", "--opt", "device="+src, "--opt", "o=bind", "bv")
+	if got := c.Must(t, "run", "--rm", "-v", "bv:/b", "bb", "sh", "-c", "cat /b/s; echo w > /b/w"); got != "srv" {
+		t.Fatalf("bind-backed volume: %q", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(src, "w")); string(b) != "w\n" {
+		t.Fatalf("write through the bind-backed volume: %q", b)
+	}
+	c.Must(t, "volume", "rm", "bv")
+	if _, err := os.Stat(filepath.Join(src, "s")); err != nil {
+		t.Fatalf("volume rm removed the bound host directory's content: %v", err)
+	}
 }
 
 // TestVolumeConcurrentFirstUse: containers started together with the same
