@@ -46,6 +46,13 @@ func (m *Manager) snapshot() (*listing, error) {
 				l.children[pid]++
 			}
 		}
+		// A build step that only changed the config (ENV, CMD, …) has its
+		// parent's top layer and a longer history.
+		for _, pid := range byTop[imgs[i].TopLayer] {
+			if pid != imgs[i].ID && m.isParent(pid, imgs[i].ID) {
+				l.children[pid]++
+			}
+		}
 	}
 	ctrs, err := m.store.Containers()
 	if err != nil {
@@ -273,7 +280,7 @@ func (m *Manager) isParent(parentID, childID string) bool {
 	if perr != nil || cerr != nil {
 		return false
 	}
-	if len(p.RootFS.DiffIDs) >= len(c.RootFS.DiffIDs) || len(p.History) >= len(c.History) {
+	if len(p.RootFS.DiffIDs) > len(c.RootFS.DiffIDs) || len(p.History) >= len(c.History) {
 		return false
 	}
 	for i := range p.RootFS.DiffIDs {
