@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/engine"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 func newExportCommand(g *command.Globals) *cobra.Command {
@@ -30,14 +30,15 @@ func newExportCommand(g *command.Globals) *cobra.Command {
 				defer os.Remove(f.Name())
 				defer f.Close()
 				tmp, w = f, f
-			} else if f, ok := g.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-				return errors.New("expected either file or stdout to be set")
 			}
 			eng, err := g.Engine()
 			if err != nil {
 				return err
 			}
 			if err := eng.VolumeExport(cmd.Context(), args[0], w); err != nil {
+				if errors.Is(err, engine.ErrNoSuchVolume) {
+					return fmt.Errorf("%w %s", engine.ErrNoSuchVolume, args[0]) // Podman's text
+				}
 				return err
 			}
 			if tmp != nil {
