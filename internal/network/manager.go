@@ -240,6 +240,10 @@ func (m *Manager) Remove(name string) error {
 	}
 	// The definition is gone; what remains of it on the host goes too.
 	_ = m.releaseBridge(context.Background(), n)
+	if st, err := m.loadIPAM(); err == nil {
+		delete(st.Networks, name)
+		_ = m.saveIPAM(st)
+	}
 	return nil
 }
 
