@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 
 	"github.com/selkie-containers/selkie/engine"
@@ -44,10 +45,10 @@ func (s *attachSession) stream(ctx context.Context, st *engine.Streams) error {
 	}
 	stdout, stderr := st.Stdout, st.Stderr
 	if stdout == nil {
-		stdout = discard{}
+		stdout = io.Discard
 	}
 	if stderr == nil {
-		stderr = discard{}
+		stderr = io.Discard
 	}
 	keysStr := st.DetachKeys
 	if keysStr == "" {
@@ -89,10 +90,6 @@ func (s *attachSession) stream(ctx context.Context, st *engine.Streams) error {
 		return ctx.Err()
 	}
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // ContainerAttach connects streams to a running container.
 func (e *Engine) ContainerAttach(ctx context.Context, ref string, o engine.ContainerAttachOptions) error {

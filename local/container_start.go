@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/config"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/oci"
 	"github.com/selkie-containers/selkie/internal/spec"
@@ -245,7 +247,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 		mo.ExitDelay = 1
 	}
 	if v := o.LogOptions["max-size"]; v != "" {
-		if n, perr := parseSize(v); perr == nil {
+		if n, perr := config.ParseSize(v); perr == nil {
 			mo.LogSizeMax = n
 		}
 	}
@@ -361,12 +363,7 @@ func readSmallFile(p string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, 1<<20)
-	n, err := f.Read(buf)
-	if n > 0 {
-		return buf[:n], nil
-	}
-	return nil, err
+	return io.ReadAll(io.LimitReader(f, 1<<20))
 }
 
 // writeFileAtomic writes data to a temp file in the same directory and
@@ -461,26 +458,6 @@ func (e *Engine) removeNetNS(id string) {
 	_ = os.Remove(p)
 }
 
-// parseSize parses a --log-opt max-size like 10m, 1g, 8192.
-func parseSize(s string) (int64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for suf, m := range map[string]int64{"k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "b": 1} {
-		if strings.HasSuffix(s, suf) {
-			n := strings.TrimSuffix(s, suf)
-			var v int64
-			if _, err := fmt.Sscanf(n, "%d", &v); err == nil && fmt.Sprint(v) == n {
-				return v * m, nil
-			}
-		}
-	}
-	var v int64
-	if _, err := fmt.Sscanf(s, "%d", &v); err != nil || fmt.Sprint(v) != s {
-		return 0, fmt.Errorf("invalid size %q: %w", s, engine.ErrInvalidArg)
-	}
-	return v * mult, nil
-}
-
 // moveToCgroup puts pid into the cgroup rel (relative to each hierarchy's
 // root) in every cgroupfs hierarchy mounted under /sys/fs/cgroup, best
 // effort. cpuset is skipped: a new v1 cpuset cgroup starts with no CPUs.
@@ -498,7 +475,7 @@ func moveToCgroup(pid int, rel string) {
 		return
 	}
 	for _, d := range entries {
-		if !d.IsDir() || d.Name() == "cpuset" || strings.Contains(d.Name(), "cpuset") {
+		if !d.IsDir() || strings.Contains(d.Name(), "cpuset") {
 			continue // symlinks (cpu -> cpu,cpuacct) are not dirs here
 		}
 		writeProcs(filepath.Join("/sys/fs/cgroup", d.Name(), rel), pid)
