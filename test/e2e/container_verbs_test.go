@@ -326,3 +326,35 @@ func TestContainerVerbsExportSymlinkRace(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerVerbsExecDetachedExitCode: a detached session runs under
+// conmon, which records its exit code after selkie has exited; exec inspect
+// (Docker's GET /exec/{id}/json) reports it.
+func TestContainerVerbsExecDetachedExitCode(t *testing.T) {
+	c := verbsCLI(t)
+	id := c.Must(t, "exec", "-d", "v", "sh", "-c", "sleep 0.5; exit 7")
+	svc := startService(t, c)
+	hc := svc.httpClient()
+	var got struct {
+		Running  bool
+		ExitCode int
+	}
+	for i := 0; i < 100; i++ {
+		resp, err := hc.Get("http://d/v1.41/exec/" + id + "/json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Running {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got.Running || got.ExitCode != 7 {
+		t.Fatalf("exec inspect: %+v, want exited with 7", got)
+	}
+}
