@@ -158,7 +158,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 
 var (
 	restartPolicies = map[string]bool{"": true, "no": true, "on-failure": true, "always": true, "unless-stopped": true}
-	pullPolicies    = map[string]bool{"": true, "always": true, "missing": true, "never": true, "newer": true, "ifmissing": true, "ifnewer": true}
+	pullPolicies    = map[string]bool{"": true, "always": true, "missing": true, "never": true, "newer": true}
 )
 
 // validateCreate checks what the API may send unchecked (the CLI's parsers

@@ -269,7 +269,6 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 		Pod:               f.pod,
 		Platform:          f.platform,
 		CIDFile:           f.CIDFile,
-		PullPolicy:        f.pull,
 		DeviceCgroupRules: f.deviceRules,
 	}
 	if f.rootfs {
@@ -356,11 +355,18 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 			return o, err
 		}
 	}
-	switch f.pull {
-	case "always", "missing", "never", "newer", "Always", "Missing", "Never", "Newer", "ifmissing", "ifnewer":
-		o.PullPolicy = strings.ToLower(f.pull)
-	default:
-		return o, fmt.Errorf("unsupported pull policy %q", f.pull)
+	// Unset, the engine applies its default (containers.conf's pull_policy).
+	if fs.Changed("pull") {
+		switch p := strings.ToLower(f.pull); p {
+		case "always", "missing", "never", "newer":
+			o.PullPolicy = p
+		case "ifmissing":
+			o.PullPolicy = "missing"
+		case "ifnewer":
+			o.PullPolicy = "newer"
+		default:
+			return o, fmt.Errorf("unsupported pull policy %q", f.pull)
+		}
 	}
 	for _, d := range f.devices {
 		if err := ValidateDevice(d); err != nil {

@@ -224,7 +224,7 @@ func TestOptions(t *testing.T) {
 		t.Fatal("nil pointers")
 	}
 	o, _ = parse("img")
-	if o.StopTimeout != nil || o.Entrypoint != nil || o.OOMScoreAdj != nil || o.PullPolicy != "missing" {
+	if o.StopTimeout != nil || o.Entrypoint != nil || o.OOMScoreAdj != nil || o.PullPolicy != "" {
 		t.Errorf("defaults leak into options: %+v", o)
 	}
 	o, _ = parse("--entrypoint", "", "img")
