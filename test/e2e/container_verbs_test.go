@@ -73,6 +73,18 @@ func TestContainerVerbsExec(t *testing.T) {
 	wantRun(t, c.Run("exec", "nosuch", "true"), 125, "", "no such container")
 	wantRun(t, c.Run("exec", "-u", "nobody-here", "v", "true"), 125, "", "unable to find user nobody-here")
 
+	// Concurrent sessions from separate processes all succeed.
+	results := make(chan testenv.Result, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) { results <- c.Run("exec", "v", "sh", "-c", "echo "+strconv.Itoa(i)+"; exit "+strconv.Itoa(i)) }(i)
+	}
+	for i := 0; i < 8; i++ {
+		r := <-results
+		if strings.TrimSpace(r.Stdout) != strconv.Itoa(r.ExitCode) {
+			t.Fatalf("concurrent exec: %s", r)
+		}
+	}
+
 	// Detached: prints the session ID, the process shows up in top.
 	id := c.Must(t, "exec", "-d", "v", "sleep", "999")
 	if len(id) != 64 {
