@@ -16,12 +16,14 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/build"
 	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/archive"
 	"go.podman.io/storage/pkg/chrootarchive"
 )
 
@@ -267,6 +269,9 @@ type stageState struct {
 	health  *dockerspec.HealthcheckConfig
 	onbuild []string
 	cmdSet  bool
+	// baseTop and baseHistory are the FROM image's top layer and history length (for --squash).
+	baseTop     string
+	baseHistory int
 }
 
 // run builds the stages the target needs and returns the final image ID.
@@ -477,7 +482,11 @@ func (b *builder) from(ctx context.Context, s *stageState, stage instructions.St
 		}
 		id = img.ID
 	}
-	return b.adopt(s, id)
+	if err := b.adopt(s, id); err != nil {
+		return err
+	}
+	s.baseTop, s.baseHistory = s.top, len(s.cfg.History)
+	return nil
 }
 
 func mapEnv(m map[string]string) []string {
@@ -607,6 +616,17 @@ func (b *builder) step(ctx context.Context, s *stageState, c instructions.Comman
 			p = path.Join("/", cc.WorkingDir, p)
 		}
 		cc.WorkingDir = path.Clean(p)
+		if !b.pathExists(s, cc.WorkingDir) {
+			// WORKDIR creates the directory, in a layer of its own.
+			h := nop()
+			h.EmptyLayer = false
+			key := b.cacheKey(s.imageID, h.CreatedBy, "mkdir")
+			if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
+				return err
+			}
+			dir := cc.WorkingDir
+			return b.withWorkingContainer(s, h, key, named, func(rootfs string) error { return build.MkdirIn(rootfs, dir) })
+		}
 	case *instructions.StopSignalCommand:
 		cc.StopSignal = c.Signal
 	case *instructions.ShellCommand:
@@ -809,9 +829,9 @@ func (b *builder) finalImage(s *stageState) (string, error) {
 	case b.o.SquashAll || b.o.Squash:
 		base := ""
 		if b.o.Squash {
-			base = b.stageBaseTop(s)
+			base = s.baseTop
 		}
-		l, err := b.squashLayer(base, s.top)
+		l, err := b.squashLayer(s, base)
 		if err != nil {
 			return "", err
 		}
@@ -822,7 +842,7 @@ func (b *builder) finalImage(s *stageState) (string, error) {
 		if b.o.SquashAll {
 			cfg.History = []v1.History{h}
 		} else {
-			cfg.History = append(b.baseHistory(s), h)
+			cfg.History = append(append([]v1.History{}, s.cfg.History[:s.baseHistory]...), h)
 		}
 	}
 	now := b.now()
@@ -842,64 +862,37 @@ func (b *builder) annotations() map[string]string {
 	return m
 }
 
-// stageBaseTop is the top layer of the final stage's FROM image.
-func (b *builder) stageBaseTop(s *stageState) string {
-	st := b.file.Stages[s.index]
-	if sid, ok := b.stageRef(st.BaseName); ok {
-		if img, err := b.st.Image(sid); err == nil {
-			return img.TopLayer
-		}
+// squashLayer makes one layer holding what the layers above base add up
+// to; with no base, the whole rootfs of the stage's image.
+func (b *builder) squashLayer(s *stageState, base string) (string, error) {
+	if s.top == "" || s.top == base {
+		return "", nil
 	}
-	if strings.EqualFold(st.BaseName, "scratch") {
-		return ""
-	}
-	if img, err := b.st.Image(st.BaseName); err == nil {
-		return img.TopLayer
-	}
-	if m, err := b.e.images(); err == nil {
-		if img, err := m.Lookup(st.BaseName); err == nil {
-			return img.TopLayer
-		}
-	}
-	return ""
-}
-
-func (b *builder) baseHistory(s *stageState) []v1.History {
-	base := b.stageBaseTop(s)
-	if base == "" {
-		return nil
-	}
-	n := 0
-	for l := base; l != ""; {
-		n++
-		layer, err := b.st.Layer(l)
-		if err != nil {
-			break
-		}
-		l = layer.Parent
-	}
-	var out []v1.History
-	for _, h := range s.cfg.History {
-		out = append(out, h)
-		if !h.EmptyLayer {
-			n--
-		}
-		if n == 0 {
-			break
-		}
-	}
-	return out
-}
-
-// squashLayer makes one layer holding what layers above base (all, when
-// base is "") add up to.
-func (b *builder) squashLayer(base, top string) (string, error) {
 	unc := archiveUncompressed()
-	rc, err := b.st.Diff(base, top, &cstorage.DiffOptions{Compression: &unc})
+	if base != "" {
+		rc, err := b.st.Diff(base, s.top, &cstorage.DiffOptions{Compression: &unc})
+		if err != nil {
+			return "", fmt.Errorf("squashing: %w", err)
+		}
+		return b.putLayer(base, rc)
+	}
+	c, err := b.st.CreateContainer("", nil, s.imageID, "", "", nil)
 	if err != nil {
 		return "", fmt.Errorf("squashing: %w", err)
 	}
-	return b.putLayer(base, rc)
+	defer func() {
+		_, _ = b.st.Unmount(c.ID, true)
+		_ = b.st.DeleteContainer(c.ID)
+	}()
+	mp, err := b.st.Mount(c.ID, "")
+	if err != nil {
+		return "", fmt.Errorf("squashing: %w", err)
+	}
+	rc, err := chrootarchive.Tar(mp, &archive.TarOptions{Compression: archive.Uncompressed}, mp)
+	if err != nil {
+		return "", fmt.Errorf("squashing: %w", err)
+	}
+	return b.putLayer("", rc)
 }
 
 // putLayer spools a layer tar and stores it on parent.
@@ -1098,6 +1091,24 @@ func specialBits(v uint64) fs.FileMode {
 		m |= fs.ModeSticky
 	}
 	return m
+}
+
+// pathExists reports whether p exists in the stage's current image.
+func (b *builder) pathExists(s *stageState, p string) bool {
+	if s.imageID == "" {
+		return false
+	}
+	mp, err := b.st.MountImage(s.imageID, nil, "")
+	if err != nil {
+		return false
+	}
+	defer func() { _, _ = b.st.UnmountImage(s.imageID, false) }()
+	full, err := securejoin.SecureJoin(mp, p)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(full)
+	return err == nil
 }
 
 // withWorkingContainer mounts a storage container on the stage's image,

@@ -244,3 +244,10 @@ func writeRegular(full string, r io.Reader, mode fs.FileMode, o CopyOptions, uid
 func unixMode(m fs.FileMode) fs.FileMode {
 	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 }
+
+// MkdirIn creates dir (absolute, inside rootfs) and its missing parents,
+// owned by root, resolving every component inside rootfs.
+func MkdirIn(rootfs, dir string) error {
+	_, err := mkdirAllIn(rootfs, path.Clean("/"+dir), CopyOptions{})
+	return err
+}

@@ -417,3 +417,68 @@ func TestBuildStdinAndIgnore(t *testing.T) {
 		t.Errorf("tar context: %q", out)
 	}
 }
+
+// TestBuildFlags: --squash/--squash-all, --iidfile, --timestamp, --layers=false,
+// --from, --env, -v, the image build / buildx build aliases, WORKDIR creating
+// its directory, intermediate images hidden from `images`.
+func TestBuildFlags(t *testing.T) {
+	c := buildCLI(t)
+	ctx := buildContext(t, map[string]string{
+		"Containerfile": "FROM localhost/nothing-here\nENV A=1\nCOPY f /f\nRUN echo run > /r && echo \"env=$FROMCLI\" && cat /hostvol/v\nWORKDIR /made/by/workdir\nCMD [\"sh\"]\n",
+		"f":             "f\n",
+	})
+	vol := t.TempDir()
+	if err := os.WriteFile(filepath.Join(vol, "v"), []byte("from-volume\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	iid := filepath.Join(t.TempDir(), "iid")
+	r := c.Run("build", "--from", "localhost/busybox", "--env", "FROMCLI=yes", "-v", vol+":/hostvol:ro",
+		"--iidfile", iid, "--timestamp", "1700000000", "-t", "flags", ctx)
+	if r.ExitCode != 0 {
+		t.Fatal(r)
+	}
+	if !strings.Contains(r.Stdout, "env=yes") || !strings.Contains(r.Stdout, "from-volume") {
+		t.Errorf("--env/-v not seen by RUN:\n%s", r.Stdout)
+	}
+	id := c.Must(t, "inspect", "--format", "{{.ID}}", "flags")
+	if data, _ := os.ReadFile(iid); string(data) != "sha256:"+id {
+		t.Errorf("iidfile %q, want sha256:%s", data, id)
+	}
+	if got := c.Must(t, "inspect", "--format", "{{.Created.Unix}}", "flags"); got != "1700000000" {
+		t.Errorf("--timestamp: created %s", got)
+	}
+	if out := c.Must(t, "run", "--rm", "flags", "sh", "-c", "pwd; ls -d /made/by/workdir; cat /r; ls /hostvol 2>&1 | grep -c v || true"); !strings.HasPrefix(out, "/made/by/workdir\n/made/by/workdir\nrun") {
+		t.Errorf("WORKDIR/RUN result: %q", out)
+	}
+	// The steps are intermediate: only with -a.
+	if n := len(lines(c.Must(t, "images", "-q"))); n != 2 {
+		t.Errorf("images lists %d images, want busybox and flags:\n%s", n, c.Must(t, "images"))
+	}
+	if n := len(lines(c.Must(t, "images", "-a", "-q"))); n < 6 {
+		t.Errorf("images -a lists %d images, want the steps too", n)
+	}
+	layers := func(ref string) int {
+		return len(strings.Split(c.Must(t, "inspect", "--format", `{{range .RootFS.Layers}}{{.}} {{end}}`, ref), " "))
+	}
+	base := layers("localhost/busybox")
+	c.Must(t, "build", "-q", "--from", "localhost/busybox", "--env", "FROMCLI=x", "-v", vol+":/hostvol", "--squash", "-t", "sq", ctx)
+	if n := layers("sq"); n != base+1 {
+		t.Errorf("--squash: %d layers, want %d", n, base+1)
+	}
+	c.Must(t, "build", "-q", "--from", "localhost/busybox", "--env", "FROMCLI=x", "-v", vol+":/hostvol", "--squash-all", "-t", "sqa", ctx)
+	if n := layers("sqa"); n != 1 {
+		t.Errorf("--squash-all: %d layers, want 1", n)
+	}
+	if out := c.Must(t, "run", "--rm", "sqa", "cat", "/f", "/r"); out != "f\nrun" {
+		t.Errorf("squashed image content %q", out)
+	}
+	// --layers=false keeps no intermediate images.
+	before := len(lines(c.Must(t, "images", "-a", "-q")))
+	ctx2 := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV X=1\nRUN touch /x\nENV Y=2\n"})
+	c.Must(t, "image", "build", "-q", "--layers=false", "-t", "nolayers", ctx2)
+	if after := len(lines(c.Must(t, "images", "-a", "-q"))); after != before+1 {
+		t.Errorf("--layers=false left %d new images, want 1", after-before)
+	}
+	c.Must(t, "buildx", "build", "-q", "-t", "viabuildx", ctx2)
+	noContainersLeft(t, c)
+}
