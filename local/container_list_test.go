@@ -1,13 +1,17 @@
 package local
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/config"
 	"github.com/selkie-containers/selkie/internal/state"
 )
 
@@ -96,4 +100,76 @@ func TestCompileFilters(t *testing.T) {
 	if !errors.Is(err, engine.ErrNoSuchContainer) {
 		t.Errorf("before unknown: %v", err)
 	}
+}
+
+// BenchmarkContainerList1000 measures ps -a's engine side over 1000 records
+// (no storage access): go test -run XXX -bench ContainerList ./local
+func BenchmarkContainerList1000(b *testing.B) {
+	e := listEngine(b, 1000)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, err := e.ContainerList(ctx, engine.ContainerListOptions{All: true})
+		if err != nil || len(l) != 1000 {
+			b.Fatal(err, len(l))
+		}
+	}
+}
+
+// TestContainerListScales guards against accidental O(n²) work or storage
+// access in ps: 1000 records must list well under a second even on a busy
+// machine (the figure is ~20 ms).
+func TestContainerListScales(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	e := listEngine(t, 1000)
+	ctx := context.Background()
+	start := time.Now()
+	l, err := e.ContainerList(ctx, engine.ContainerListOptions{All: true, Filters: map[string][]string{"label": {"n"}}})
+	if err != nil || len(l) != 1000 {
+		t.Fatal(err, len(l))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("listing 1000 containers took %s", d)
+	}
+	if e.store != nil {
+		t.Error("ps opened the storage")
+	}
+}
+
+func listEngine(tb testing.TB, n int) *Engine {
+	tb.Helper()
+	base := tb.TempDir()
+	cfg := config.Default()
+	cfg.GraphRoot, cfg.RunRoot, cfg.StorageDriver = filepath.Join(base, "root"), filepath.Join(base, "run"), "vfs"
+	e, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { e.Close() })
+	ctx := context.Background()
+	db, err := e.db(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img := &v1.Image{History: make([]v1.History, 5)}
+	img.Config.Cmd = []string{"sh"}
+	img.Config.Env = []string{"PATH=/usr/bin"}
+	err = db.Update(ctx, func(tx *state.Tx) error {
+		for i := 0; i < n; i++ {
+			id := fmt.Sprintf("%064x", i+1)
+			c := &state.Container{ID: id, Name: fmt.Sprintf("c%d", i), Created: time.Now(), ImageID: "abc", ImageName: "localhost/bb:latest",
+				ImageConfig: img, CreateCommand: []string{"selkie", "create", "bb"}, State: state.ContainerState{Status: state.StatusExited}}
+			c.Options.Labels = map[string]string{"n": fmt.Sprint(i)}
+			if err := tx.AddContainer(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }
