@@ -10,8 +10,8 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// A keeper is a veth pair in the host, down, with one end enslaved to a
-// network's bridge. netavark removes a bridge and all of its network's
+// A keeper is a veth pair in the host, down, with one end enslaved to the
+// default network's bridge. netavark removes a bridge and all of its network's
 // firewall chains when the last container leaves it, and creates them again
 // for the next one: about two dozen iptables runs, most of the cost of a
 // bridge network per `run --rm`. While a keeper is attached the bridge is

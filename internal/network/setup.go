@@ -79,10 +79,11 @@ func (m *Manager) Setup(ctx context.Context, netnsPath string, o SetupOptions) (
 		m.releaseLocked(st, in)
 		return nil, err
 	}
-	for _, n := range in.NetworkInfo {
-		if n.Driver == "bridge" && n.NetworkInterface != "" {
-			_ = ensureKeeper(n.NetworkInterface)
-		}
+	// Only the default network keeps its bridge between containers (the
+	// run --rm fast path, like docker0); user networks go away with their
+	// last container, as in Podman.
+	if n, ok := in.NetworkInfo[m.cfg.DefaultNetwork]; ok && n.Driver == "bridge" && n.NetworkInterface != "" {
+		_ = ensureKeeper(n.NetworkInterface)
 	}
 	return result, nil
 }
