@@ -24,7 +24,15 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 	if err != nil {
 		return nil, err
 	}
-	cs, err := db.ContainersForList(ctx)
+	all := o.All || o.Last > 0 || o.Latest || len(o.Filters["status"]) > 0
+	var cs []*state.Container
+	if all || len(o.Filters["before"]) > 0 || len(o.Filters["since"]) > 0 {
+		cs, err = db.ContainersForList(ctx)
+	} else {
+		// plain `ps`: only what the DB says runs (an exit file may still
+		// turn some of those into exited below)
+		cs, err = db.RunningForList(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +45,6 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 		return nil, err
 	}
 	// As Podman: -n, -l and a status filter imply --all; other filters do not.
-	all := o.All || o.Last > 0 || o.Latest || len(o.Filters["status"]) > 0
 	var out []*state.Container
 	for _, c := range cs {
 		if !all && !isRunning(c.State.Status) {

@@ -108,6 +108,10 @@ var migrations = []string{
 	// command), so listing 1000 containers decodes a fraction of the JSON.
 	`ALTER TABLE containers ADD COLUMN list_record TEXT;
 	CREATE INDEX IF NOT EXISTS containers_created ON containers(created, id);`,
+	// 3: the status as a column, so that `ps` (running only) decodes only
+	// the running and paused containers.
+	`ALTER TABLE containers ADD COLUMN status TEXT;
+	UPDATE containers SET status = json_extract(record, '$.state.status');`,
 }
 
 // SchemaVersion is the user_version this build writes.
@@ -243,6 +247,15 @@ func (d *DB) ContainersForList(ctx context.Context) (cs []*Container, err error)
 	return cs, err
 }
 
+// RunningForList reads the slim records of running and paused containers.
+func (d *DB) RunningForList(ctx context.Context) (cs []*Container, err error) {
+	err = d.View(ctx, func(tx *Tx) error {
+		cs, err = tx.RunningForList()
+		return err
+	})
+	return cs, err
+}
+
 // encode returns the full record and the slim one used by listings.
 func encode(c *Container) (full, slim string, err error) {
 	b, err := json.Marshal(c)
@@ -341,10 +354,17 @@ func (t *Tx) Containers() ([]*Container, error) {
 }
 
 // ContainersForList reads every container for listing, oldest first. The
-// records are slim (see listRecord): ImageConfig holds only the image's
-// config block and CreateCommand is empty. Never save them back.
+// records are slim (see encode): ImageConfig holds only the image's config
+// block and CreateCommand is empty. Never save them back.
 func (t *Tx) ContainersForList() ([]*Container, error) {
 	return t.containers(`SELECT coalesce(list_record, record) FROM containers ORDER BY created, id`)
+}
+
+// RunningForList is ContainersForList restricted to records whose status
+// is running or paused.
+func (t *Tx) RunningForList() ([]*Container, error) {
+	return t.containers(`SELECT coalesce(list_record, record) FROM containers
+		WHERE status IN ('running', 'paused') ORDER BY created, id`)
 }
 
 func (t *Tx) containers(query string, args ...any) ([]*Container, error) {
@@ -405,8 +425,8 @@ func (t *Tx) AddContainer(c *Container) error {
 	if _, err := t.tx.Exec(`INSERT INTO names (name, kind, id) VALUES (?, 'container', ?)`, c.Name, c.ID); err != nil {
 		return mapConstraint(err, c)
 	}
-	if _, err := t.tx.Exec(`INSERT INTO containers (id, name, created, record, list_record) VALUES (?, ?, ?, ?, ?)`,
-		c.ID, c.Name, c.Created.UnixNano(), rec, slim); err != nil {
+	if _, err := t.tx.Exec(`INSERT INTO containers (id, name, created, record, list_record, status) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, c.Created.UnixNano(), rec, slim, c.State.Status); err != nil {
 		return mapConstraint(err, c)
 	}
 	return nil
@@ -430,7 +450,7 @@ func (t *Tx) PutContainer(c *Container) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.Exec(`UPDATE containers SET record = ?, list_record = ? WHERE id = ? AND name = ?`, rec, slim, c.ID, c.Name)
+	res, err := t.tx.Exec(`UPDATE containers SET record = ?, list_record = ?, status = ? WHERE id = ? AND name = ?`, rec, slim, c.State.Status, c.ID, c.Name)
 	if err != nil {
 		return fmt.Errorf("saving container %s: %w", c.ID, err)
 	}
@@ -466,7 +486,7 @@ func (t *Tx) RenameContainer(id, newName string) error {
 	if _, err := t.tx.Exec(`INSERT INTO names (name, kind, id) VALUES (?, 'container', ?)`, newName, id); err != nil {
 		return mapConstraint(err, c)
 	}
-	if _, err := t.tx.Exec(`UPDATE containers SET name = ?, record = ?, list_record = ? WHERE id = ?`, newName, rec, slim, id); err != nil {
+	if _, err := t.tx.Exec(`UPDATE containers SET name = ?, record = ?, list_record = ?, status = ? WHERE id = ?`, newName, rec, slim, c.State.Status, id); err != nil {
 		return mapConstraint(err, c)
 	}
 	return nil

@@ -501,3 +501,28 @@ func TestContainersMentioning(t *testing.T) {
 		}
 	}
 }
+
+func TestRunningForList(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	add(t, db, "aaa", "a")
+	add(t, db, "bbb", "b")
+	c, _ := db.Container(ctx, "bbb")
+	c.State.Status = StatusRunning
+	if err := db.Update(ctx, func(tx *Tx) error { return tx.PutContainer(c) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(ctx, func(tx *Tx) error { return tx.RenameContainer("bbb", "b2") }); err != nil {
+		t.Fatal(err)
+	}
+	l, err := db.RunningForList(ctx)
+	if err != nil || len(l) != 1 || l[0].ID != "bbb" || l[0].Name != "b2" {
+		t.Fatalf("running: %+v %v", l, err)
+	}
+	c, _ = db.Container(ctx, "bbb")
+	c.State.Status = StatusExited
+	db.Update(ctx, func(tx *Tx) error { return tx.PutContainer(c) })
+	if l, _ := db.RunningForList(ctx); len(l) != 0 {
+		t.Errorf("exited container still listed as running")
+	}
+}
