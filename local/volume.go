@@ -332,6 +332,7 @@ func (e *Engine) removeVolume(ctx context.Context, name string) error {
 	if err := db.Update(context.WithoutCancel(ctx), func(tx *state.Tx) error { return tx.DeleteVolume(name) }); err != nil {
 		return err
 	}
+	_ = e.lockMgr.RemoveVolume(name)
 	e.log.Debug("volume removed", "name", name)
 	return nil
 }

@@ -77,6 +77,19 @@ func (m *Manager) RemoveContainer(id string) error {
 	return err
 }
 
+// RemoveVolume deletes the lock file of volume name (call it holding the
+// lock, after the volume's record is gone), as RemoveContainer.
+func (m *Manager) RemoveVolume(name string) error {
+	if !idRE.MatchString(name) {
+		return fmt.Errorf("invalid lock name %q", name)
+	}
+	err := os.Remove(filepath.Join(m.dir, "vol-"+name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
 func (m *Manager) acquire(ctx context.Context, file, id string) (func(), error) {
 	if !idRE.MatchString(id) {
 		return nil, fmt.Errorf("invalid lock name %q", id)
