@@ -30,9 +30,6 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 	driver := so.GraphDriverName
 	if driver == "" {
 		driver = "overlay" // what the store picks here when storage.conf names none
-		if e.store != nil {
-			driver = e.store.GraphDriverName()
-		}
 	}
 	insp := inspectDoc(c, driver, so.GraphRoot)
 	insp.Config.Env = mergedEnv(c, e.cfg.Containers.Env, e.cfg.Containers.EnvHost)
