@@ -118,8 +118,13 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 		return -1, err
 	}
 	x := &execRun{dir: filepath.Join(runDir, "exec-"+id[:12])}
-	if err := os.MkdirAll(x.dir, 0o700); err != nil {
-		return -1, err
+	if err := os.Mkdir(x.dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return -1, fmt.Errorf("exec session %s has already been started: %w", id, engine.ErrCtrStateInvalid)
+		}
+		if err := os.MkdirAll(x.dir, 0o700); err != nil {
+			return -1, err
+		}
 	}
 	defer func() {
 		if !x.keep {
@@ -155,11 +160,32 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 		code, err = x.runPlain(ctx, rt, c.ID, opts, s.Options, o.Streams)
 	}
 	if err != nil {
-		e.saveExecSession(ctx, finish(s, -1))
-		return -1, err
+		code = -1
 	}
-	e.saveExecSession(ctx, finish(s, code))
-	return code, nil
+	// The outcome goes to the session's tmpfs directory, not the DB: one
+	// fsync'd transaction less per exec. ExecInspect reads it from there.
+	if werr := x.recordExit(c.ID, code); werr != nil {
+		e.saveExecSession(ctx, finish(s, code))
+	}
+	x.keep = true
+	return code, err
+}
+
+// recordExit leaves only the exit code (conmon's exit file format) in the
+// session's directory.
+func (x *execRun) recordExit(ctrID string, code int) error {
+	for _, f := range []string{"process.json", "log", "pid"} {
+		_ = os.Remove(x.file(f))
+	}
+	dir := x.file("exit")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "."+ctrID)
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(code)), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, ctrID))
 }
 
 func finish(s *state.ExecSession, code int) *state.ExecSession {
@@ -430,24 +456,19 @@ func (e *Engine) ExecInspect(ctx context.Context, id string) (*engine.ExecInspec
 	}
 	r := &engine.ExecInspect{ID: s.ID, ContainerID: s.ContainerID, Running: s.Running, ExitCode: s.ExitCode, Pid: s.Pid,
 		OpenStdin: s.Options.AttachStdin, OpenStdout: true, OpenStderr: true, DetachKeys: s.Options.DetachKeys}
-	if !s.Exited && !s.Running {
-		// An attached session being served right now: its scratch
-		// directory (tmpfs, no DB write per exec) has the PID.
+	if !s.Exited {
+		// Runtime state is in the session's tmpfs directory: the PID while
+		// it runs, then the exit code (written by conmon for a detached
+		// session, by ExecStart for an attached one).
 		if dir, err := e.ctrRunDir(s.ContainerID); err == nil {
 			x := &execRun{dir: filepath.Join(dir, "exec-"+s.ID[:12])}
-			if pid := x.pid(); pid > 0 && execAlive(pid) {
+			if code, _, err := monitor.ReadExitFile(x.file("exit"), s.ContainerID); err == nil {
+				r.Running, r.Pid, r.ExitCode = false, 0, int(code)
+			} else if pid := x.pid(); pid > 0 && execAlive(pid) {
 				r.Running, r.Pid = true, pid
+			} else if s.Running {
+				r.Running, r.Pid, r.ExitCode = false, 0, -1
 			}
-		}
-	}
-	if s.Running {
-		// A detached session: conmon writes its exit code when it ends.
-		dir, _ := e.ctrRunDir(s.ContainerID)
-		exitDir := filepath.Join(dir, "exec-"+s.ID[:12], "exit")
-		if code, _, err := monitor.ReadExitFile(exitDir, s.ContainerID); err == nil {
-			r.Running, r.Pid, r.ExitCode = false, 0, int(code)
-		} else if !execAlive(s.Pid) {
-			r.Running, r.Pid, r.ExitCode = false, 0, -1
 		}
 	}
 	r.ProcessConfig.Tty = s.Options.Terminal
