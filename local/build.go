@@ -424,6 +424,16 @@ func (b *builder) buildStage(ctx context.Context, idx int, prefix string, final 
 	if err := b.from(ctx, s, stage); err != nil {
 		return "", fail(fromText, err)
 	}
+	// The base image's ONBUILD triggers run first, as part of FROM.
+	for _, trig := range b.onbuildTriggers(s) {
+		cmd, err := build.ParseTrigger(trig)
+		if err != nil {
+			return "", fail(fromText, err)
+		}
+		if err := b.step(ctx, s, cmd, false, false); err != nil {
+			return "", fail(fromText+" (ONBUILD "+trig+")", err)
+		}
+	}
 	if len(stage.Commands) == 0 {
 		// FROM alone: commit a new image only when naming the final one.
 		if final {
@@ -509,6 +519,26 @@ func (b *builder) adopt(s *stageState, id string) error {
 	}
 	s.imageID, s.top, s.cfg = img.ID, img.TopLayer, *cfg
 	return nil
+}
+
+// onbuildTriggers are the Docker config's OnBuild entries of the stage's base.
+func (b *builder) onbuildTriggers(s *stageState) []string {
+	if s.imageID == "" {
+		return nil
+	}
+	data, err := b.st.ImageBigData(s.imageID, "sha256:"+s.imageID)
+	if err != nil {
+		return nil
+	}
+	var raw struct {
+		Config struct {
+			OnBuild []string `json:"OnBuild"`
+		} `json:"config"`
+	}
+	if json.Unmarshal(data, &raw) != nil {
+		return nil
+	}
+	return raw.Config.OnBuild
 }
 
 // imageConfig reads an image's OCI config from the store.

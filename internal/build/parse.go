@@ -119,3 +119,23 @@ func LookupEnv(env []string, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// ParseTrigger parses one ONBUILD trigger as an instruction.
+func ParseTrigger(trigger string) (instructions.Command, error) {
+	res, err := parser.Parse(strings.NewReader(trigger))
+	if err != nil {
+		return nil, err
+	}
+	if len(res.AST.Children) != 1 {
+		return nil, fmt.Errorf("invalid ONBUILD trigger %q", trigger)
+	}
+	cmd, err := instructions.ParseCommand(res.AST.Children[0])
+	if err != nil {
+		return nil, fmt.Errorf("ONBUILD trigger %q: %w", trigger, err)
+	}
+	switch strings.ToUpper(cmd.Name()) {
+	case "ONBUILD", "FROM", "MAINTAINER":
+		return nil, fmt.Errorf("%s isn't allowed as an ONBUILD trigger", strings.ToUpper(cmd.Name()))
+	}
+	return cmd, nil
+}

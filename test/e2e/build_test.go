@@ -482,3 +482,44 @@ func TestBuildFlags(t *testing.T) {
 	c.Must(t, "buildx", "build", "-q", "-t", "viabuildx", ctx2)
 	noContainersLeft(t, c)
 }
+
+// TestBuildOnbuildAndIsolation: ONBUILD triggers of the base run after FROM;
+// the caller's environment is not visible to RUN (CVE-2021-3602); a tar
+// context whose Containerfile is a symlink to a host file is refused and
+// the host file is untouched (CVE-2020-10696 class).
+func TestBuildOnbuildAndIsolation(t *testing.T) {
+	c := buildCLI(t)
+	ctx := buildContext(t, map[string]string{
+		"Containerfile": "FROM localhost/busybox\nONBUILD RUN echo triggered > /trig\nONBUILD ENV TRIG=1\n",
+	})
+	c.Must(t, "build", "-q", "--format", "docker", "-t", "onb", ctx)
+	ctx2 := buildContext(t, map[string]string{
+		"Containerfile": "FROM onb\nRUN cat /trig && (cat /proc/1/environ /proc/*/environ 2>/dev/null | grep -a SECRET_X_B2 && exit 1 || true)\n",
+	})
+	c.Env = append(c.Env, "SECRET_X_B2=zz")
+	r := c.Run("build", "-t", "onb2", ctx2)
+	c.Env = c.Env[:len(c.Env)-1]
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "triggered") {
+		t.Fatalf("ONBUILD trigger or environment isolation: %s", r)
+	}
+	if env := c.Must(t, "inspect", "--format", "{{.Config.Env}}", "onb2"); !strings.Contains(env, "TRIG=1") {
+		t.Errorf("ONBUILD ENV not applied: %s", env)
+	}
+	probe := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(probe, []byte("original"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "Dockerfile", Linkname: probe, Typeflag: tar.TypeSymlink, Mode: 0o777})
+	tw.Close()
+	buf.Write(bytes.Repeat([]byte{0x5a}, 2048))
+	r = c.RunStdin(&buf, "build", "-")
+	if r.ExitCode != 125 {
+		t.Errorf("symlinked Dockerfile in a tar context: %s", r)
+	}
+	if data, _ := os.ReadFile(probe); string(data) != "original" {
+		t.Errorf("probe changed: %q", data)
+	}
+	noContainersLeft(t, c)
+}
