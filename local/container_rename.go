@@ -14,10 +14,11 @@ import (
 // name table change in one transaction under the container's lock; the
 // storage container's name follows.
 func (e *Engine) ContainerRename(ctx context.Context, ref, newName string) error {
-	n, err := normalizeName(newName)
-	if err != nil {
-		return err
+	// Unlike create, rename takes no Docker-style leading "/" (as Podman).
+	if !nameRE.MatchString(newName) {
+		return fmt.Errorf("names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", engine.ErrInvalidArg)
 	}
+	n := newName
 	db, err := e.db(ctx)
 	if err != nil {
 		return err
