@@ -21,7 +21,7 @@ func newCommitCommand(g *command.Globals) *cobra.Command {
 		Long:  "Create an image from a container's changes. Optionally tag the image created, set the author with the --author flag, set the commit message with the --message flag, and make changes to the instructions with the --change flag.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
-				return fmt.Errorf("%q requires 1 to 2 arguments", cmd.CommandPath())
+				return fmt.Errorf("accepts between 1 and 2 arg(s), received %d", len(args))
 			}
 			if len(args) == 2 {
 				o.Image = args[1]

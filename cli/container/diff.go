@@ -89,7 +89,7 @@ func singleTarget(cmd *cobra.Command, g *command.Globals, args []string, latest 
 		}
 		return latestID(cmd.Context(), eng)
 	case len(args) != 1:
-		return "", fmt.Errorf("%q requires exactly 1 argument", cmd.CommandPath())
+		return "", fmt.Errorf("%q requires a name, id, or the \"--latest\" flag", cmd.CommandPath())
 	}
 	return args[0], nil
 }

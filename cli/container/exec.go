@@ -35,13 +35,10 @@ func newExecCommand(g *command.Globals) *cobra.Command {
 				if ref, err = latestID(ctx, eng); err != nil {
 					return err
 				}
-			case len(args) < 2:
+			case len(args) == 0:
 				return fmt.Errorf("exec requires the name or ID of a container or the --latest flag")
 			default:
 				ref, args = args[0], args[1:]
-			}
-			if len(args) == 0 {
-				return fmt.Errorf("exec requires the name or ID of a container or the --latest flag")
 			}
 			o.Command = args
 			o.AttachStdin = interactive

@@ -19,7 +19,7 @@ func newExportCommand(g *command.Globals) *cobra.Command {
 		Long:  "Exports container's filesystem contents as a tar archive and saves it on the local machine.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return fmt.Errorf("%q requires exactly 1 argument", cmd.CommandPath())
+				return fmt.Errorf("accepts 1 arg(s), received %d", len(args))
 			}
 			eng, err := g.Engine()
 			if err != nil {
