@@ -48,6 +48,8 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 		}
 		seen[m.Destination] = true
 		switch m.Type {
+		case "glob", "ramfs": // newer than Podman 4.3, which refuses them so
+			return nil, &textError{msg: fmt.Sprintf("invalid filesystem type %q", m.Type), kind: engine.ErrInvalidArg}
 		case "bind":
 			if !filepath.IsAbs(m.Source) {
 				abs, err := filepath.Abs(m.Source)

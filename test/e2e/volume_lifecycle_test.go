@@ -264,6 +264,7 @@ func TestVolumeBadInput(t *testing.T) {
 		{[]string{"--tmpfs", "/x", "-v", "a:/x"}, "/x: duplicate mount destination"},
 		{[]string{"-v", "bad$name:/x"}, "names must match"},
 		{[]string{"--volumes-from", "nosuchctr"}, "no container with name or ID"},
+		{[]string{"--mount", "type=glob,src=/tmp/*,dst=/g"}, `invalid filesystem type "glob"`},
 	}
 	for _, tc := range cases {
 		args := append(append([]string{"run", "--rm"}, tc.args...), "bb", "true")
