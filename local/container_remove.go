@@ -66,6 +66,13 @@ func (e *Engine) ContainerRemove(ctx context.Context, ref string, o engine.Conta
 			e.log.Warn("stopping container before removal", "id", c.ID, "err", err)
 		}
 	}
+	if c.State.Status == state.StatusCreated {
+		// Created in the runtime (init) but never started: no force needed;
+		// stop deletes it from the runtime, which also ends its conmon.
+		if err := e.ContainerStop(ctx, c.ID, engine.ContainerStopOptions{Ignore: true}); err != nil {
+			e.log.Warn("deleting created container from the runtime", "id", c.ID, "err", err)
+		}
+	}
 	if c.State.Status != state.StatusConfigured && c.State.Status != state.StatusRemoving {
 		// Runtime leftovers (runc state, mounts, network): the cleanup
 		// path owns them. A failure is not fatal to rm.

@@ -387,6 +387,25 @@ func TestContainerRecordsRunning(t *testing.T) {
 		t.Errorf("left after rm -f: %q", out)
 	}
 
+	// created in the runtime (init) but never started: rm needs no -f and
+	// leaves no conmon behind
+	c.Must(t, "create", "--network", "none", "--name", "inited", recImage, "sleep", "1000")
+	c.Must(t, "init", "inited")
+	conmon, _ := strconv.Atoi(c.Must(t, "container", "inspect", "--format", "{{.State.ConmonPid}}", "inited"))
+	if out := c.Must(t, "rm", "inited"); out != "inited" {
+		t.Errorf("rm of an initialized container printed %q", out)
+	}
+	if conmon > 0 {
+		deadline := time.Now().Add(5 * time.Second)
+		for syscall.Kill(conmon, 0) == nil && !isZombie(conmon) {
+			if time.Now().After(deadline) {
+				t.Errorf("conmon %d of the removed container still runs", conmon)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
 	// killed outside Selkie: ps must not say Up for long
 	c.Must(t, "run", "-d", "--network", "none", "--name", "victim", recImage, "sleep", "1000")
 	pid := c.Must(t, "container", "inspect", "--format", "{{.State.Pid}}", "victim")
@@ -491,4 +510,13 @@ func TestContainerRecordsExternal(t *testing.T) {
 	if got := c.Must(t, "ps", "-a", "--external", "-q", "--no-trunc"); got != mine {
 		t.Errorf("after rm of the external container: %q", got)
 	}
+}
+
+func isZombie(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	return i > 0 && len(data) > i+2 && data[i+2] == 'Z'
 }
