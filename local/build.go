@@ -1000,10 +1000,12 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		if err != nil {
 			return fmt.Errorf("checking on sources under %q: %w", src.Root, err)
 		}
+		t0 := time.Now()
 		d, err := src.Digest(ms)
 		if err != nil {
 			return err
 		}
+		b.e.log.Debug("build: source digest", "source", p, "elapsed", time.Since(t0))
 		fmt.Fprintf(h, "%s %s\n", p, d)
 		sets = append(sets, srcSet{matches: ms})
 	}
@@ -1156,12 +1158,14 @@ func (b *builder) withWorkingContainer(s *stageState, h v1.History, key string, 
 	if err != nil {
 		return fmt.Errorf("mounting the working container: %w", err)
 	}
+	t0 := time.Now()
 	if err := fn(mp); err != nil {
 		return err
 	}
 	if _, err := b.st.Unmount(c.ID, true); err != nil {
 		return err
 	}
+	t1 := time.Now()
 	unc := archiveUncompressed()
 	rc, err := b.st.Diff("", c.LayerID, &cstorage.DiffOptions{Compression: &unc})
 	if err != nil {
@@ -1171,5 +1175,6 @@ func (b *builder) withWorkingContainer(s *stageState, h v1.History, key string, 
 	if err != nil {
 		return err
 	}
+	b.e.log.Debug("build: working container step", "write", t1.Sub(t0), "commit", time.Since(t1))
 	return b.commitStepKey(s, layer, h, key, named)
 }

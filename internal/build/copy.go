@@ -56,8 +56,17 @@ func CopyInto(rootfs, dest string, src *Source, ms []Match, o CopyOptions) error
 		if !m.Info.IsDir() && isDir {
 			base = path.Join(dest, filepath.Base(m.Rel))
 		}
+		// Directories this walk made (or found as real directories) need
+		// no new resolution for their children: nothing else changes the
+		// rootfs while COPY runs.
+		dirs := map[string]string{}
 		err := src.Walk(m, func(e Entry) error {
-			return writeEntry(rootfs, path.Join(base, filepath.ToSlash(e.Rel)), e.Path, e.Info, o)
+			dest := path.Clean("/" + path.Join(base, filepath.ToSlash(e.Rel)))
+			full, err := writeEntryIn(rootfs, dest, e.Path, e.Info, o, dirs[path.Dir(dest)])
+			if err == nil && e.Info.IsDir() && full != "" {
+				dirs[dest] = full
+			}
+			return err
 		})
 		if err != nil {
 			return err
@@ -135,11 +144,22 @@ func owner(fi fs.FileInfo, o CopyOptions) (int, int) {
 	return o.UID, o.GID
 }
 
-func writeEntry(rootfs, dest, srcPath string, fi fs.FileInfo, o CopyOptions) error {
-	_, full, err := prepare(rootfs, dest, o)
-	if err != nil {
-		return err
+// writeEntryIn writes one entry; parent, when known, is the host path of
+// dest's directory. It returns the entry's host path.
+func writeEntryIn(rootfs, dest, srcPath string, fi fs.FileInfo, o CopyOptions, parent string) (string, error) {
+	var full string
+	if parent != "" {
+		full = filepath.Join(parent, path.Base(dest))
+	} else {
+		var err error
+		if _, full, err = prepare(rootfs, dest, o); err != nil {
+			return "", err
+		}
 	}
+	return full, writeEntry(full, rootfs, dest, srcPath, fi, o)
+}
+
+func writeEntry(full, rootfs, dest, srcPath string, fi fs.FileInfo, o CopyOptions) error {
 	uid, gid := owner(fi, o)
 	mode := fi.Mode().Perm() | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
 	if o.Chmod != nil {
