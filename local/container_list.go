@@ -496,6 +496,36 @@ func compileFilters(filters map[string][]string, all []*state.Container, network
 				}
 				return false
 			}
+		case "restart-policy":
+			for _, v := range vals {
+				switch v {
+				case "always", "on-failure", "no", "unless-stopped", "none":
+				default:
+					return nil, fmt.Errorf("%s is an invalid restart policy: %w", v, engine.ErrInvalidArg)
+				}
+			}
+			p = func(c *state.Container) bool {
+				rp := c.Options.RestartPolicy
+				if rp == "" {
+					rp = "no"
+				}
+				for _, v := range vals {
+					if v == rp || (v == "none" && rp == "no") {
+						return true
+					}
+				}
+				return false
+			}
+		case "is-task":
+			// Selkie has no Kubernetes tasks: is-task=false matches all.
+			p = func(*state.Container) bool {
+				for _, v := range vals {
+					if v == "false" {
+						return true
+					}
+				}
+				return false
+			}
 		case "until":
 			var ts []time.Time
 			for _, v := range vals {

@@ -85,6 +85,10 @@ func TestCompileFilters(t *testing.T) {
 		{map[string][]string{"volume": {"/data"}}, "web,db,cache"},
 		{map[string][]string{"health": {"none"}}, "web,db,cache"},
 		{map[string][]string{"status": {"running"}, "label": {"app=x"}}, "web"}, // keys AND
+		{map[string][]string{"restart-policy": {"no"}}, "web,db,cache"},
+		{map[string][]string{"restart-policy": {"always"}}, ""},
+		{map[string][]string{"is-task": {"true"}}, ""},
+		{map[string][]string{"restart-policy": {"x"}}, "error: x is an invalid restart policy: invalid argument"},
 		{map[string][]string{"status": {"bogus"}}, "error: unknown container state: bogus: invalid argument"},
 		{map[string][]string{"foo": {"bar"}}, "error: foo is an invalid filter: invalid argument"},
 		{map[string][]string{"name": {"("}}, `error: invalid name filter "(": invalid argument`},
