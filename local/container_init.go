@@ -2,9 +2,16 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/config"
+	"github.com/selkie-containers/selkie/internal/monitor"
+	"github.com/selkie-containers/selkie/internal/oci"
+	"github.com/selkie-containers/selkie/internal/spec"
 	"github.com/selkie-containers/selkie/internal/state"
 )
 
@@ -22,4 +29,72 @@ func (e *Engine) ContainerInit(ctx context.Context, ref string) error {
 		}
 		return e.initLocked(ctx, c, false)
 	})
+}
+
+// writeBundle generates the runtime spec for c (with o, its options after
+// volume resolution) and writes it as runDir/config.json.
+func (e *Engine) writeBundle(c *state.Container, o *engine.ContainerCreateOptions, rootfs, runDir, netnsPath string) error {
+	in := spec.Input{ID: c.ID, Name: c.Name, Options: o, Config: e.cfg, Rootfs: rootfs, RunDir: runDir, NetNSPath: netnsPath,
+		CgroupV2: oci.CgroupMode() == oci.CgroupV2}
+	if c.ImageConfig != nil {
+		in.Image = &c.ImageConfig.Config
+	}
+	s, err := spec.Generate(in)
+	if err != nil {
+		return err
+	}
+	e.log.Debug("spec generated", "id", c.ID)
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(runDir, "config.json"), data, 0o600)
+}
+
+// monitorOptions describes c to conmon.
+func (e *Engine) monitorOptions(c *state.Container, o *engine.ContainerCreateOptions, rt *oci.CLI, conmonPath, runDir, exitDir string, attached bool) (monitor.Options, error) {
+	logPath, err := e.logPath(c)
+	if err != nil {
+		return monitor.Options{}, err
+	}
+	exitCmd, err := e.exitCommand(c, rt)
+	if err != nil {
+		return monitor.Options{}, err
+	}
+	mo := monitor.Options{
+		ConmonPath:    conmonPath,
+		RuntimePath:   rt.Path(),
+		RuntimeArgs:   rt.GlobalArgs(),
+		ID:            c.ID,
+		Name:          c.Name,
+		Bundle:        runDir,
+		PidFile:       filepath.Join(runDir, "pidfile"),
+		ConmonPidFile: filepath.Join(runDir, "conmon.pid"),
+		ExitDir:       exitDir,
+		RuntimeLog:    filepath.Join(runDir, "oci-log"),
+		PersistDir:    runDir,
+		NoSyncLog:     o.Remove,
+		LogDriver:     logDriver(c, e.cfg.Containers.LogDriver),
+		LogPath:       logPath,
+		LogSizeMax:    e.cfg.Containers.LogSizeMax,
+		LogTag:        o.LogOptions["tag"],
+		Terminal:      o.Terminal,
+		Stdin:         o.Stdin,
+		Timeout:       o.Timeout,
+		ExitCommand:   exitCmd,
+	}
+	if attached {
+		// The attached caller (run, start -a) waits and cleans up itself;
+		// conmon's cleanup is the safety net should that caller die.
+		mo.ExitDelay = 1
+	}
+	if v := o.LogOptions["max-size"]; v != "" {
+		if n, err := config.ParseSize(v); err == nil {
+			mo.LogSizeMax = n
+		}
+	}
+	if mo.LogDriver == monitor.LogPassthrough {
+		mo.Stdio = [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
+	}
+	return mo, nil
 }

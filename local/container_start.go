@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/selkie-containers/selkie/engine"
-	"github.com/selkie-containers/selkie/internal/config"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/oci"
 	"github.com/selkie-containers/selkie/internal/spec"
@@ -190,69 +188,15 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 	if o.Mounts, err = e.startVolumeMounts(ctx, c, mp, runDir); err != nil {
 		return err
 	}
-	var imgCfg = c.ImageConfig
-	in := spec.Input{ID: c.ID, Name: c.Name, Options: &o, Config: e.cfg, Rootfs: mp, RunDir: runDir, NetNSPath: netnsPath,
-		CgroupV2: oci.CgroupMode() == oci.CgroupV2}
-	if imgCfg != nil {
-		in.Image = &imgCfg.Config
-	}
-	s, err := spec.Generate(in)
-	if err != nil {
-		return err
-	}
-	e.log.Debug("spec generated", "id", c.ID)
-	data, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(runDir, "config.json"), data, 0o600); err != nil {
+	if err := e.writeBundle(c, &o, mp, runDir, netnsPath); err != nil {
 		return err
 	}
 	_ = os.Remove(monitor.ExitFile(exitDir, c.ID))
 	_ = os.Remove(filepath.Join(runDir, "oci-log"))
 	_ = os.Remove(filepath.Join(runDir, "oom"))
-	logPath, err := e.logPath(c)
+	mo, err := e.monitorOptions(c, &o, rt, conmonPath, runDir, exitDir, attached)
 	if err != nil {
 		return err
-	}
-	exitCmd, err := e.exitCommand(c, rt)
-	if err != nil {
-		return err
-	}
-	mo := monitor.Options{
-		ConmonPath:    conmonPath,
-		RuntimePath:   rt.Path(),
-		RuntimeArgs:   rt.GlobalArgs(),
-		ID:            c.ID,
-		Name:          c.Name,
-		Bundle:        runDir,
-		PidFile:       filepath.Join(runDir, "pidfile"),
-		ConmonPidFile: filepath.Join(runDir, "conmon.pid"),
-		ExitDir:       exitDir,
-		RuntimeLog:    filepath.Join(runDir, "oci-log"),
-		PersistDir:    runDir,
-		NoSyncLog:     o.Remove,
-		LogDriver:     logDriver(c, e.cfg.Containers.LogDriver),
-		LogPath:       logPath,
-		LogSizeMax:    e.cfg.Containers.LogSizeMax,
-		LogTag:        o.LogOptions["tag"],
-		Terminal:      o.Terminal,
-		Stdin:         o.Stdin,
-		Timeout:       o.Timeout,
-		ExitCommand:   exitCmd,
-	}
-	if attached {
-		// The attached caller (run, start -a) waits and cleans up itself;
-		// conmon's cleanup is the safety net should that caller die.
-		mo.ExitDelay = 1
-	}
-	if v := o.LogOptions["max-size"]; v != "" {
-		if n, perr := config.ParseSize(v); perr == nil {
-			mo.LogSizeMax = n
-		}
-	}
-	if mo.LogDriver == monitor.LogPassthrough {
-		mo.Stdio = [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	}
 	e.log.Debug("bundle written, launching conmon", "id", c.ID)
 	created, err := monitor.Create(ctx, mo)
