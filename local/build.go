@@ -1041,6 +1041,17 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	if total > 1 && !strings.HasSuffix(sd.DestPath, "/") {
 		return errors.New("when using COPY with more than one source file, the destination must be a directory and end with a /")
 	}
+	if !isAdd {
+		var all []build.Match
+		for _, set := range sets {
+			all = append(all, set.matches...)
+		}
+		heredocs := map[string]string{}
+		for _, c := range sd.SourceContents {
+			heredocs[c.Path] = c.Data
+		}
+		return b.copyViaTar(s, hist, key, named, dest, src, all, heredocs, chown, mode, keep)
+	}
 	return b.withWorkingContainer(s, hist, key, named, func(rootfs string) error {
 		o := build.CopyOptions{KeepOwner: keep}
 		if chown != "" {
@@ -1123,6 +1134,40 @@ func specialBits(v uint64) fs.FileMode {
 		m |= fs.ModeSticky
 	}
 	return m
+}
+
+// copyViaTar stores COPY's result as a layer streamed straight into the
+// store: the sources are read once and written once.
+func (b *builder) copyViaTar(s *stageState, h v1.History, key string, named bool, dest string, src *build.Source, ms []build.Match, heredocs map[string]string, chown string, mode *fs.FileMode, keep bool) error {
+	root := filepath.Join(b.tmp, "scratch-root")
+	if s.imageID != "" {
+		mp, err := b.st.MountImage(s.imageID, nil, "")
+		if err != nil {
+			return fmt.Errorf("mounting image %s: %w", s.imageID, err)
+		}
+		defer func() { _, _ = b.st.UnmountImage(s.imageID, false) }()
+		root = mp
+	} else if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	o := build.CopyOptions{KeepOwner: keep, Chmod: mode}
+	if chown != "" {
+		u, g, err := lookupChown(root, chown)
+		if err != nil {
+			return err
+		}
+		o.UID, o.GID, o.KeepOwner = u, g, false
+	}
+	t0 := time.Now()
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(build.TarCopy(pw, root, dest, src, ms, o, heredocs)) }()
+	layer, _, err := b.st.PutLayer("", s.top, nil, "", false, nil, pr)
+	pr.CloseWithError(errors.New("layer not stored"))
+	if err != nil {
+		return err
+	}
+	b.e.log.Debug("build: COPY layer streamed", "elapsed", time.Since(t0))
+	return b.commitStepKey(s, layer.ID, h, key, named)
 }
 
 // pathExists reports whether p exists in the stage's current image.

@@ -1,6 +1,8 @@
 package build
 
 import (
+	"archive/tar"
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -151,5 +153,61 @@ func TestCopyIntoNeverWritesThroughSymlinks(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(rootfs, "dir", "f"))
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("chmod: %v %v", fi, err)
+	}
+}
+
+// TestTarCopyResolvesInsideImage: destination symlinks in the image are
+// followed inside it (/bin -> usr/bin) and never to host paths.
+func TestTarCopyResolvesInsideImage(t *testing.T) {
+	base := t.TempDir()
+	img := filepath.Join(base, "img")
+	if err := os.MkdirAll(filepath.Join(img, "usr", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink("usr/bin", filepath.Join(img, "bin"))
+	os.Symlink(base, filepath.Join(img, "evil"))
+	ctx := filepath.Join(base, "ctx")
+	write(t, filepath.Join(ctx, "f"), "data")
+	write(t, filepath.Join(ctx, "d", "x"), "x")
+	s := &Source{Root: ctx}
+	names := func(dest string, pattern string) []string {
+		ms, err := s.Resolve(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := TarCopy(&buf, img, dest, s, ms, CopyOptions{UID: 5, GID: 6}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		tr := tar.NewReader(&buf)
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			if h.Uid != 5 || h.Gid != 6 {
+				t.Errorf("%s owned %d:%d", h.Name, h.Uid, h.Gid)
+			}
+			out = append(out, h.Name)
+		}
+		return out
+	}
+	if got := strings.Join(names("/bin/", "f"), ","); got != "usr/bin/f" {
+		t.Errorf("COPY f /bin/ -> %s", got)
+	}
+	if got := strings.Join(names("/evil/sub/", "f"), ","); strings.Contains(got, strings.TrimPrefix(base, "/")) && !strings.HasPrefix(got, "evil") && !strings.HasPrefix(got, strings.TrimPrefix(base, "/")) {
+		t.Errorf("COPY f /evil/sub/ -> %s", got)
+	}
+	for _, n := range names("/evil/sub/", "f") {
+		if strings.HasPrefix(n, "/") || strings.HasPrefix(n, "..") {
+			t.Errorf("entry %q leaves the rootfs", n)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(base, "sub")); err == nil {
+		t.Error("a directory was created on the host")
+	}
+	if got := strings.Join(names("/new/", "d"), ","); got != "new/,new/x" {
+		t.Errorf("COPY d /new/ -> %s", got)
 	}
 }
