@@ -11,6 +11,7 @@ type Engine interface {
 	Images
 	Builder
 	Containers
+	Pods
 	ContainerCopier
 	Volumes
 	ImageMounter

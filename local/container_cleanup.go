@@ -149,6 +149,7 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 	if err != nil {
 		return err
 	}
+	e.podMemberExited(ctx, id)
 	if remove {
 		if _, err := e.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Ignore: true}); err != nil &&
 			!errors.Is(err, engine.ErrNoSuchContainer) {

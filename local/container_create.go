@@ -57,8 +57,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 		return rep, &textError{"cannot replace container without --name being set", engine.ErrInvalidArg}
 	}
 
-	if o.Pod != "" {
-		return rep, fmt.Errorf("no pod with name or ID %s found: %w", o.Pod, engine.ErrNoSuchPod)
+	podID, err := e.podJoin(ctx, db, &o)
+	if err != nil {
+		return rep, err
 	}
 	if err := e.resolveDependencies(ctx, db, &o); err != nil {
 		return rep, err
@@ -98,6 +99,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 		ImageConfig:   img.Config,
 		StorageID:     id,
 		Runtime:       e.cfg.RuntimeName(),
+		Pod:           podID,
 		State:         state.ContainerState{Status: state.StatusConfigured},
 	}
 	if c.ImageName == "" {

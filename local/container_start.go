@@ -24,6 +24,9 @@ import (
 // o.Attach the attach socket is connected before the process starts, and the
 // call returns when the container's output ends (or the user detaches).
 func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.ContainerStartOptions) error {
+	if err := e.startPodInfra(ctx, ref); err != nil {
+		return err
+	}
 	var session *attachSession
 	err := e.withContainer(ctx, ref, func(c *state.Container) error {
 		e.syncExit(c)
@@ -182,6 +185,9 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 		}
 	}
 	if err := e.writeEtcFiles(c, runDir); err != nil {
+		return err
+	}
+	if err := e.joinNamespaces(ctx, c, &o, runDir); err != nil {
 		return err
 	}
 	e.log.Debug("etc files written", "id", c.ID)

@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Pods is the pod part of the engine: groups of containers sharing
+// namespaces through an infra container. Every method acts on one pod;
+// loops over names, --all and --filter live in the caller.
+type Pods interface {
+	// PodCreate records a pod and (unless o.NoInfra) creates its infra container.
+	PodCreate(ctx context.Context, o PodCreateOptions) (string, error)
+	// PodStart starts the infra container, then the members.
+	PodStart(ctx context.Context, nameOrID string) (PodActionReport, error)
+	// PodStop stops the members, then the infra container.
+	PodStop(ctx context.Context, nameOrID string, o ContainerStopOptions) (PodActionReport, error)
+	// PodRestart stops then starts the pod.
+	PodRestart(ctx context.Context, nameOrID string) (PodActionReport, error)
+	// PodKill signals every running container of the pod.
+	PodKill(ctx context.Context, nameOrID string, signal string) (PodActionReport, error)
+	PodPause(ctx context.Context, nameOrID string) (PodActionReport, error)
+	PodUnpause(ctx context.Context, nameOrID string) (PodActionReport, error)
+	// PodRemove removes the pod; members only with o.Force (refused otherwise
+	// while the pod has members other than infra, or runs).
+	PodRemove(ctx context.Context, nameOrID string, o PodRemoveOptions) (PodRemoveReport, error)
+	// PodList lists pods matching o.Filters.
+	PodList(ctx context.Context, o PodListOptions) ([]PodSummary, error)
+	// PodInspect returns Podman's pod inspect document.
+	PodInspect(ctx context.Context, nameOrID string) (*PodInspect, error)
+	// PodExists reports whether nameOrID names a pod (no error for "no").
+	PodExists(ctx context.Context, nameOrID string) (bool, error)
+}
+
+// PodCreateOptions are `pod create`'s flags.
+type PodCreateOptions struct {
+	Name   string            `json:"name,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// NoInfra creates a pod without an infra container (--infra=false).
+	NoInfra      bool     `json:"noInfra,omitempty"`
+	InfraImage   string   `json:"infraImage,omitempty"`
+	InfraCommand []string `json:"infraCommand,omitempty"`
+	InfraName    string   `json:"infraName,omitempty"`
+	// Share lists the namespaces members share: net, ipc, uts, pid, cgroup
+	// (empty with Share set to []string{} means none).
+	Share       []string `json:"share,omitempty"`
+	ShareParent *bool    `json:"shareParent,omitempty"`
+	// Infra container settings (network, ports, names).
+	Network      string        `json:"network,omitempty"`
+	Networks     []string      `json:"networks,omitempty"`
+	PortMappings []PortMapping `json:"portMappings,omitempty"`
+	Hostname     string        `json:"hostname,omitempty"`
+	AddHosts     []string      `json:"addHosts,omitempty"`
+	DNSServers   []string      `json:"dnsServers,omitempty"`
+	DNSSearch    []string      `json:"dnsSearch,omitempty"`
+	DNSOptions   []string      `json:"dnsOptions,omitempty"`
+	NoHosts      bool          `json:"noHosts,omitempty"`
+	// Mounts are added to every member (-v on pod create).
+	Mounts []Mount `json:"mounts,omitempty"`
+	// ExitPolicy is continue (default) or stop.
+	ExitPolicy    string `json:"exitPolicy,omitempty"`
+	RestartPolicy string `json:"restartPolicy,omitempty"`
+	// Replace removes an existing pod of the same name first.
+	Replace       bool      `json:"replace,omitempty"`
+	CreateCommand []string  `json:"createCommand,omitempty"`
+	PullProgress  io.Writer `json:"-"`
+}
+
+// PodActionReport lists the containers an action failed on (ID → error).
+type PodActionReport struct {
+	ID     string            `json:"Id"`
+	Errors map[string]string `json:"Errs,omitempty"`
+}
+
+// PodRemoveOptions controls pod rm.
+type PodRemoveOptions struct {
+	Force   bool  `json:"force,omitempty"`
+	Ignore  bool  `json:"ignore,omitempty"`
+	Timeout *uint `json:"timeout,omitempty"`
+}
+
+// PodRemoveReport lists the removed containers.
+type PodRemoveReport struct {
+	ID         string   `json:"Id"`
+	Containers []string `json:"RemovedCtrs"`
+}
+
+// PodListOptions controls pod ps.
+type PodListOptions struct {
+	Filters map[string][]string `json:"filters,omitempty"`
+}
+
+// PodSummary is one pod ps row; JSON as Podman's `pod ps --format json`.
+type PodSummary struct {
+	Cgroup     string             `json:"Cgroup"`
+	Containers []PodContainerInfo `json:"Containers"`
+	Created    time.Time          `json:"Created"`
+	ID         string             `json:"Id"`
+	InfraID    string             `json:"InfraId"`
+	Name       string             `json:"Name"`
+	Namespace  string             `json:"Namespace"`
+	Networks   []string           `json:"Networks"`
+	Status     string             `json:"Status"`
+	Labels     map[string]string  `json:"Labels"`
+}
+
+// PodContainerInfo is one member in pod ps.
+type PodContainerInfo struct {
+	ID     string `json:"Id"`
+	Names  string `json:"Names"`
+	Status string `json:"Status"`
+}
+
+// PodInspect is Podman's InspectPodData.
+type PodInspect struct {
+	ID               string                 `json:"Id"`
+	Name             string                 `json:"Name"`
+	Namespace        string                 `json:"Namespace,omitempty"`
+	Created          time.Time              `json:"Created"`
+	CreateCommand    []string               `json:"CreateCommand,omitempty"`
+	ExitPolicy       string                 `json:"ExitPolicy"`
+	State            string                 `json:"State"`
+	Hostname         string                 `json:"Hostname"`
+	Labels           map[string]string      `json:"Labels,omitempty"`
+	CreateCgroup     bool                   `json:"CreateCgroup"`
+	CgroupParent     string                 `json:"CgroupParent,omitempty"`
+	CgroupPath       string                 `json:"CgroupPath,omitempty"`
+	CreateInfra      bool                   `json:"CreateInfra"`
+	InfraContainerID string                 `json:"InfraContainerID,omitempty"`
+	InfraConfig      *PodInspectInfraConfig `json:"InfraConfig,omitempty"`
+	SharedNamespaces []string               `json:"SharedNamespaces,omitempty"`
+	NumContainers    uint                   `json:"NumContainers"`
+	Containers       []PodInspectContainer  `json:"Containers,omitempty"`
+	Mounts           []Mount                `json:"mounts,omitempty"`
+}
+
+// PodInspectInfraConfig is the infra block of pod inspect.
+type PodInspectInfraConfig struct {
+	PortBindings       map[string][]InspectHostPort `json:"PortBindings"`
+	HostNetwork        bool                         `json:"HostNetwork"`
+	StaticIP           string                       `json:"StaticIP"`
+	StaticMAC          string                       `json:"StaticMAC"`
+	NoManageResolvConf bool                         `json:"NoManageResolvConf"`
+	DNSServer          []string                     `json:"DNSServer,omitempty"`
+	DNSSearch          []string                     `json:"DNSSearch,omitempty"`
+	DNSOption          []string                     `json:"DNSOption,omitempty"`
+	NoManageHosts      bool                         `json:"NoManageHosts"`
+	HostAdd            []string                     `json:"HostAdd,omitempty"`
+	Networks           []string                     `json:"Networks,omitempty"`
+	NetworkOptions     map[string][]string          `json:"NetworkOptions,omitempty"`
+	PidNS              string                       `json:"pid_ns,omitempty"`
+	UserNS             string                       `json:"userns,omitempty"`
+	UtsNS              string                       `json:"uts_ns,omitempty"`
+}
+
+// PodInspectContainer is one member in pod inspect.
+type PodInspectContainer struct {
+	ID    string `json:"Id"`
+	Name  string `json:"Name"`
+	State string `json:"State"`
+}

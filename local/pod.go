@@ -1,0 +1,484 @@
+package local
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/state"
+)
+
+// pauseImage is the infra image Selkie builds locally from the host's
+// catatonit (as Podman 4 builds localhost/podman-pause), so that pods work
+// without a registry.
+const pauseImage = "localhost/selkie-pause:1"
+
+// catatonitPaths are where Debian and Podman packages put catatonit.
+var catatonitPaths = []string{"/usr/libexec/podman/catatonit", "/usr/bin/catatonit", "/usr/local/libexec/podman/catatonit", "/usr/local/bin/catatonit"}
+
+// validShares are the namespaces a pod may share.
+var validShares = map[string]bool{"net": true, "ipc": true, "uts": true, "pid": true, "cgroup": true}
+
+// DefaultPodShare is Podman's default --share.
+var defaultPodShare = []string{"ipc", "net", "uts"}
+
+// PodCreate records the pod, then creates its infra container. A failure
+// after the record is written removes the record again.
+func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (string, error) {
+	db, err := e.db(ctx)
+	if err != nil {
+		return "", err
+	}
+	share, err := podShares(o)
+	if err != nil {
+		return "", err
+	}
+	switch o.ExitPolicy {
+	case "":
+		o.ExitPolicy = "continue"
+	case "continue", "stop":
+	default:
+		return "", fmt.Errorf("invalid pod exit policy: %q: %w", o.ExitPolicy, engine.ErrInvalidArg)
+	}
+	if o.Name != "" {
+		if o.Name, err = normalizeName(o.Name); err != nil {
+			return "", err
+		}
+		if o.Replace {
+			if _, err := e.PodRemove(ctx, o.Name, engine.PodRemoveOptions{Force: true, Ignore: true}); err != nil && !errors.Is(err, engine.ErrNoSuchPod) {
+				return "", fmt.Errorf("replacing pod %s: %w", o.Name, err)
+			}
+		}
+	} else if o.Replace {
+		return "", &textError{"cannot replace pod without --name being set", engine.ErrInvalidArg}
+	}
+	if o.InfraName != "" {
+		if o.InfraName, err = normalizeName(o.InfraName); err != nil {
+			return "", err
+		}
+	}
+	if o.NoInfra {
+		if len(share) > 0 && o.Share != nil {
+			return "", &textError{"You cannot share kernel namespaces on the pod level without an infra container", engine.ErrInvalidArg}
+		}
+		share = nil
+		if len(o.PortMappings) > 0 || o.Network != "" || len(o.Networks) > 0 {
+			return "", &textError{"you must have an infra container to publish port bindings or set networks", engine.ErrInvalidArg}
+		}
+	}
+	id, err := newID()
+	if err != nil {
+		return "", err
+	}
+	p := &state.Pod{ID: id, Name: o.Name, Created: time.Now(), Share: share}
+	progress := o.PullProgress
+	o.PullProgress = nil
+	p.Options = o
+	if !o.NoInfra && p.Options.InfraName == "" {
+		p.Options.InfraName = id[:12] + "-infra"
+	}
+	generated := p.Name == ""
+	for attempt := 0; ; attempt++ {
+		if generated {
+			p.Name = randomName()
+			if attempt > 10 {
+				p.Name += fmt.Sprint(randIndex(10000))
+			}
+		}
+		err = db.Update(ctx, func(tx *state.Tx) error { return tx.AddPod(p) })
+		if err == nil || !generated || !errors.Is(err, engine.ErrNameInUse) || attempt > 20 {
+			break
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	if o.NoInfra {
+		return id, nil
+	}
+	infraID, err := e.createInfra(ctx, p, progress)
+	if err != nil {
+		_ = db.Update(context.WithoutCancel(ctx), func(tx *state.Tx) error { return tx.DeletePod(id) })
+		return "", err
+	}
+	p.InfraID = infraID
+	if err := db.Update(ctx, func(tx *state.Tx) error { return tx.PutPod(p) }); err != nil {
+		_, _ = e.ContainerRemove(context.WithoutCancel(ctx), infraID, engine.ContainerRemoveOptions{Force: true})
+		_ = db.Update(context.WithoutCancel(ctx), func(tx *state.Tx) error { return tx.DeletePod(id) })
+		return "", err
+	}
+	return id, nil
+}
+
+// podShares turns o.Share into the sorted list of shared namespaces.
+func podShares(o engine.PodCreateOptions) ([]string, error) {
+	if o.Share == nil {
+		return append([]string(nil), defaultPodShare...), nil
+	}
+	var out []string
+	for _, s := range o.Share {
+		if s == "none" || s == "" {
+			continue
+		}
+		if !validShares[s] {
+			return nil, fmt.Errorf("invalid kernel namespace to share: %s. Options are: cgroup, ipc, net, pid, uts or none: %w", s, engine.ErrInvalidArg)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// createInfra creates the pod's infra container: catatonit in its own
+// namespaces, holding the pod's network, ports and host name.
+func (e *Engine) createInfra(ctx context.Context, p *state.Pod, progress io.Writer) (string, error) {
+	o := p.Options
+	img := o.InfraImage
+	cmd := o.InfraCommand
+	if img == "" {
+		if err := e.ensurePauseImage(ctx); err != nil {
+			return "", err
+		}
+		img = pauseImage
+		if len(cmd) == 0 {
+			cmd = []string{"/catatonit", "-P"}
+		}
+	}
+	co := engine.ContainerCreateOptions{
+		Name:          o.InfraName,
+		Image:         img,
+		Command:       cmd,
+		Pod:           p.ID,
+		Network:       o.Network,
+		Networks:      o.Networks,
+		PortMappings:  o.PortMappings,
+		AddHosts:      o.AddHosts,
+		DNSServers:    o.DNSServers,
+		DNSSearch:     o.DNSSearch,
+		DNSOptions:    o.DNSOptions,
+		NoHosts:       o.NoHosts,
+		Hostname:      o.Hostname,
+		RestartPolicy: o.RestartPolicy,
+		PullProgress:  progress,
+	}
+	if slices.Contains(p.Share, "uts") && co.Hostname == "" {
+		co.Hostname = p.Name
+	}
+	if !slices.Contains(p.Share, "net") && co.Network == "" && len(co.Networks) == 0 {
+		co.Network = "none"
+	}
+	if slices.Contains(p.Share, "ipc") {
+		co.IPCMode = "shareable"
+	}
+	if slices.Contains(p.Share, "cgroup") {
+		co.CgroupNS = "private"
+	}
+	rep, err := e.ContainerCreate(ctx, co)
+	if err != nil {
+		return "", err
+	}
+	return rep.ID, nil
+}
+
+// ensurePauseImage builds localhost/selkie-pause from the host's catatonit
+// when it is not in the store yet.
+func (e *Engine) ensurePauseImage(ctx context.Context) error {
+	if ok, err := e.ImageExists(ctx, pauseImage); err == nil && ok {
+		return nil
+	}
+	var bin []byte
+	var err error
+	for _, p := range catatonitPaths {
+		if bin, err = readCatatonit(p); err == nil {
+			break
+		}
+	}
+	if bin == nil {
+		return fmt.Errorf("building the pause image: catatonit not found (install the catatonit package or use --infra-image): %w", engine.ErrInvalidArg)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	mod := time.Unix(0, 0)
+	if err := tw.WriteHeader(&tar.Header{Name: "catatonit", Mode: 0o755, Size: int64(len(bin)), ModTime: mod, Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	if _, err := tw.Write(bin); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	_, err = e.ImageImport(ctx, &buf, engine.ImageImportOptions{
+		Source:    "-",
+		Reference: pauseImage,
+		Changes:   []string{`ENTRYPOINT ["/catatonit", "-P"]`},
+		Quiet:     true,
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("building the pause image: %w", err)
+	}
+	return nil
+}
+
+func readCatatonit(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	return io.ReadAll(io.LimitReader(f, 64<<20))
+}
+
+// podJoin is ContainerCreate's pod step: it resolves o.Pod (creating the
+// pod for new:NAME), checks the options against the pod's shared
+// namespaces and points them at the infra container. It returns the pod ID.
+func (e *Engine) podJoin(ctx context.Context, db *state.DB, o *engine.ContainerCreateOptions) (string, error) {
+	if o.Pod == "" {
+		return "", nil
+	}
+	if name, ok := strings.CutPrefix(o.Pod, "new:"); ok {
+		po := engine.PodCreateOptions{Name: name, Network: o.Network, Networks: o.Networks, PortMappings: o.PortMappings,
+			AddHosts: o.AddHosts, DNSServers: o.DNSServers, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, Hostname: o.Hostname}
+		if _, err := e.PodCreate(ctx, po); err != nil {
+			return "", err
+		}
+		o.Pod = name
+		o.Network, o.Networks, o.PortMappings, o.AddHosts, o.Hostname = "", nil, nil, nil, ""
+		o.DNSServers, o.DNSSearch, o.DNSOptions = nil, nil, nil
+	}
+	var p *state.Pod
+	err := db.View(ctx, func(tx *state.Tx) error {
+		id, err := tx.ResolvePod(o.Pod)
+		if err != nil {
+			return err
+		}
+		p, err = tx.Pod(id)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if p.InfraID == "" {
+		if !p.Options.NoInfra && o.Name == p.Options.InfraName {
+			return p.ID, nil // the infra container itself
+		}
+		if !p.Options.NoInfra {
+			return "", fmt.Errorf("pod %s has no infra container yet: %w", p.Name, engine.ErrCtrStateInvalid)
+		}
+	}
+	o.Pod = p.ID
+	for _, m := range p.Options.Mounts {
+		if !slices.ContainsFunc(o.Mounts, func(x engine.Mount) bool { return x.Destination == m.Destination }) {
+			o.Mounts = append(o.Mounts, m)
+		}
+	}
+	if p.InfraID == "" {
+		return p.ID, nil
+	}
+	join := "container:" + p.InfraID
+	for _, ns := range p.Share {
+		switch ns {
+		case "net":
+			if len(o.PortMappings) > 0 || o.PublishAll {
+				return "", &textError{"invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod", engine.ErrInvalidArg}
+			}
+			if len(o.Networks) > 0 {
+				return "", &textError{"invalid config provided: networks must be defined when the pod is created: network cannot be configured when it is shared with a pod", engine.ErrInvalidArg}
+			}
+			if o.Network == "" || o.Network == "bridge" || o.Network == "private" {
+				o.Network = join
+			}
+		case "ipc":
+			if o.IPCMode == "" {
+				o.IPCMode = join
+			}
+		case "uts":
+			if o.Hostname != "" {
+				return "", &textError{"invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration", engine.ErrInvalidArg}
+			}
+			if o.UTSMode == "" {
+				o.UTSMode = join
+				o.Hostname = p.Options.Hostname
+				if o.Hostname == "" {
+					o.Hostname = p.Name
+				}
+			}
+		case "pid":
+			if o.PIDMode == "" {
+				o.PIDMode = join
+			}
+		case "cgroup":
+			if o.CgroupNS == "" {
+				o.CgroupNS = join
+			}
+		}
+	}
+	return p.ID, nil
+}
+
+// joinNamespaces is initLocked's step for container:ID modes (pod members
+// and --ipc/--pid/--uts/--network container:X): each becomes the running
+// container's /proc/PID/ns path, as Podman joins them. With a shared
+// network the member also uses that container's hosts and resolv.conf,
+// and with a shared UTS namespace its host name.
+func (e *Engine) joinNamespaces(ctx context.Context, c *state.Container, o *engine.ContainerCreateOptions, runDir string) error {
+	db, err := e.db(ctx)
+	if err != nil {
+		return err
+	}
+	deps := map[string]*state.Container{}
+	dep := func(id string) (*state.Container, error) {
+		if d, ok := deps[id]; ok {
+			return d, nil
+		}
+		d, err := db.Container(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if exitDir, err := e.exitDir(); err == nil {
+			observeExit(d, exitDir)
+		}
+		if d.State.Status != state.StatusRunning && d.State.Status != state.StatusPaused || d.State.Pid <= 0 {
+			return nil, fmt.Errorf("a dependency of container %s failed to start: container %s is not running: %w", c.ID, id, engine.ErrCtrStateInvalid)
+		}
+		deps[id] = d
+		return d, nil
+	}
+	for _, f := range []struct {
+		mode *string
+		ns   string
+	}{{&o.Network, "net"}, {&o.IPCMode, "ipc"}, {&o.UTSMode, "uts"}, {&o.PIDMode, "pid"}, {&o.CgroupNS, "cgroup"}} {
+		id, ok := strings.CutPrefix(*f.mode, "container:")
+		if !ok {
+			continue
+		}
+		d, err := dep(id)
+		if err != nil {
+			return err
+		}
+		if f.ns == "cgroup" {
+			*f.mode = "" // the spec joins no cgroup namespace by path; stay in the host's, as the infra
+			continue
+		}
+		*f.mode = fmt.Sprintf("ns:/proc/%d/ns/%s", d.State.Pid, f.ns)
+		switch f.ns {
+		case "net":
+			depRun, err := e.ctrRunDir(d.ID)
+			if err != nil {
+				return err
+			}
+			for _, name := range []string{"hosts", "resolv.conf"} {
+				if data, err := readSmallFile(depRun + "/" + name); err == nil {
+					if err := writeFileAtomic(runDir+"/"+name, data, 0o644); err != nil {
+						return err
+					}
+				}
+			}
+		case "uts":
+			if o.Hostname == "" {
+				o.Hostname = hostnameOf(d)
+			}
+		}
+	}
+	return nil
+}
+
+func hostnameOf(d *state.Container) string {
+	if d.Options.Hostname != "" {
+		return d.Options.Hostname
+	}
+	if len(d.ID) > 12 {
+		return d.ID[:12]
+	}
+	return d.ID
+}
+
+// startPodInfra starts the infra container of ref's pod when it is not
+// running, before ref's own lock is taken (infra first, as Podman).
+func (e *Engine) startPodInfra(ctx context.Context, ref string) error {
+	db, err := e.db(ctx)
+	if err != nil {
+		return err
+	}
+	id, err := db.ResolveContainer(ctx, ref)
+	if err != nil {
+		return nil // ContainerStart reports it
+	}
+	c, err := db.Container(ctx, id)
+	if err != nil || c.Pod == "" {
+		return nil
+	}
+	var p *state.Pod
+	if err := db.View(ctx, func(tx *state.Tx) error { p, err = tx.Pod(c.Pod); return err }); err != nil {
+		return nil
+	}
+	if p.InfraID == "" || p.InfraID == c.ID {
+		return nil
+	}
+	infra, err := db.Container(ctx, p.InfraID)
+	if err != nil {
+		return err
+	}
+	if exitDir, err := e.exitDir(); err == nil {
+		observeExit(infra, exitDir)
+	}
+	if infra.State.Status == state.StatusRunning || infra.State.Status == state.StatusPaused {
+		return nil
+	}
+	if err := e.ContainerStart(ctx, p.InfraID, engine.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("starting the infra container of pod %s: %w", p.Name, err)
+	}
+	return nil
+}
+
+// podMemberExited applies the pod's exit policy after container id's
+// cleanup: with "stop", the infra container stops when no other member runs.
+func (e *Engine) podMemberExited(ctx context.Context, id string) {
+	db, err := e.db(ctx)
+	if err != nil {
+		return
+	}
+	c, err := db.Container(ctx, id)
+	if err != nil || c.Pod == "" {
+		return
+	}
+	var p *state.Pod
+	var members []*state.Container
+	err = db.View(ctx, func(tx *state.Tx) error {
+		if p, err = tx.Pod(c.Pod); err != nil {
+			return err
+		}
+		members, err = tx.PodMembers(c.Pod)
+		return err
+	})
+	if err != nil || p.Options.ExitPolicy != "stop" || p.InfraID == "" || p.InfraID == id {
+		return
+	}
+	exitDir, _ := e.exitDir()
+	for _, m := range members {
+		if m.ID == p.InfraID {
+			continue
+		}
+		observeExit(m, exitDir)
+		if m.State.Status == state.StatusRunning || m.State.Status == state.StatusPaused {
+			return
+		}
+	}
+	if err := e.ContainerStop(ctx, p.InfraID, engine.ContainerStopOptions{Ignore: true}); err != nil {
+		e.log.Warn("stopping pod after its last container exited", "pod", p.ID, "err", err)
+	}
+}
