@@ -793,7 +793,7 @@ func (b *builder) commitStepKey(s *stageState, top string, h v1.History, key str
 	if err := b.adopt(s, id); err != nil {
 		return err
 	}
-	if !named {
+	if !named && b.o.Layers {
 		fmt.Fprintf(b.out, "--> %s\n", shortID(id))
 	}
 	return nil

@@ -479,7 +479,33 @@ func TestBuildFlags(t *testing.T) {
 	if after := len(lines(c.Must(t, "images", "-a", "-q"))); after != before+1 {
 		t.Errorf("--layers=false left %d new images, want 1", after-before)
 	}
+	if out := c.Must(t, "run", "--rm", "nolayers", "sh", "-c", "ls /x && echo $X$Y"); out != "/x\n12" {
+		t.Errorf("--layers=false image: %q", out)
+	}
 	c.Must(t, "buildx", "build", "-q", "-t", "viabuildx", ctx2)
+	// RUN network, capabilities, --build-arg-file, --annotation, ADD --checksum.
+	argFile := filepath.Join(t.TempDir(), "args")
+	if err := os.WriteFile(argFile, []byte("# comment\nFROMFILE=file-value\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx3 := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nARG FROMFILE\nRUN echo \"arg=$FROMFILE\"; echo \"ifaces=$(grep -c : /proc/net/dev)\"; grep CapEff /proc/self/status\nRUN --network=none echo \"none-ifaces=$(grep -c : /proc/net/dev)\"\n"})
+	r = c.Run("build", "--no-cache", "--build-arg-file", argFile, "--network", "none", "--cap-drop", "ALL", "--annotation", "a.b=c", "-t", "misc", ctx3)
+	if r.ExitCode != 0 {
+		t.Fatal(r)
+	}
+	for _, want := range []string{"arg=file-value", "ifaces=1", "CapEff:\t0000000000000000", "none-ifaces=1"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("build output lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("body")) }))
+	defer srv.Close()
+	good := "sha256:230d8358dc8e8890b4c58deeb62912ee2f20357ae92a5cc861b98e68fe31acb5" // sha256("body")
+	bad := "sha256:" + strings.Repeat("0", 64)
+	ctx4 := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nADD --checksum=" + bad + " " + srv.URL + "/x /x\n"})
+	mustFail(t, c, 125, "unexpected response digest", "build", ctx4)
+	ctx5 := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nADD --checksum=" + good + " " + srv.URL + "/x /x\n"})
+	c.Must(t, "build", "-q", "-t", "checksummed", ctx5)
 	noContainersLeft(t, c)
 }
 
