@@ -9,6 +9,7 @@ import (
 	"github.com/selkie-containers/selkie/api"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/config"
+	"github.com/selkie-containers/selkie/internal/rootless"
 	"github.com/selkie-containers/selkie/local"
 	"github.com/selkie-containers/selkie/remote"
 	"github.com/sirupsen/logrus"
@@ -39,7 +40,7 @@ func (g *Globals) config() (*config.Config, error) {
 		return g.deps.cfg, nil
 	}
 	home, _ := os.UserHomeDir()
-	cfg, err := config.Load(config.LoadOptions{Rootless: os.Geteuid() != 0, UID: os.Getuid(), Home: home})
+	cfg, err := config.Load(config.LoadOptions{Rootless: rootless.Enabled(), UID: rootless.UID(), Home: home})
 	if err != nil {
 		return nil, err
 	}

@@ -125,6 +125,11 @@ func Generate(in Input) (*specs.Spec, error) {
 		}
 		s.Process.OOMScoreAdj = &v
 	}
+	if cfg.Rootless {
+		if err := rootlessAdjust(s, o, in.CgroupV2); err != nil {
+			return nil, err
+		}
+	}
 	s.Hooks = in.Hooks
 	return s, nil
 }

@@ -1,0 +1,319 @@
+//go:build linux
+
+// Package rootless puts an unprivileged selkie invocation into the user's
+// user and mount namespace, as Podman does: the first invocation creates the
+// namespace with newuidmap/newgidmap from /etc/subuid and /etc/subgid
+// (go.podman.io/storage/pkg/unshare) and leaves a pause process in it; every
+// later invocation joins the pause process's namespaces (join.c) so that
+// mounts made by one invocation (container root filesystems) are seen by the
+// next one.
+package rootless
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"go.podman.io/storage/pkg/unshare"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// PauseArg0 is argv[0] of the pause process; it is also how a recycled
+	// PID in a stale pause.pid is told apart from the real pause process.
+	PauseArg0 = "selkie-pause"
+
+	envJoinPID = "_SELKIE_JOIN_PID"
+	envLockFD  = "_SELKIE_PAUSE_LOCKFD"
+)
+
+// Enabled reports whether this process runs rootless: as a normal user, or
+// as root of a user namespace created for a normal user.
+func Enabled() bool {
+	return os.Geteuid() != 0 || os.Getenv(unshare.UsernsEnvName) != ""
+}
+
+// UID and GID are the user's IDs on the host (outside the namespace).
+func UID() int { return unshare.GetRootlessUID() }
+
+// GID is the user's primary GID on the host.
+func GID() int { return unshare.GetRootlessGID() }
+
+// RuntimeDir is the user's runtime directory: $XDG_RUNTIME_DIR, else
+// /run/user/UID when it exists, else $TMPDIR/podman-run-UID (the same
+// fallback internal/config uses).
+func RuntimeDir(uid int) string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return d
+	}
+	d := filepath.Join("/run/user", strconv.Itoa(uid))
+	if st, err := os.Stat(d); err == nil && st.IsDir() {
+		return d
+	}
+	tmp := os.Getenv("TMPDIR")
+	if tmp == "" {
+		tmp = "/tmp"
+	}
+	return filepath.Join(tmp, "podman-run-"+strconv.Itoa(uid))
+}
+
+// PausePIDFile is where the pause process's PID is kept.
+func PausePIDFile(uid int) string {
+	return filepath.Join(RuntimeDir(uid), "selkie", "pause.pid")
+}
+
+// IsPauseProcess reports whether this process was started as the pause
+// process (checked in main before anything else).
+func IsPauseProcess() bool {
+	return len(os.Args) > 0 && os.Args[0] == PauseArg0
+}
+
+// Pause is the pause process's body: it keeps the namespaces alive and
+// ignores the signals a terminal sends; SIGTERM/SIGKILL end it.
+func Pause() {
+	_ = os.Chdir("/")
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGPIPE)
+	for s := range sigs {
+		if s == syscall.SIGTERM {
+			os.Exit(0)
+		}
+	}
+}
+
+// PausePID returns the PID of this user's live pause process, or 0. A
+// pause.pid naming a dead process, or a recycled PID that is not our pause
+// process (other command line, other owner, or in our own user namespace),
+// yields 0.
+func PausePID(uid int) int {
+	data, err := os.ReadFile(PausePIDFile(uid))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	if !isPause(pid, uid) {
+		return 0
+	}
+	return pid
+}
+
+func isPause(pid, uid int) bool {
+	proc := filepath.Join("/proc", strconv.Itoa(pid))
+	cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline"))
+	if err != nil {
+		return false
+	}
+	arg0, _, _ := bytes.Cut(cmdline, []byte{0})
+	if string(arg0) != PauseArg0 {
+		return false
+	}
+	theirs, err1 := os.Readlink(filepath.Join(proc, "ns", "user"))
+	ours, err2 := os.Readlink("/proc/self/ns/user")
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if os.Geteuid() == 0 {
+		// Inside the namespace: the pause process shares it.
+		return theirs == ours
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(proc, &st); err != nil || int(st.Uid) != uid {
+		return false
+	}
+	return theirs != ours
+}
+
+// NeedsNamespace decides from the command line whether this invocation uses
+// the store (and so the user namespace). Help, version, completion and
+// remote invocations stay cheap and outside.
+func NeedsNamespace(args []string) bool {
+	if os.Getenv("CONTAINER_HOST") != "" {
+		return false
+	}
+	valued := map[string]bool{
+		"--root": true, "--runroot": true, "--storage-driver": true, "--storage-opt": true,
+		"--log-level": true, "--runtime": true, "--cgroup-manager": true, "--tmpdir": true,
+		"--registries-conf": true, "--conmon": true, "--network-config-dir": true,
+		"--events-backend": true, "--volumepath": true, "--url": true,
+	}
+	cmd := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--help":
+			return false
+		case cmd == "" && (a == "-h" || a == "--version" || a == "-v" || a == "--remote" || a == "-r"):
+			return false
+		case cmd == "" && (strings.HasPrefix(a, "--url") || strings.HasPrefix(a, "--remote")):
+			return false
+		case cmd == "" && valued[a]:
+			i++
+			continue
+		case strings.HasPrefix(a, "-"):
+			continue
+		}
+		if cmd == "" {
+			cmd = a
+			continue
+		}
+		break
+	}
+	switch cmd {
+	case "", "help", "version", "completion", "__complete", "__completeNoDesc", "info", "login", "logout":
+		// info reports the host; login/logout only touch auth.json.
+		return cmd == "info"
+	}
+	return true
+}
+
+// Enter puts this rootless invocation into the user's namespaces. It
+// returns (and the caller continues) only in the process that is inside;
+// the outer process waits for the inner one and exits with its status.
+// As root (not in a user namespace) it does nothing.
+func Enter() error {
+	if os.Geteuid() == 0 {
+		if fd := os.Getenv(envLockFD); fd != "" {
+			// First invocation, now inside the namespace it created.
+			os.Unsetenv(envLockFD)
+			return startPause(fd)
+		}
+		return nil
+	}
+	uid := os.Getuid()
+	dir := filepath.Dir(PausePIDFile(uid))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the rootless runtime directory: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "pause.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		lock.Close()
+		return fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	if pid := PausePID(uid); pid != 0 {
+		lock.Close()
+		joinAndExit(pid, uid)
+	}
+	// No pause process: create the namespace. The lock file descriptor goes
+	// to the re-executed child, which unlocks it once pause.pid is written.
+	if _, err := unix.FcntlInt(lock.Fd(), unix.F_SETFD, 0); err != nil {
+		return err
+	}
+	os.Setenv(envLockFD, strconv.Itoa(int(lock.Fd())))
+	unshare.MaybeReexecUsingUserNamespace(false) // does not return
+	return errors.New("could not re-execute in a user namespace")
+}
+
+// startPause runs in the freshly created namespace: it starts the pause
+// process, records its PID and releases the lock the outer process took.
+func startPause(fdStr string) error {
+	fd, err := strconv.Atoi(fdStr)
+	if err != nil {
+		return fmt.Errorf("invalid %s: %w", envLockFD, err)
+	}
+	unix.CloseOnExec(fd)
+	defer func() {
+		_ = unix.Flock(fd, unix.LOCK_UN)
+		_ = unix.Close(fd)
+	}()
+	// /proc/self/exe: after the re-exec the binary may be a sealed memfd
+	// copy with no path.
+	self := "/proc/self/exe"
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	cmd := &exec.Cmd{
+		Path:        self,
+		Args:        []string{PauseArg0},
+		Dir:         "/",
+		Env:         []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
+		Stdin:       devnull,
+		Stdout:      devnull,
+		Stderr:      devnull,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the rootless pause process: %w", err)
+	}
+	pid := cmd.Process.Pid
+	_ = cmd.Process.Release()
+	file := PausePIDFile(UID())
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
+// joinAndExit re-executes this binary with the pause process's PID in the
+// environment; join.c's constructor then enters its namespaces before the Go
+// runtime starts. Signals are forwarded and the exit status relayed.
+func joinAndExit(pid, uid int) {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		os.Exit(125)
+	}
+	cmd := exec.Command(self, os.Args[1:]...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(),
+		envJoinPID+"="+strconv.Itoa(pid),
+		unshare.UsernsEnvName+"=done",
+		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(uid),
+		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(os.Getgid()),
+	)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGWINCH)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		os.Exit(125)
+	}
+	go func() {
+		for s := range sigs {
+			_ = cmd.Process.Signal(s)
+		}
+	}()
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		os.Exit(0)
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			os.Exit(128 + int(ws.Signal()))
+		}
+		os.Exit(ee.ExitCode())
+	}
+	fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+	os.Exit(125)
+}
+
+// Migrate stops the pause process so that the next invocation creates a new
+// namespace (after a change to /etc/subuid or the configuration).
+func Migrate(uid int) error {
+	pid := PausePID(uid)
+	if pid == 0 {
+		return nil
+	}
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("stopping the pause process: %w", err)
+	}
+	_ = os.Remove(PausePIDFile(uid))
+	return nil
+}

@@ -1,0 +1,109 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/selkie-containers/selkie/engine"
+)
+
+// rootlessV1Limits explains why resource limits are refused rootless on
+// cgroup v1.
+const rootlessV1Limits = "resource limits are not supported on cgroups V1 rootless systems: the kernel only delegates cgroup v2 subtrees to normal users (boot with cgroup v2 and systemd delegation, or run as root)"
+
+// hasLimits reports whether the user asked for a cgroup limit.
+func hasLimits(r engine.Resources) bool {
+	return r.Memory != 0 || r.MemorySwap != 0 || r.MemoryReservation != 0 || r.NanoCPUs != 0 ||
+		r.CPUShares != 0 || r.CPUQuota != 0 || r.CPUPeriod != 0 || r.CPUSetCPUs != "" ||
+		r.CPUSetMems != "" || (r.PidsLimit != nil && *r.PidsLimit > 0) || r.BlkioWeight != 0
+}
+
+// rootlessAdjust turns a spec generated for root into one a user namespace
+// can run, as Podman does for rootless containers: on cgroup v1 no
+// cgroup (limits refused, the default pids limit silently dropped) and the
+// host's cgroup tree bound read-only; devpts without gid=5 when GID 5 is not
+// mapped; /sys bound from the host when the container has no network
+// namespace of its own.
+func rootlessAdjust(s *specs.Spec, o *engine.ContainerCreateOptions, cgroupV2 bool) error {
+	if !cgroupV2 {
+		if hasLimits(o.Resources) {
+			return fmt.Errorf("%s: %w", rootlessV1Limits, engine.ErrInvalidArg)
+		}
+		s.Linux.Resources = nil
+		s.Linux.CgroupsPath = ""
+		for i, m := range s.Mounts {
+			if m.Destination == "/sys/fs/cgroup" && m.Type == "cgroup" {
+				ro := "ro"
+				if o.Privileged {
+					ro = "rw"
+				}
+				s.Mounts[i] = specs.Mount{Destination: "/sys/fs/cgroup", Type: "bind", Source: "/sys/fs/cgroup", Options: []string{"rprivate", "nosuid", "noexec", "nodev", ro, "rbind"}}
+			}
+		}
+	} else if s.Linux.Resources != nil {
+		s.Linux.Resources.Devices = nil
+	}
+	if !gidMapped(5) {
+		for i, m := range s.Mounts {
+			if m.Type != "devpts" {
+				continue
+			}
+			var opts []string
+			for _, op := range m.Options {
+				if !strings.HasPrefix(op, "gid=") {
+					opts = append(opts, op)
+				}
+			}
+			s.Mounts[i].Options = opts
+		}
+	}
+	ownNet := false
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			ownNet = true
+		}
+	}
+	if !ownNet {
+		for i, m := range s.Mounts {
+			if m.Destination == "/sys" && m.Type == "sysfs" {
+				s.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rprivate", "nosuid", "noexec", "nodev", "ro", "rbind"}}
+			}
+		}
+	}
+	// Lowering the OOM score needs CAP_SYS_RESOURCE on the host.
+	if s.Process.OOMScoreAdj != nil && *s.Process.OOMScoreAdj < currentOOMScoreAdj() {
+		v := currentOOMScoreAdj()
+		s.Process.OOMScoreAdj = &v
+	}
+	return nil
+}
+
+// gidMapped reports whether gid is mapped in this process's user namespace.
+func gidMapped(gid uint32) bool {
+	data, err := os.ReadFile("/proc/self/gid_map")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var inside, outside, size uint64
+		if n, _ := fmt.Sscan(line, &inside, &outside, &size); n != 3 {
+			continue
+		}
+		if uint64(gid) >= inside && uint64(gid) < inside+size {
+			return true
+		}
+	}
+	return false
+}
+
+func currentOOMScoreAdj() int {
+	data, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return 0
+	}
+	var v int
+	_, _ = fmt.Sscan(strings.TrimSpace(string(data)), &v)
+	return v
+}
