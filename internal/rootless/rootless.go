@@ -3,8 +3,8 @@
 // Package rootless puts an unprivileged selkie invocation into the user's
 // user and mount namespace, as Podman does: the first invocation creates the
 // namespace with newuidmap/newgidmap from /etc/subuid and /etc/subgid
-// (go.podman.io/storage/pkg/unshare) and leaves a pause process in it; every
-// later invocation joins the pause process's namespaces (join.c) so that
+// (go.podman.io/storage/pkg/unshare) with a pause process in it; every
+// invocation then joins the pause process's namespaces (join.c) so that
 // mounts made by one invocation (container root filesystems) are seen by the
 // next one.
 package rootless
@@ -16,11 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"go.podman.io/storage/pkg/unshare"
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +34,6 @@ const (
 	PauseArg0 = "selkie-pause"
 
 	envJoinPID = "_SELKIE_JOIN_PID"
-	envLockFD  = "_SELKIE_PAUSE_LOCKFD"
 )
 
 // Enabled reports whether this process runs rootless: as a normal user, or
@@ -179,14 +181,9 @@ func NeedsNamespace(args []string) bool {
 // Enter puts this rootless invocation into the user's namespaces. It
 // returns (and the caller continues) only in the process that is inside;
 // the outer process waits for the inner one and exits with its status.
-// As root (not in a user namespace) it does nothing.
+// As root, or already inside, it does nothing.
 func Enter() error {
 	if os.Geteuid() == 0 {
-		if fd := os.Getenv(envLockFD); fd != "" {
-			// First invocation, now inside the namespace it created.
-			os.Unsetenv(envLockFD)
-			return startPause(fd)
-		}
 		return nil
 	}
 	uid := os.Getuid()
@@ -202,61 +199,88 @@ func Enter() error {
 		lock.Close()
 		return fmt.Errorf("locking %s: %w", lock.Name(), err)
 	}
-	if pid := PausePID(uid); pid != 0 {
-		lock.Close()
-		joinAndExit(pid, uid)
+	pid := PausePID(uid)
+	if pid == 0 {
+		// None, or a stale pause.pid: a new namespace and pause process.
+		if pid, err = startPause(uid); err != nil {
+			lock.Close()
+			return err
+		}
 	}
-	// No pause process: create the namespace. The lock file descriptor goes
-	// to the re-executed child, which unlocks it once pause.pid is written.
-	if _, err := unix.FcntlInt(lock.Fd(), unix.F_SETFD, 0); err != nil {
-		return err
-	}
-	os.Setenv(envLockFD, strconv.Itoa(int(lock.Fd())))
-	unshare.MaybeReexecUsingUserNamespace(false) // does not return
-	return errors.New("could not re-execute in a user namespace")
+	lock.Close()
+	joinAndExit(pid, uid)
+	return nil
 }
 
-// startPause runs in the freshly created namespace: it starts the pause
-// process, records its PID and releases the lock the outer process took.
-func startPause(fdStr string) error {
-	fd, err := strconv.Atoi(fdStr)
+// Mappings are the ID mappings of the user namespace: the user's own ID as
+// 0, then the subordinate ranges of /etc/subuid and /etc/subgid from 1. A
+// user without ranges gets the single-ID mapping and a warning.
+func Mappings() (uids, gids []specs.LinuxIDMapping, err error) {
+	me, err := user.Current()
 	if err != nil {
-		return fmt.Errorf("invalid %s: %w", envLockFD, err)
+		return nil, nil, fmt.Errorf("determining the current user: %w", err)
 	}
-	unix.CloseOnExec(fd)
-	defer func() {
-		_ = unix.Flock(fd, unix.LOCK_UN)
-		_ = unix.Close(fd)
-	}()
-	// /proc/self/exe: after the re-exec the binary may be a sealed memfd
-	// copy with no path.
-	self := "/proc/self/exe"
+	uid, gid := os.Getuid(), os.Getgid()
+	subu, subg, err := unshare.GetSubIDMappings(me.Username, me.Username)
+	if err != nil {
+		logrus.Debugf("reading subordinate ID ranges: %v", err)
+	}
+	if len(subu) == 0 {
+		logrus.Warnf("Found no UID ranges set aside for user %q in /etc/subuid; only your own UID is mapped (single-ID mapping): images with files owned by other users will fail to extract", me.Username)
+	}
+	if len(subg) == 0 {
+		logrus.Warnf("Found no GID ranges set aside for user %q in /etc/subgid; only your own GID is mapped (single-ID mapping)", me.Username)
+	}
+	uids = append([]specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(uid), Size: 1}}, subu...)
+	gids = append([]specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(gid), Size: 1}}, subg...)
+	next := uint32(0)
+	for i := range uids {
+		uids[i].ContainerID = next
+		next += uids[i].Size
+	}
+	next = 0
+	for i := range gids {
+		gids[i].ContainerID = next
+		next += gids[i].Size
+	}
+	return uids, gids, nil
+}
+
+// startPause creates the user and mount namespace with the pause process in
+// it and records its PID (atomically) in pause.pid.
+func startPause(uid int) (int, error) {
+	uids, gids, err := Mappings()
+	if err != nil {
+		return 0, err
+	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer devnull.Close()
-	cmd := &exec.Cmd{
-		Path:        self,
-		Args:        []string{PauseArg0},
-		Dir:         "/",
-		Env:         []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-		Stdin:       devnull,
-		Stdout:      devnull,
-		Stderr:      devnull,
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
+	cmd := unshare.Command(PauseArg0)
+	cmd.Dir = "/"
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.UnshareFlags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS
+	cmd.UseNewuidmap, cmd.UseNewgidmap = true, true
+	cmd.UidMappings, cmd.GidMappings = uids, gids
+	cmd.GidMappingsEnableSetgroups = true
+	cmd.Setsid = true
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the rootless pause process: %w", err)
+		return 0, fmt.Errorf("creating the rootless user namespace: %w", err)
 	}
-	pid := cmd.Process.Pid
-	_ = cmd.Process.Release()
-	file := PausePIDFile(UID())
+	pid := cmd.Cmd.Process.Pid
+	_ = cmd.Cmd.Process.Release()
+	file := PausePIDFile(uid)
 	tmp := file + ".tmp"
 	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o600); err != nil {
-		return err
+		return 0, err
 	}
-	return os.Rename(tmp, file)
+	if err := os.Rename(tmp, file); err != nil {
+		return 0, err
+	}
+	return pid, nil
 }
 
 // joinAndExit re-executes this binary with the pause process's PID in the
