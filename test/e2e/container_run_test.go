@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -381,6 +382,23 @@ func TestContainerRunHostileImages(t *testing.T) {
 			t.Fatalf("%s: host probe dir written: %v", tc.name, entries)
 		}
 	}
+	// /etc/hosts and /etc/resolv.conf as links to host files (B10): the
+	// generated files are mounted inside the rootfs; the host files stay as they are.
+	probeFile := filepath.Join(probe, "hosts")
+	if err := os.WriteFile(probeFile, []byte("original\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	arch := filepath.Join(t.TempDir(), "links.tar")
+	writeDockerArchive(t, arch, "localhost/evil:links", [][]byte{execLayer(t, bin, map[string]string{
+		"etc/hosts": probeFile, "etc/resolv.conf": probeFile, "etc/hostname": probeFile,
+	})})
+	c.Must(t, "load", "-q", "-i", arch)
+	if r := c.Run("run", "--rm", "localhost/evil:links", "/bin/sh", "-c", "echo pwned >> /etc/hosts; echo pwned >> /etc/resolv.conf; cat /etc/hosts"); r.ExitCode != 0 || strings.Contains(r.Stdout, "original") {
+		t.Fatalf("run with /etc links: %s", r)
+	}
+	if data, _ := os.ReadFile(probeFile); string(data) != "original\n" {
+		t.Fatalf("host file behind the image's /etc/hosts link changed: %q", data)
+	}
 	if n := mountsUnder(t, c.Root); n != 0 {
 		t.Fatalf("%d mounts left under %s", n, c.Root)
 	}
@@ -545,4 +563,35 @@ func TestContainerAttachDetach(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// execLayer is a layer with an executable busybox (as /bin/sh) plus the
+// given symlinks (path -> target).
+func execLayer(t *testing.T, busybox []byte, links map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	write := func(h *tar.Header, body []byte) {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if body != nil {
+			if _, err := tw.Write(body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755}, nil)
+	write(&tar.Header{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755}, nil)
+	write(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(busybox))}, busybox)
+	for _, a := range []string{"sh", "cat"} {
+		write(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o777}, nil)
+	}
+	for name, target := range links {
+		write(&tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777}, nil)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
