@@ -6,6 +6,8 @@ package network
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/selkie-containers/selkie/engine"
 )
@@ -38,3 +40,16 @@ func invalid(format string, args ...any) error {
 
 // errInvalid aliases the engine sentinel for the terse helpers.
 var errInvalid = engine.ErrInvalidArg
+
+// tunError explains a pasta/slirp4netns failure to open /dev/net/tun: some
+// hosts ship the node 0600, which no normal user can open.
+func tunError(tool, msg string) error {
+	if !strings.Contains(msg, "/dev/net/tun") && !strings.Contains(msg, "tun socket") {
+		return nil
+	}
+	st, err := os.Stat("/dev/net/tun")
+	if err != nil || st.Mode().Perm()&0o006 == 0o006 {
+		return nil
+	}
+	return fmt.Errorf("%s failed: open(/dev/net/tun): Permission denied: the node is mode %04o on this host, so a normal user cannot open it; run `chmod 666 /dev/net/tun` (distributions ship 0666)", tool, st.Mode().Perm())
+}

@@ -82,8 +82,8 @@ func StartPasta(ctx context.Context, o PastaOptions) error {
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
-		if strings.Contains(msg, "/dev/net/tun") {
-			msg += " (on this host /dev/net/tun must be readable and writable by the user: chmod 666 /dev/net/tun)"
+		if terr := tunError("pasta", msg); terr != nil {
+			return terr
 		}
 		return fmt.Errorf("pasta failed: %v: %s", err, msg)
 	}

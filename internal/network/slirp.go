@@ -113,8 +113,8 @@ func StartSlirp(ctx context.Context, o SlirpOptions) error {
 		_ = cmd.Wait()
 		log, _ := os.ReadFile(o.LogFile)
 		msg := strings.TrimSpace(string(log))
-		if strings.Contains(msg, "/dev/net/tun") {
-			msg += " (on this host /dev/net/tun must be readable and writable by the user: chmod 666 /dev/net/tun)"
+		if terr := tunError("slirp4netns", msg); terr != nil {
+			return terr
 		}
 		return fmt.Errorf("slirp4netns failed: %v: %s", err, msg)
 	}
