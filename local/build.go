@@ -416,7 +416,7 @@ func (b *builder) buildStage(ctx context.Context, idx int, prefix string, final 
 		if errors.As(err, &se) {
 			return err
 		}
-		if !errors.Is(err, engine.ErrInvalidArg) && !errors.Is(err, engine.ErrNoSuchImage) && !errors.Is(err, engine.ErrNotImplemented) {
+		if !errors.Is(err, engine.ErrInvalidArg) && !errors.Is(err, engine.ErrNoSuchImage) && !errors.Is(err, engine.ErrNotImplemented) && !errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
 		}
 		return &buildStepError{msg: fmt.Sprintf("building at STEP %q: %v", text, err), err: err}

@@ -149,13 +149,17 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		return err
 	}
 	id := rep.ID
+	// The step's container never outlives the step (also when the build
+	// is interrupted: it is killed at once).
 	defer func() {
-		if b.o.Remove || b.o.ForceRemove || true {
-			_, _ = b.e.ContainerRemove(context.WithoutCancel(ctx), id, engine.ContainerRemoveOptions{Force: true, Ignore: true, Volumes: true})
-		}
+		var zero uint
+		_, _ = b.e.ContainerRemove(context.WithoutCancel(ctx), id, engine.ContainerRemoveOptions{Force: true, Ignore: true, Volumes: true, Timeout: &zero})
 	}()
 	streams := &engine.Streams{Stdout: b.runOut(), Stderr: b.runErr()}
 	if err := b.e.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: streams}); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("while running runtime: %w", err)
 	}
 	code, err := b.e.ContainerWait(context.WithoutCancel(ctx), id, engine.ContainerWaitOptions{})

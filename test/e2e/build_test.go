@@ -4,12 +4,16 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
 )
@@ -548,4 +552,39 @@ func TestBuildOnbuildAndIsolation(t *testing.T) {
 		t.Errorf("probe changed: %q", data)
 	}
 	noContainersLeft(t, c)
+}
+
+// TestBuildInterrupted: SIGINT during a RUN ends the build at once and
+// leaves no container (and no RUN process) behind.
+func TestBuildInterrupted(t *testing.T) {
+	c := buildCLI(t)
+	ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN echo started; sleep 37\n"})
+	cmd := c.Command(context.Background(), "build", "--no-cache", ctx)
+	outPath := filepath.Join(t.TempDir(), "out")
+	outFile, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	cmd.Stdout, cmd.Stderr = outFile, outFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	output := func() string { data, _ := os.ReadFile(outPath); return string(data) }
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(output(), "started") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("interrupted build succeeded: %s", output())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("build took %s to stop", d)
+	}
+	noContainersLeft(t, c)
+	if ps, _ := exec.Command("pgrep", "-f", "sleep 37").Output(); len(ps) > 0 {
+		t.Errorf("RUN process left: %s", ps)
+	}
 }
