@@ -82,6 +82,11 @@ func Generate(in Input) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if userSpec(o, img) != "" {
+		// The primary group is also a supplementary one, so that "negative"
+		// group permissions cannot be dropped with setgroups (CVE-2022-2989).
+		user.AdditionalGids = appendUnique(user.AdditionalGids, user.GID)
+	}
 	s.Process.User = specs.User{UID: user.UID, GID: user.GID, AdditionalGids: user.AdditionalGids, Umask: umask(cfg)}
 	s.Process.Env = buildEnv(o, img, cfg, Hostname(in.ID, o), user.Home)
 	if err := setNamespaces(s, o, in.NetNSPath); err != nil {

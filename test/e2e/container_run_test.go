@@ -156,6 +156,10 @@ func TestContainerRunProcessConfig(t *testing.T) {
 			t.Fatalf("%v: %q", extra, out)
 		}
 	}
+	// The primary group is in the supplementary list (CVE-2022-2989), as in Podman.
+	if out := c.Must(t, "run", "--rm", "--user", "1000:1000", "bb", "grep", "Groups:", "/proc/self/status"); strings.Join(strings.Fields(out), " ") != "Groups: 1000" {
+		t.Fatalf("--user 1000:1000 groups: %q", out)
+	}
 	if out := c.Must(t, "run", "--rm", "-u", "1234", "bb", "grep", "CapEff", "/proc/self/status"); !strings.Contains(out, "0000000000000000") {
 		t.Fatalf("non-root user kept capabilities: %q", out)
 	}
