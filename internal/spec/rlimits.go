@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,15 @@ func hostHardLimit(res int) (uint64, error) {
 	return rl.Max, nil
 }
 
+func hostPidMax() uint64 {
+	data, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		return 0
+	}
+	v, _ := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	return v
+}
+
 func toRlim(v int64) uint64 {
 	if v < 0 {
 		return unix.RLIM_INFINITY
@@ -68,9 +78,12 @@ func toRlim(v int64) uint64 {
 // nofile/nproc at Podman's 1048576) clamped to the caller's hard limits, as
 // a process without CAP_SYS_RESOURCE cannot raise them; an explicit
 // --ulimit above the caller's hard limit is an error instead.
-func setRlimits(s *specs.Spec, o *engine.ContainerCreateOptions, cfg *config.Config, hardLimit func(int) (uint64, error)) error {
+func setRlimits(s *specs.Spec, o *engine.ContainerCreateOptions, cfg *config.Config, hardLimit func(int) (uint64, error), pidMax func() uint64) error {
 	if hardLimit == nil {
 		hardLimit = hostHardLimit
+	}
+	if pidMax == nil {
+		pidMax = hostPidMax
 	}
 	limits := map[string]specs.POSIXRlimit{}
 	var order []string
@@ -93,9 +106,15 @@ func setRlimits(s *specs.Spec, o *engine.ContainerCreateOptions, cfg *config.Con
 		}
 		put(name, soft, hard)
 	}
-	for _, d := range []string{"nofile", "nproc"} {
-		clamp(d, rlimitDefault, rlimitDefault)
+	clamp("nofile", rlimitDefault, rlimitDefault)
+	nproc := uint64(rlimitDefault)
+	if max, err := hardLimit(unix.RLIMIT_NPROC); err == nil && max < nproc {
+		// Podman falls back to pid_max when it cannot raise nproc.
+		if pm := pidMax(); pm > 0 && pm < nproc {
+			nproc = pm
+		}
 	}
+	clamp("nproc", nproc, nproc)
 	for _, u := range cfg.Containers.DefaultUlimits {
 		ul, err := ParseUlimit(u)
 		if err != nil {

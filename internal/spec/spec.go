@@ -35,6 +35,9 @@ type Input struct {
 	// HardLimit returns the caller's hard limit for an RLIMIT_* resource
 	// (nil: getrlimit(2)).
 	HardLimit func(resource int) (uint64, error)
+	// PidMax returns the kernel's pid_max, the nproc default when 1048576 is
+	// above the caller's hard limit, as Podman does (nil: /proc/sys/kernel/pid_max).
+	PidMax func() uint64
 	// CgroupV2 selects cgroup v2 resource names (unified hierarchy).
 	CgroupV2 bool
 	// Hooks, if set, is added as is.
@@ -110,7 +113,7 @@ func Generate(in Input) (*specs.Spec, error) {
 	if err := setSecurity(s, o, cfg, user.UID != 0); err != nil {
 		return nil, err
 	}
-	if err := setRlimits(s, o, cfg, in.HardLimit); err != nil {
+	if err := setRlimits(s, o, cfg, in.HardLimit, in.PidMax); err != nil {
 		return nil, err
 	}
 	if err := setResources(s, o, cfg, in.CgroupV2); err != nil {

@@ -38,6 +38,8 @@ func must(t *testing.T, err error) {
 
 func fixedLimit(res int) (uint64, error) { return 20000, nil }
 
+func fixedPidMax() uint64 { return 32768 }
+
 func TestGolden(t *testing.T) {
 	img := &v1.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin", "FOO=image"}, WorkingDir: "/srv"}
 	ro := true
@@ -51,7 +53,7 @@ func TestGolden(t *testing.T) {
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
 			root := testRootfs(t)
-			s, err := Generate(Input{ID: testID, Name: "ctr", Options: &o, Image: img, Config: config.Default(), Rootfs: root, RunDir: "/run/selkie/ctr", HardLimit: fixedLimit})
+			s, err := Generate(Input{ID: testID, Name: "ctr", Options: &o, Image: img, Config: config.Default(), Rootfs: root, RunDir: "/run/selkie/ctr", HardLimit: fixedLimit, PidMax: fixedPidMax})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,14 +137,14 @@ func TestUlimits(t *testing.T) {
 	root := testRootfs(t)
 	cfg := config.Default()
 	cfg.Containers.DefaultUlimits = []string{"nofile=1048576:1048576"}
-	s, err := Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}}, Config: cfg, Rootfs: root, HardLimit: fixedLimit})
+	s, err := Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}}, Config: cfg, Rootfs: root, HardLimit: fixedLimit, PidMax: fixedPidMax})
 	must(t, err)
 	for _, r := range s.Process.Rlimits {
 		if r.Hard > 20000 || r.Soft > r.Hard {
 			t.Fatalf("default %s not clamped: %+v", r.Type, r)
 		}
 	}
-	_, err = Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, Ulimits: []engine.Ulimit{{Name: "nofile", Soft: 30000, Hard: 30000}}}, Config: cfg, Rootfs: root, HardLimit: fixedLimit})
+	_, err = Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, Ulimits: []engine.Ulimit{{Name: "nofile", Soft: 30000, Hard: 30000}}}, Config: cfg, Rootfs: root, HardLimit: fixedLimit, PidMax: fixedPidMax})
 	if !errors.Is(err, engine.ErrInvalidArg) || !strings.Contains(err.Error(), "maximum allowed (20000)") {
 		t.Fatalf("explicit ulimit above the hard limit: %v", err)
 	}
@@ -155,19 +157,19 @@ func TestUlimits(t *testing.T) {
 
 func TestCapabilitiesNonRoot(t *testing.T) {
 	root := testRootfs(t)
-	s, err := Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, User: "1000:1000"}, Rootfs: root, HardLimit: fixedLimit})
+	s, err := Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, User: "1000:1000"}, Rootfs: root, HardLimit: fixedLimit, PidMax: fixedPidMax})
 	must(t, err)
 	c := s.Process.Capabilities
 	if len(c.Effective) != 0 || len(c.Inheritable) != 0 || len(c.Bounding) == 0 {
 		t.Fatalf("non-root default caps: %+v", c)
 	}
-	s, err = Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, User: "1000:1000", CapAdd: []string{"DAC_OVERRIDE"}}, Rootfs: root, HardLimit: fixedLimit})
+	s, err = Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, User: "1000:1000", CapAdd: []string{"DAC_OVERRIDE"}}, Rootfs: root, HardLimit: fixedLimit, PidMax: fixedPidMax})
 	must(t, err)
 	c = s.Process.Capabilities
 	if len(c.Inheritable) != 1 || c.Inheritable[0] != "CAP_DAC_OVERRIDE" || len(c.Ambient) != 1 {
 		t.Fatalf("non-root cap-add: %+v", c)
 	}
-	s, err = Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, CapAdd: []string{"ALL"}}, Rootfs: root, HardLimit: fixedLimit})
+	s, err = Generate(Input{ID: testID, Options: &engine.ContainerCreateOptions{Command: []string{"true"}, CapAdd: []string{"ALL"}}, Rootfs: root, HardLimit: fixedLimit, PidMax: fixedPidMax})
 	must(t, err)
 	if len(s.Process.Capabilities.Inheritable) != 0 {
 		t.Fatal("root with --cap-add ALL got inheritable capabilities")
@@ -186,7 +188,7 @@ func TestBadInput(t *testing.T) {
 		"user":    {User: "bogus:user"},
 	} {
 		o.Command = []string{"true"}
-		if _, err := Generate(Input{ID: testID, Options: &o, Rootfs: root, HardLimit: fixedLimit}); err == nil {
+		if _, err := Generate(Input{ID: testID, Options: &o, Rootfs: root, HardLimit: fixedLimit, PidMax: fixedPidMax}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
