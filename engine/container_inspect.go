@@ -63,6 +63,7 @@ type ContainerState struct {
 	Health         *HealthStatus `json:"Health,omitempty"`
 	CgroupPath     string        `json:"CgroupPath,omitempty"`
 	CheckpointedAt time.Time     `json:"CheckpointedAt,omitempty"`
+	RestoredAt     time.Time     `json:"RestoredAt,omitempty"`
 }
 
 // HealthStatus is the health check state.
@@ -128,91 +129,111 @@ type NetworkEndpoint struct {
 
 // ContainerConfig is the Config block of inspect.
 type ContainerConfig struct {
-	Hostname      string              `json:"Hostname"`
-	Domainname    string              `json:"Domainname"`
-	User          string              `json:"User"`
-	AttachStdin   bool                `json:"AttachStdin"`
-	AttachStdout  bool                `json:"AttachStdout"`
-	AttachStderr  bool                `json:"AttachStderr"`
-	Tty           bool                `json:"Tty"`
-	OpenStdin     bool                `json:"OpenStdin"`
-	StdinOnce     bool                `json:"StdinOnce"`
-	Env           []string            `json:"Env"`
-	Cmd           []string            `json:"Cmd"`
-	Image         string              `json:"Image"`
-	Volumes       map[string]struct{} `json:"Volumes"`
-	WorkingDir    string              `json:"WorkingDir"`
-	Entrypoint    []string            `json:"Entrypoint"`
-	OnBuild       []string            `json:"OnBuild"`
-	Labels        map[string]string   `json:"Labels"`
-	Annotations   map[string]string   `json:"Annotations"`
-	StopSignal    string              `json:"StopSignal"`
-	Healthcheck   *HealthConfig       `json:"Healthcheck,omitempty"`
-	CreateCommand []string            `json:"CreateCommand,omitempty"`
-	Timezone      string              `json:"Timezone,omitempty"`
-	Umask         string              `json:"Umask,omitempty"`
-	Timeout       uint                `json:"Timeout,omitempty"`
-	StopTimeout   uint                `json:"StopTimeout"`
-	Passwd        *bool               `json:"Passwd,omitempty"`
-	ExposedPorts  map[string]struct{} `json:"ExposedPorts,omitempty"`
+	Hostname     string              `json:"Hostname"`
+	Domainname   string              `json:"Domainname"`
+	User         string              `json:"User"`
+	AttachStdin  bool                `json:"AttachStdin"`
+	AttachStdout bool                `json:"AttachStdout"`
+	AttachStderr bool                `json:"AttachStderr"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	StdinOnce    bool                `json:"StdinOnce"`
+	Env          []string            `json:"Env"`
+	Cmd          []string            `json:"Cmd"`
+	Image        string              `json:"Image"`
+	Volumes      map[string]struct{} `json:"Volumes"`
+	WorkingDir   string              `json:"WorkingDir"`
+	// Entrypoint is the entrypoint joined with spaces, as Podman 4.3 prints it.
+	Entrypoint  string            `json:"Entrypoint"`
+	OnBuild     []string          `json:"OnBuild"`
+	Labels      map[string]string `json:"Labels"`
+	Annotations map[string]string `json:"Annotations"`
+	// StopSignal is the signal number, as Podman 4.3 prints it.
+	StopSignal                 uint                `json:"StopSignal"`
+	Healthcheck                *HealthConfig       `json:"Healthcheck,omitempty"`
+	HealthcheckOnFailureAction string              `json:"HealthcheckOnFailureAction,omitempty"`
+	CreateCommand              []string            `json:"CreateCommand,omitempty"`
+	Timezone                   string              `json:"Timezone,omitempty"`
+	Umask                      string              `json:"Umask,omitempty"`
+	Timeout                    uint                `json:"Timeout"`
+	StopTimeout                uint                `json:"StopTimeout"`
+	Passwd                     *bool               `json:"Passwd,omitempty"`
+	SdNotifyMode               string              `json:"sdNotifyMode,omitempty"`
+	ExposedPorts               map[string]struct{} `json:"ExposedPorts,omitempty"`
 }
 
 // HostConfig is the HostConfig block of inspect (Docker-shaped, as Podman's).
 type HostConfig struct {
-	Binds             []string                     `json:"Binds"`
-	CgroupManager     string                       `json:"CgroupManager,omitempty"`
-	CgroupMode        string                       `json:"CgroupMode"`
-	ContainerIDFile   string                       `json:"ContainerIDFile"`
-	LogConfig         LogConfig                    `json:"LogConfig"`
-	NetworkMode       string                       `json:"NetworkMode"`
-	PortBindings      map[string][]InspectHostPort `json:"PortBindings"`
-	RestartPolicy     RestartPolicy                `json:"RestartPolicy"`
-	AutoRemove        bool                         `json:"AutoRemove"`
-	VolumeDriver      string                       `json:"VolumeDriver"`
-	VolumesFrom       []string                     `json:"VolumesFrom"`
-	CapAdd            []string                     `json:"CapAdd"`
-	CapDrop           []string                     `json:"CapDrop"`
-	Dns               []string                     `json:"Dns"`
-	DnsOptions        []string                     `json:"DnsOptions"`
-	DnsSearch         []string                     `json:"DnsSearch"`
-	ExtraHosts        []string                     `json:"ExtraHosts"`
-	GroupAdd          []string                     `json:"GroupAdd"`
-	IpcMode           string                       `json:"IpcMode"`
-	Cgroup            string                       `json:"Cgroup"`
-	Cgroups           string                       `json:"Cgroups"`
-	Links             []string                     `json:"Links"`
-	OomScoreAdj       int                          `json:"OomScoreAdj"`
-	PidMode           string                       `json:"PidMode"`
-	Privileged        bool                         `json:"Privileged"`
-	PublishAllPorts   bool                         `json:"PublishAllPorts"`
-	ReadonlyRootfs    bool                         `json:"ReadonlyRootfs"`
-	SecurityOpt       []string                     `json:"SecurityOpt"`
-	Tmpfs             map[string]string            `json:"Tmpfs"`
-	UTSMode           string                       `json:"UTSMode"`
-	UsernsMode        string                       `json:"UsernsMode"`
-	ShmSize           int64                        `json:"ShmSize"`
-	Runtime           string                       `json:"Runtime"`
-	ConsoleSize       []uint                       `json:"ConsoleSize"`
-	Isolation         string                       `json:"Isolation"`
-	CpuShares         uint64                       `json:"CpuShares"`
-	Memory            int64                        `json:"Memory"`
-	NanoCpus          int64                        `json:"NanoCpus"`
-	CgroupParent      string                       `json:"CgroupParent"`
-	BlkioWeight       uint16                       `json:"BlkioWeight"`
-	CpuPeriod         uint64                       `json:"CpuPeriod"`
-	CpuQuota          int64                        `json:"CpuQuota"`
-	CpusetCpus        string                       `json:"CpusetCpus"`
-	CpusetMems        string                       `json:"CpusetMems"`
-	Devices           []DeviceMapping              `json:"Devices"`
-	DeviceCgroupRules []string                     `json:"DeviceCgroupRules"`
-	MemoryReservation int64                        `json:"MemoryReservation"`
-	MemorySwap        int64                        `json:"MemorySwap"`
-	MemorySwappiness  int64                        `json:"MemorySwappiness"`
-	OomKillDisable    bool                         `json:"OomKillDisable"`
-	PidsLimit         int64                        `json:"PidsLimit"`
-	Ulimits           []Ulimit                     `json:"Ulimits"`
-	CookieIDs         []string                     `json:"CookieIDs,omitempty"`
-	Init              bool                         `json:"Init"`
+	Binds           []string                     `json:"Binds"`
+	CgroupManager   string                       `json:"CgroupManager,omitempty"`
+	CgroupMode      string                       `json:"CgroupMode"`
+	ContainerIDFile string                       `json:"ContainerIDFile"`
+	LogConfig       LogConfig                    `json:"LogConfig"`
+	NetworkMode     string                       `json:"NetworkMode"`
+	PortBindings    map[string][]InspectHostPort `json:"PortBindings"`
+	RestartPolicy   RestartPolicy                `json:"RestartPolicy"`
+	AutoRemove      bool                         `json:"AutoRemove"`
+	VolumeDriver    string                       `json:"VolumeDriver"`
+	VolumesFrom     []string                     `json:"VolumesFrom"`
+	CapAdd          []string                     `json:"CapAdd"`
+	CapDrop         []string                     `json:"CapDrop"`
+	Dns             []string                     `json:"Dns"`
+	DnsOptions      []string                     `json:"DnsOptions"`
+	DnsSearch       []string                     `json:"DnsSearch"`
+	ExtraHosts      []string                     `json:"ExtraHosts"`
+	GroupAdd        []string                     `json:"GroupAdd"`
+	IpcMode         string                       `json:"IpcMode"`
+	Cgroup          string                       `json:"Cgroup"`
+	Cgroups         string                       `json:"Cgroups"`
+	Links           []string                     `json:"Links"`
+	OomScoreAdj     int                          `json:"OomScoreAdj"`
+	PidMode         string                       `json:"PidMode"`
+	Privileged      bool                         `json:"Privileged"`
+	PublishAllPorts bool                         `json:"PublishAllPorts"`
+	ReadonlyRootfs  bool                         `json:"ReadonlyRootfs"`
+	SecurityOpt     []string                     `json:"SecurityOpt"`
+	Tmpfs           map[string]string            `json:"Tmpfs"`
+	UTSMode         string                       `json:"UTSMode"`
+	UsernsMode      string                       `json:"UsernsMode"`
+	ShmSize         int64                        `json:"ShmSize"`
+	Runtime         string                       `json:"Runtime"`
+	ConsoleSize     []uint                       `json:"ConsoleSize"`
+	Isolation       string                       `json:"Isolation"`
+	CpuShares       uint64                       `json:"CpuShares"`
+	Memory          int64                        `json:"Memory"`
+	NanoCpus        int64                        `json:"NanoCpus"`
+	CgroupParent    string                       `json:"CgroupParent"`
+	BlkioWeight     uint16                       `json:"BlkioWeight"`
+	// The Blkio* device lists, CgroupConf and the Cpu*/IO*/DiskQuota/KernelMemory
+	// numbers are Podman's fields for flags Selkie does not take (null / 0 as Podman shows them unset).
+	BlkioWeightDevice    []string          `json:"BlkioWeightDevice"`
+	BlkioDeviceReadBps   []string          `json:"BlkioDeviceReadBps"`
+	BlkioDeviceWriteBps  []string          `json:"BlkioDeviceWriteBps"`
+	BlkioDeviceReadIOps  []string          `json:"BlkioDeviceReadIOps"`
+	BlkioDeviceWriteIOps []string          `json:"BlkioDeviceWriteIOps"`
+	CpuPeriod            uint64            `json:"CpuPeriod"`
+	CpuQuota             int64             `json:"CpuQuota"`
+	CpuRealtimePeriod    uint64            `json:"CpuRealtimePeriod"`
+	CpuRealtimeRuntime   int64             `json:"CpuRealtimeRuntime"`
+	CpusetCpus           string            `json:"CpusetCpus"`
+	CpusetMems           string            `json:"CpusetMems"`
+	Devices              []DeviceMapping   `json:"Devices"`
+	DeviceCgroupRules    []string          `json:"DeviceCgroupRules"`
+	DiskQuota            uint64            `json:"DiskQuota"`
+	KernelMemory         int64             `json:"KernelMemory"`
+	MemoryReservation    int64             `json:"MemoryReservation"`
+	MemorySwap           int64             `json:"MemorySwap"`
+	MemorySwappiness     int64             `json:"MemorySwappiness"`
+	OomKillDisable       bool              `json:"OomKillDisable"`
+	PidsLimit            int64             `json:"PidsLimit"`
+	Ulimits              []Ulimit          `json:"Ulimits"`
+	CpuCount             uint64            `json:"CpuCount"`
+	CpuPercent           uint64            `json:"CpuPercent"`
+	IOMaximumIOps        uint64            `json:"IOMaximumIOps"`
+	IOMaximumBandwidth   uint64            `json:"IOMaximumBandwidth"`
+	CgroupConf           map[string]string `json:"CgroupConf"`
+	CookieIDs            []string          `json:"CookieIDs,omitempty"`
+	Init                 bool              `json:"Init"`
 }
 
 // LogConfig is the log driver and its options.

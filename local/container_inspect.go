@@ -6,9 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/docker/go-units"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/spec"
 	"github.com/selkie-containers/selkie/internal/state"
 	"github.com/selkie-containers/selkie/internal/storage"
 )
@@ -33,6 +38,13 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 	}
 	insp := inspectDoc(c, driver, so.GraphRoot)
 	insp.Config.Env = mergedEnv(c, e.cfg.Containers.Env, e.cfg.Containers.EnvHost)
+	insp.Config.Env = withHomeHostname(insp.Config.Env, insp.Config.User, insp.Config.Hostname)
+	nonRoot := !isRootUser(insp.Config.User)
+	insp.EffectiveCaps, insp.BoundingCaps = spec.InspectCapabilities(&c.Options, e.cfg, nonRoot)
+	insp.HostConfig.CgroupManager = defaultStr(e.cfg.Engine.CgroupManager, "cgroupfs")
+	if insp.State.Running && insp.HostConfig.CgroupManager == "cgroupfs" {
+		insp.State.CgroupPath = spec.CgroupsPath(c.ID)
+	}
 	if c.Options.ShmSize == nil {
 		if n, err := e.cfg.ShmSizeBytes(); err == nil {
 			insp.HostConfig.ShmSize = n
@@ -203,12 +215,11 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 	if hostname == "" && len(c.ID) >= 12 {
 		hostname = c.ID[:12]
 	}
-	stopSignal := o.StopSignal
-	if stopSignal == "" {
-		stopSignal = "SIGTERM"
-	}
-	if !strings.HasPrefix(stopSignal, "SIG") {
-		stopSignal = "SIG" + strings.ToUpper(stopSignal)
+	var stopSignal uint = 15
+	if o.StopSignal != "" {
+		if sig, err := parseSignal(o.StopSignal); err == nil {
+			stopSignal = uint(sig)
+		}
 	}
 	var stopTimeout uint = 10
 	if o.StopTimeout != nil {
@@ -304,10 +315,20 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 	} else if logType == "k8s-file" || logType == "json-file" {
 		logPath = filepath.Join(staticDir, "ctr.log")
 	}
-	annotations := o.Annotations
-	if annotations == nil {
-		annotations = map[string]string{}
+	annotations := podmanAnnotations(c, stopSignal)
+	for k, v := range o.Annotations {
+		annotations[k] = v
 	}
+	if len(labels) == 0 {
+		labels = nil // Podman shows null
+	}
+	logSize := "0B"
+	if v := o.LogOptions["max-size"]; v != "" {
+		if n, err := units.FromHumanSize(v); err == nil && n > 0 {
+			logSize = units.HumanSizeWithPrecision(float64(n), 3)
+		}
+	}
+	passwd := true
 	insp := &engine.ContainerInspect{
 		ID:      c.ID,
 		Created: c.Created,
@@ -325,6 +346,7 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 			Error:      c.State.Error,
 			StartedAt:  c.State.StartedAt,
 			FinishedAt: c.State.FinishedAt,
+			Health:     &engine.HealthStatus{},
 		},
 		Image:        c.ImageID,
 		ImageDigest:  c.ImageDigest,
@@ -346,36 +368,39 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 		NetworkSettings: inspectNetworkSettings(c, portBindings),
 		Namespace:       "",
 		Config: engine.ContainerConfig{
-			Hostname:      hostname,
-			User:          user,
-			Tty:           o.Terminal,
-			OpenStdin:     o.Stdin,
-			StdinOnce:     o.Stdin,
-			AttachStdin:   o.Stdin,
-			AttachStdout:  false,
-			AttachStderr:  false,
-			Env:           mergedEnv(c, nil, false),
-			Cmd:           cmdOnly,
-			Image:         c.ImageName,
-			Volumes:       imgCfg.volumes,
-			WorkingDir:    workdir,
-			Entrypoint:    entrypoint,
-			OnBuild:       nil,
-			Labels:        labels,
-			Annotations:   annotations,
-			StopSignal:    stopSignal,
-			Healthcheck:   o.HealthConfig,
-			CreateCommand: c.CreateCommand,
-			Timezone:      o.Timezone,
-			Timeout:       o.Timeout,
-			StopTimeout:   stopTimeout,
-			ExposedPorts:  imgCfg.exposedPorts,
+			Hostname:                   hostname,
+			User:                       user,
+			Tty:                        o.Terminal,
+			OpenStdin:                  o.Stdin,
+			StdinOnce:                  o.Stdin,
+			AttachStdin:                o.Stdin,
+			AttachStdout:               false,
+			AttachStderr:               false,
+			Env:                        mergedEnv(c, nil, false),
+			Cmd:                        cmdOnly,
+			Image:                      c.ImageName,
+			Volumes:                    imgCfg.volumes,
+			WorkingDir:                 workdir,
+			Entrypoint:                 strings.Join(entrypoint, " "),
+			OnBuild:                    nil,
+			Labels:                     labels,
+			Annotations:                annotations,
+			StopSignal:                 stopSignal,
+			Healthcheck:                o.HealthConfig,
+			CreateCommand:              c.CreateCommand,
+			Timezone:                   o.Timezone,
+			Timeout:                    o.Timeout,
+			StopTimeout:                stopTimeout,
+			Passwd:                     &passwd,
+			SdNotifyMode:               "container",
+			HealthcheckOnFailureAction: "none",
+			ExposedPorts:               imgCfg.exposedPorts,
 		},
 		HostConfig: engine.HostConfig{
 			Binds:             orEmpty(binds),
-			CgroupMode:        "private",
+			CgroupMode:        defaultStr(o.CgroupNS, "host"),
 			ContainerIDFile:   o.CIDFile,
-			LogConfig:         engine.LogConfig{Type: logType, Config: o.LogOptions, Path: logPath, Tag: o.LogOptions["tag"], Size: "0B"},
+			LogConfig:         engine.LogConfig{Type: logType, Path: logPath, Tag: o.LogOptions["tag"], Size: logSize},
 			NetworkMode:       netMode,
 			PortBindings:      portBindings,
 			RestartPolicy:     engine.RestartPolicy{Name: restart, MaximumRetryCount: o.RestartRetries},
@@ -427,6 +452,58 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 		insp.HostConfig.VolumesFrom = nil
 	}
 	return insp
+}
+
+// podmanAnnotations are the annotations Podman 4.3 puts in every
+// container's spec (and so shows in inspect).
+func podmanAnnotations(c *state.Container, stopSignal uint) map[string]string {
+	o := c.Options
+	b := func(v bool) string {
+		if v {
+			return "TRUE"
+		}
+		return "FALSE"
+	}
+	a := map[string]string{
+		"io.container.manager":                "libpod",
+		"io.kubernetes.cri-o.Created":         c.Created.UTC().Format(time.RFC3339Nano),
+		"io.kubernetes.cri-o.TTY":             strconv.FormatBool(o.Terminal),
+		"io.podman.annotations.autoremove":    b(o.Remove),
+		"io.podman.annotations.init":          b(o.Init),
+		"io.podman.annotations.privileged":    b(o.Privileged),
+		"io.podman.annotations.publish-all":   b(o.PublishAll),
+		"org.opencontainers.image.stopSignal": strconv.FormatUint(uint64(stopSignal), 10),
+	}
+	if o.CIDFile != "" {
+		a["io.podman.annotations.cid-file"] = o.CIDFile
+	}
+	return a
+}
+
+// isRootUser: the --user/image user is root ("", root, 0, with any group).
+func isRootUser(u string) bool {
+	name, _, _ := strings.Cut(u, ":")
+	return name == "" || name == "root" || name == "0"
+}
+
+// withHomeHostname adds HOME (root's, for a root user) and HOSTNAME when
+// unset, as the runtime spec does.
+func withHomeHostname(env []string, user, hostname string) []string {
+	has := func(k string) bool {
+		for _, kv := range env {
+			if strings.HasPrefix(kv, k+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	if !has("HOME") && isRootUser(user) {
+		env = append(env, "HOME=/root")
+	}
+	if !has("HOSTNAME") && hostname != "" {
+		env = append(env, "HOSTNAME="+hostname)
+	}
+	return env
 }
 
 func defaultStr(s, d string) string {

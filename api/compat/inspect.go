@@ -124,8 +124,8 @@ func toContainerJSON(c *engine.ContainerInspect) containerJSON {
 			AttachStdin: c.Config.AttachStdin, AttachStdout: c.Config.AttachStdout, AttachStderr: c.Config.AttachStderr,
 			ExposedPorts: c.Config.ExposedPorts, Tty: c.Config.Tty, OpenStdin: c.Config.OpenStdin, StdinOnce: c.Config.StdinOnce,
 			Env: nonNil(c.Config.Env), Cmd: c.Config.Cmd, Healthcheck: c.Config.Healthcheck, Image: c.ImageName,
-			Volumes: c.Config.Volumes, WorkingDir: c.Config.WorkingDir, Entrypoint: c.Config.Entrypoint, OnBuild: c.Config.OnBuild,
-			Labels: labels, StopSignal: c.Config.StopSignal, StopTimeout: &stopTimeout,
+			Volumes: c.Config.Volumes, WorkingDir: c.Config.WorkingDir, Entrypoint: strings.Fields(c.Config.Entrypoint), OnBuild: c.Config.OnBuild,
+			Labels: labels, StopSignal: fmt.Sprint(c.Config.StopSignal), StopTimeout: &stopTimeout,
 		},
 	}
 	if c.SizeRootFs > 0 {

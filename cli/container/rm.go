@@ -15,7 +15,9 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 	var (
 		o        engine.ContainerRemoveOptions
 		all      bool
+		latest   bool
 		cidfiles []string
+		filters  []string
 		timeout  uint
 	)
 	cmd := &cobra.Command{
@@ -32,14 +34,41 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 				return err
 			}
 			refs = append(refs, args...)
+			if len(filters) > 0 && len(args) > 0 {
+				return errors.New("--filter takes no arguments")
+			}
+			if all && latest {
+				return errors.New("--all and --latest cannot be used together")
+			}
 			if all && len(refs) > 0 {
-				return errors.New("--all and containers cannot be used together")
+				return errors.New("no arguments are needed with --all")
+			}
+			if latest && len(refs) > 0 {
+				return errors.New("--latest and containers cannot be used together")
 			}
 			eng, err := g.Engine()
 			if err != nil {
 				return err
 			}
-			if all {
+			switch {
+			case len(filters) > 0:
+				ids, err := filterTargets(ctx, g, filters)
+				if err != nil {
+					return err
+				}
+				refs = append(refs, ids...)
+				all = true // print full IDs, nothing matched is no error
+				if len(refs) == 0 {
+					return nil
+				}
+			case latest:
+				id, err := latestContainerID(ctx, eng)
+				if err != nil {
+					return err
+				}
+				refs = []string{id}
+				all = true
+			case all:
 				l, err := eng.ContainerList(ctx, engine.ContainerListOptions{All: true})
 				if err != nil {
 					return err
@@ -47,8 +76,10 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 				for _, c := range l {
 					refs = append(refs, c.ID)
 				}
-			} else if len(refs) == 0 {
-				return errors.New("must specify at least one container")
+			default:
+				if len(refs) == 0 {
+					return errors.New("must specify at least one container")
+				}
 			}
 			// rm -f never fails for a container that is not there.
 			opts := o
@@ -61,6 +92,8 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 	fl := cmd.Flags()
 	fl.BoolVarP(&all, "all", "a", false, "Remove all containers")
 	fl.StringArrayVar(&cidfiles, "cidfile", nil, "Read the container ID from the file")
+	fl.StringArrayVar(&filters, "filter", nil, "Filter output based on conditions given")
+	fl.BoolVarP(&latest, "latest", "l", false, "Act on the latest container podman is aware of")
 	fl.BoolVar(&o.Depend, "depend", false, "Remove container and all containers that depend on the selected container")
 	fl.BoolVarP(&o.Force, "force", "f", false, "Force removal of a running or unusable container")
 	fl.BoolVarP(&o.Ignore, "ignore", "i", false, "Ignore errors when a specified container is missing")
