@@ -12,6 +12,7 @@ import (
 	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/cli/image"
 	networkcmd "github.com/selkie-containers/selkie/cli/network"
+	podcmd "github.com/selkie-containers/selkie/cli/pod"
 	"github.com/selkie-containers/selkie/cli/system"
 	volumecmd "github.com/selkie-containers/selkie/cli/volume"
 	"github.com/spf13/cobra"
@@ -93,6 +94,7 @@ func newRoot(g *command.Globals) *cobra.Command {
 	root.AddCommand(container.Commands(g)...)
 	root.AddCommand(networkcmd.Commands(g)...)
 	root.AddCommand(volumecmd.Commands(g)...)
+	root.AddCommand(podcmd.Commands(g)...)
 	return root
 }
 

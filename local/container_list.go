@@ -40,7 +40,7 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 	for _, c := range cs {
 		observeExit(c, exits)
 	}
-	match, err := compileFilters(o.Filters, cs, e.psNetworks)
+	match, err := compileFilters(e.podFilterIDs(ctx, db, o.Filters), cs, e.psNetworks)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +68,7 @@ func (e *Engine) ContainerList(ctx context.Context, o engine.ContainerListOption
 		s.Networks = e.psNetworks(c)
 		res = append(res, s)
 	}
+	e.fillPodNames(ctx, db, res)
 	if o.Size {
 		if err := e.fillSizes(res); err != nil {
 			return nil, err

@@ -1,0 +1,292 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
+)
+
+func newPodCLI(t *testing.T) *netCLI {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/catatonit", "/usr/libexec/podman/catatonit"} {
+		if _, err := os.Stat(p); err == nil {
+			return newNetCLI(t)
+		}
+	}
+	t.Skip("catatonit not installed")
+	return nil
+}
+
+func podInspect(t *testing.T, c *netCLI, pod string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(c.Must(t, "pod", "inspect", pod)), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Members of a pod share the infra container's network (localhost), UTS
+// (the pod's host name) and IPC namespaces; not its PID namespace unless
+// --share +pid. The pause image is built locally from catatonit.
+func TestPodSharedNamespaces(t *testing.T) {
+	c := newPodCLI(t)
+	c.Must(t, "pod", "create", "--name", "p1")
+	out := c.Must(t, "images", "--format", "{{.Repository}}:{{.Tag}}")
+	if !strings.Contains(out, "localhost/selkie-pause:1") {
+		t.Fatalf("pause image not built locally: %s", out)
+	}
+	// Server on localhost:8080 in one member, client in another.
+	c.Must(t, "run", "-d", "--pod", "p1", "--name", "srv", "bb", "sh", "-c",
+		"echo hello-from-pod > /tmp/index.html; httpd -f -p 127.0.0.1:8080 -h /tmp")
+	got := ""
+	waitFor(t, "member reachable on localhost", 10*time.Second, func() bool {
+		r := c.Run("run", "--rm", "--pod", "p1", "bb", "wget", "-q", "-O-", "http://127.0.0.1:8080/index.html")
+		got = r.Stdout
+		return r.ExitCode == 0
+	})
+	if strings.TrimSpace(got) != "hello-from-pod" {
+		t.Fatalf("wget over localhost: %q", got)
+	}
+	// UTS: both see the pod's host name.
+	if h := strings.TrimSpace(c.Must(t, "run", "--rm", "--pod", "p1", "bb", "hostname")); h != "p1" {
+		t.Fatalf("member hostname = %q, want the pod name p1", h)
+	}
+	if h := strings.TrimSpace(c.Must(t, "exec", "srv", "hostname")); h != "p1" {
+		t.Fatalf("srv hostname = %q, want p1", h)
+	}
+	// IPC: same namespace inode; PID: not shared by default.
+	ns := func(args ...string) string {
+		return strings.TrimSpace(c.Must(t, append([]string{"run", "--rm", "--pod", "p1", "bb", "readlink"}, args...)...))
+	}
+	if a, b := ns("/proc/self/ns/ipc"), strings.TrimSpace(c.Must(t, "exec", "srv", "readlink", "/proc/self/ns/ipc")); a != b {
+		t.Fatalf("ipc namespaces differ: %s vs %s", a, b)
+	}
+	if a, b := ns("/proc/self/ns/pid"), strings.TrimSpace(c.Must(t, "exec", "srv", "readlink", "/proc/self/ns/pid")); a == b {
+		t.Fatalf("pid namespace shared without --share +pid: %s", a)
+	}
+	// ps --pod / --filter pod= and pod ps / inspect.
+	ps := c.Must(t, "ps", "-a", "--filter", "pod=p1", "--format", "{{.Names}}")
+	if !strings.Contains(ps, "srv") || !strings.Contains(ps, "-infra") {
+		t.Fatalf("ps --filter pod=p1: %q", ps)
+	}
+	m := podInspect(t, c, "p1")
+	if m["State"] != "Running" || m["NumContainers"].(float64) != 2 {
+		t.Fatalf("pod inspect: state %v, %v containers", m["State"], m["NumContainers"])
+	}
+	row := c.Must(t, "pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}")
+	if strings.TrimSpace(row) != "p1 Running 2" {
+		t.Fatalf("pod ps: %q", row)
+	}
+	hdr := strings.Fields(strings.SplitN(c.Must(t, "pod", "ps"), "\n", 2)[0])
+	if strings.Join(hdr, " ") != "POD ID NAME STATUS CREATED INFRA ID # OF CONTAINERS" {
+		t.Fatalf("pod ps header: %q", hdr)
+	}
+	// rm of the last member keeps the pod.
+	c.Must(t, "rm", "-f", "srv")
+	if r := c.Run("pod", "exists", "p1"); r.ExitCode != 0 {
+		t.Fatalf("pod gone after its last member was removed: %s", r)
+	}
+	c.Must(t, "pod", "rm", "-f", "p1")
+	if r := c.Run("pod", "exists", "p1"); r.ExitCode != 1 {
+		t.Fatalf("pod exists after rm: %s", r)
+	}
+	if out := c.Must(t, "ps", "-aq"); strings.TrimSpace(out) != "" {
+		t.Fatalf("containers left after pod rm -f: %q", out)
+	}
+
+	// --share +pid: members see each other's processes.
+	c.Must(t, "pod", "create", "--name", "p2", "--share", "+pid")
+	c.Must(t, "run", "-d", "--pod", "p2", "--name", "sleeper", "bb", "sleep", "1000")
+	procs := c.Must(t, "run", "--rm", "--pod", "p2", "bb", "ps", "-o", "args")
+	if !strings.Contains(procs, "sleep 1000") || !strings.Contains(procs, "catatonit") {
+		t.Fatalf("with +pid a member should see sleep and catatonit: %s", procs)
+	}
+	c.Must(t, "pod", "rm", "-f", "p2")
+}
+
+// Ports published on the pod reach the member that listens on them.
+func TestPodPublishedPort(t *testing.T) {
+	c := newPodCLI(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	c.Must(t, "pod", "create", "--name", "web", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	m := podInspect(t, c, "web")
+	if b, _ := json.Marshal(m["InfraConfig"]); !strings.Contains(string(b), fmt.Sprintf(`"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"%d"}]`, port)) {
+		t.Fatalf("InfraConfig.PortBindings: %s", b)
+	}
+	// A member may not publish its own ports when the network is shared.
+	r := c.Run("create", "--pod", "web", "-p", "8081:81", "bb", "true")
+	if r.ExitCode != 125 || !strings.Contains(r.Stderr, "published or exposed ports must be defined when the pod is created") {
+		t.Fatalf("member -p: %s", r)
+	}
+	c.Must(t, "run", "-d", "--pod", "web", "bb", "sh", "-c", "echo via-pod-port > /tmp/i; httpd -f -p 80 -h /tmp")
+	var body string
+	waitFor(t, "published pod port", 10*time.Second, func() bool {
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET /i HTTP/1.0\r\n\r\n")
+		_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 4096)
+		n, _ := conn.Read(b)
+		for n > 0 && !strings.Contains(string(b[:n]), "via-pod-port") {
+			m, err := conn.Read(b[n:])
+			if err != nil || m == 0 {
+				break
+			}
+			n += m
+		}
+		body = string(b[:n])
+		return strings.Contains(body, "via-pod-port")
+	})
+	c.Must(t, "pod", "rm", "-f", "web")
+}
+
+// pod stop stops every member, pod start starts the infra first, and
+// --exit-policy stop stops the pod when its last member exits.
+func TestPodStopStartExitPolicy(t *testing.T) {
+	c := newPodCLI(t)
+	idFile := filepath.Join(t.TempDir(), "pod.id")
+	id := strings.TrimSpace(c.Must(t, "pod", "create", "--name", "lc", "--pod-id-file", idFile))
+	if b, _ := os.ReadFile(idFile); string(b) != id {
+		t.Fatalf("pod-id-file holds %q, want %q", b, id)
+	}
+	c.Must(t, "create", "--pod", "lc", "--name", "m1", "bb", "sleep", "1000")
+	c.Must(t, "create", "--pod", "lc", "--name", "m2", "bb", "sleep", "1000")
+	if out := strings.TrimSpace(c.Must(t, "pod", "start", "lc")); out != id {
+		t.Fatalf("pod start printed %q", out)
+	}
+	states := func() string {
+		return strings.TrimSpace(c.Must(t, "ps", "-a", "--filter", "pod="+id, "--format", "{{.Names}}={{.State}}", "--sort", "names"))
+	}
+	st := states()
+	if strings.Count(st, "=running") != 3 {
+		t.Fatalf("after pod start: %s", st)
+	}
+	// Members joined the infra's network namespace: same inode.
+	infraPid := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", id[:12]+"-infra"))
+	m1Pid := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", "m1"))
+	a, _ := os.Readlink("/proc/" + infraPid + "/ns/net")
+	b, _ := os.Readlink("/proc/" + m1Pid + "/ns/net")
+	if a == "" || a != b {
+		t.Fatalf("m1 net ns %q, infra %q", b, a)
+	}
+	// Removing a running pod without -f is refused; nothing is removed.
+	r := c.Run("pod", "rm", "lc")
+	if r.ExitCode != 125 || !strings.Contains(r.Stderr, "running or paused containers cannot be removed without force") {
+		t.Fatalf("pod rm of a running pod: %s", r)
+	}
+	if st2 := states(); st2 != st {
+		t.Fatalf("refused pod rm changed the pod: %s -> %s", st, st2)
+	}
+	c.Must(t, "pod", "stop", "-t", "0", "lc")
+	if st := states(); strings.Contains(st, "running") {
+		t.Fatalf("after pod stop: %s", st)
+	}
+	if m := podInspect(t, c, "lc"); m["State"] != "Exited" {
+		t.Fatalf("pod state after stop: %v", m["State"])
+	}
+	// Starting a member alone starts the infra first.
+	c.Must(t, "start", "m1")
+	if st := states(); !strings.Contains(st, "-infra=running") || !strings.Contains(st, "m1=running") || !strings.Contains(st, "m2=exited") {
+		t.Fatalf("start of one member: %s", st)
+	}
+	if m := podInspect(t, c, "lc"); m["State"] != "Degraded" {
+		t.Fatalf("pod state with one member stopped: %v", m["State"])
+	}
+	c.Must(t, "pod", "rm", "-f", "--pod-id-file", idFile)
+	if out := c.Must(t, "ps", "-aq"); strings.TrimSpace(out) != "" {
+		t.Fatalf("containers left: %q", out)
+	}
+
+	// --exit-policy stop: the infra stops after the last member exits.
+	c.Must(t, "pod", "create", "--name", "ep", "--exit-policy", "stop")
+	c.Must(t, "run", "--pod", "ep", "bb", "true")
+	waitFor(t, "exit-policy stop", 15*time.Second, func() bool {
+		return podInspect(t, c, "ep")["State"] == "Exited"
+	})
+	c.Must(t, "pod", "rm", "ep")
+}
+
+// Bad input is refused with Podman's errors and leaves nothing behind.
+func TestPodBadInput(t *testing.T) {
+	c := newPodCLI(t)
+	c.Must(t, "pod", "create", "--name", "bp")
+	before := c.Must(t, "ps", "-aq", "--no-trunc")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "--pod", "bp", "--hostname", "x", "bb", "true"}, "cannot set hostname when joining the pod UTS namespace"},
+		{[]string{"create", "--pod", "nope", "bb", "true"}, "no pod with name or ID nope found: no such pod"},
+		{[]string{"pod", "create", "--name", "bp"}, `name "bp" is in use`},
+		{[]string{"pod", "create", "--share", "bogus"}, "invalid kernel namespace to share: bogus"},
+		{[]string{"pod", "create", "--exit-policy", "sometimes"}, `invalid pod exit policy: "sometimes"`},
+		{[]string{"pod", "create", "--name", "../x"}, "names must match"},
+		{[]string{"pod", "create", "--infra=false", "-p", "8080:80"}, "you must have an infra container to publish port bindings"},
+		{[]string{"pod", "rm", "nope"}, "no pod with name or ID nope found"},
+	} {
+		r := c.Run(tc.args...)
+		if r.ExitCode == 0 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%v: want failure with %q, got %s", tc.args, tc.want, r)
+		}
+	}
+	// A container name is taken for pods too, and a pod name for containers.
+	c.Must(t, "create", "--name", "taken", "bb", "true")
+	if r := c.Run("pod", "create", "--name", "taken"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "in use") {
+		t.Errorf("pod named like a container: %s", r)
+	}
+	if r := c.Run("create", "--name", "bp", "bb", "true"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "already in use") {
+		t.Errorf("container named like a pod: %s", r)
+	}
+	c.Must(t, "rm", "taken")
+	if after := c.Must(t, "ps", "-aq", "--no-trunc"); after != before {
+		t.Fatalf("failed commands left containers: before %q after %q", before, after)
+	}
+	pods := strings.Fields(c.Must(t, "pod", "ps", "-q"))
+	if len(pods) != 1 {
+		t.Fatalf("failed commands left pods: %v", pods)
+	}
+	// The infra container cannot be removed while the pod has members.
+	c.Must(t, "create", "--pod", "bp", "--name", "member", "bb", "true")
+	infra := podInspect(t, c, "bp")["InfraContainerID"].(string)
+	if r := c.Run("rm", infra); r.ExitCode == 0 {
+		t.Fatalf("infra removed under its members: %s", r)
+	}
+	// --replace and --infra=false.
+	c.Must(t, "pod", "create", "--name", "bp", "--replace")
+	if n := podInspect(t, c, "bp")["NumContainers"].(float64); n != 1 {
+		t.Fatalf("replaced pod has %v containers", n)
+	}
+	c.Must(t, "pod", "create", "--name", "noinfra", "--infra=false")
+	if m := podInspect(t, c, "noinfra"); m["CreateInfra"] != false || m["InfraContainerID"] != nil {
+		t.Fatalf("--infra=false: %v", m)
+	}
+	c.Must(t, "pod", "rm", "-f", "-a")
+	_ = testenv.LookPath
+}
