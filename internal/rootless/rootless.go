@@ -18,9 +18,11 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -272,6 +274,25 @@ func startPause(uid int) (int, error) {
 	}
 	pid := cmd.Cmd.Process.Pid
 	_ = cmd.Cmd.Process.Release()
+	// Start returns once the ID maps are written; the child then unshares
+	// its mount namespace and re-executes itself. Joining before that
+	// would mean joining the host's mount namespace.
+	ours, _ := os.Readlink("/proc/self/ns/mnt")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+		if err != nil {
+			return 0, fmt.Errorf("the rootless pause process exited: %w", err)
+		}
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if theirs != ours && exe != "" && isPause(pid, uid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, errors.New("timed out waiting for the rootless pause process")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	file := PausePIDFile(uid)
 	tmp := file + ".tmp"
 	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o600); err != nil {
@@ -287,6 +308,9 @@ func startPause(uid int) (int, error) {
 // environment; join.c's constructor then enters its namespaces before the Go
 // runtime starts. Signals are forwarded and the exit status relayed.
 func joinAndExit(pid, uid int) {
+	// Pdeathsig fires when the forking thread ends (go.dev/issue/27505):
+	// keep this goroutine on its thread until the process exits.
+	runtime.LockOSThread()
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)

@@ -1,0 +1,405 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
+)
+
+// rlUser runs the selkie binary as an unprivileged host account with its
+// own HOME and XDG_RUNTIME_DIR (so its store, ~/.local/share/containers/
+// storage, and its pause process are private to the test).
+type rlUser struct {
+	Name     string
+	UID, GID int
+	Sub      int    // first subordinate UID (and GID), 0 without ranges
+	Dir      string // 0755 test dir holding the binary and the image
+	Home     string
+	Runtime  string
+	Bin      string
+	Image    string // oci-archive the user can read
+}
+
+// rootlessAccount creates (once per host) the account name and returns its
+// IDs and the start of its subordinate UID range. With ranges, useradd's
+// own allocation (SUB_UID_MIN…) is used; without, the account has none.
+func rootlessAccount(t *testing.T, name string, ranges bool) (uid, gid, sub int) {
+	t.Helper()
+	if _, err := user.Lookup(name); err != nil {
+		args := []string{"--no-create-home", "--shell", "/bin/sh"}
+		if !ranges {
+			args = append(args, "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0")
+		}
+		if out, err := exec.Command("useradd", append(args, name)...).CombinedOutput(); err != nil {
+			t.Fatalf("useradd %s: %v: %s", name, err, out)
+		}
+	}
+	sub, size := subRange(name, "/etc/subuid")
+	switch {
+	case ranges && sub == 0:
+		r := "600000-665535"
+		if name == "selkie-rl2" {
+			r = "700000-765535"
+		}
+		if out, err := exec.Command("usermod", "--add-subuids", r, "--add-subgids", r, name).CombinedOutput(); err != nil {
+			t.Fatalf("usermod %s: %v: %s", name, err, out)
+		}
+		sub, _ = subRange(name, "/etc/subuid")
+	case !ranges && sub != 0:
+		r := fmt.Sprintf("%d-%d", sub, sub+size-1)
+		gs, gsize := subRange(name, "/etc/subgid")
+		if out, err := exec.Command("usermod", "--del-subuids", r, "--del-subgids", fmt.Sprintf("%d-%d", gs, gs+gsize-1), name).CombinedOutput(); err != nil {
+			t.Fatalf("usermod %s: %v: %s", name, err, out)
+		}
+		sub = 0
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid, sub
+}
+
+// subRange is the first range of name in an /etc/subuid-style file.
+func subRange(name, file string) (start, size int) {
+	data, _ := os.ReadFile(file)
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) == 3 && f[0] == name {
+			start, _ = strconv.Atoi(f[1])
+			size, _ = strconv.Atoi(f[2])
+			return start, size
+		}
+	}
+	return 0, 0
+}
+
+// newRootless prepares a test account. The image is busybox from testenv,
+// pulled by the tests themselves from an oci-archive.
+func newRootless(t *testing.T, name string, ranges bool) *rlUser {
+	t.Helper()
+	testenv.RequiresRoot(t)
+	testenv.RequiresBinary(t, "runc", "conmon", "setpriv", "newuidmap", "newgidmap", "useradd", "usermod")
+	uid, gid, sub := rootlessAccount(t, name, ranges)
+	dir, err := os.MkdirTemp("", "selkie-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &rlUser{Name: name, UID: uid, GID: gid, Sub: sub, Dir: dir,
+		Home: filepath.Join(dir, "home"), Runtime: filepath.Join(dir, "run"),
+		Bin: filepath.Join(dir, "selkie"), Image: filepath.Join(dir, "bb.tar")}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Chmod(dir, 0o755))
+	for _, d := range []string{u.Home, u.Runtime} {
+		must(os.Mkdir(d, 0o700))
+		must(os.Chown(d, uid, gid))
+	}
+	data, err := os.ReadFile(testenv.Binary(t))
+	must(err)
+	must(os.WriteFile(u.Bin, data, 0o755))
+	must(testenv.WriteOCIArchive(u.Image, "latest", testenv.ImageSpec{}))
+	must(os.Chmod(u.Image, 0o644))
+	t.Cleanup(func() {
+		u.Run("rm", "--all", "--force", "--time", "0")
+		if pid := u.pausePID(); pid > 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if err := testenv.CleanupDir(dir); err != nil {
+			t.Logf("cleanup %s: %v", dir, err)
+		}
+		os.RemoveAll(dir)
+	})
+	return u
+}
+
+func (u *rlUser) pausePID() int {
+	data, err := os.ReadFile(filepath.Join(u.Runtime, "selkie", "pause.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
+}
+
+func (u *rlUser) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "setpriv", append([]string{"--reuid", strconv.Itoa(u.UID), "--regid", strconv.Itoa(u.GID), "--init-groups", "--", u.Bin}, args...)...)
+	cmd.Dir = u.Dir
+	cmd.Env = []string{"HOME=" + u.Home, "XDG_RUNTIME_DIR=" + u.Runtime, "USER=" + u.Name, "LOGNAME=" + u.Name,
+		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	return cmd
+}
+
+func (u *rlUser) Run(args ...string) testenv.Result {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := u.command(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 10 * time.Second
+	err := cmd.Run()
+	res := testenv.Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		res.ExitCode = -1
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+	case err != nil:
+		res.ExitCode = -1
+		res.Stderr += err.Error()
+	}
+	return res
+}
+
+func (u *rlUser) Must(t *testing.T, args ...string) string {
+	t.Helper()
+	r := u.Run(args...)
+	if r.ExitCode != 0 {
+		t.Fatalf("selkie %s (as %s): %s", strings.Join(args, " "), u.Name, r)
+	}
+	return strings.TrimSpace(r.Stdout)
+}
+
+func (u *rlUser) pullBusybox(t *testing.T) {
+	t.Helper()
+	u.Must(t, "pull", "-q", "oci-archive:"+u.Image)
+	u.Must(t, "tag", "localhost/latest:latest", "bb")
+}
+
+// statusIDs returns the real Uid and Gid lines' first fields of a host PID.
+func statusIDs(t *testing.T, pid string) (uid, gid int) {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "Uid:":
+			uid, _ = strconv.Atoi(f[1])
+		case "Gid:":
+			gid, _ = strconv.Atoi(f[1])
+		}
+	}
+	return uid, gid
+}
+
+// The lifecycle of a normal user: pull, images, run --rm, run -d, ps, stop,
+// rm, with the store in ~/.local/share/containers/storage, every invocation
+// in the one namespace of the pause process, and container processes
+// running as the user (root in the container) or its subordinate IDs.
+func TestRootlessLifecycle(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	u.pullBusybox(t)
+	if out := u.Must(t, "images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, "localhost/bb:latest") {
+		t.Fatalf("images: %q", out)
+	}
+	graph := filepath.Join(u.Home, ".local", "share", "containers", "storage")
+	if st, err := os.Stat(graph); err != nil || !st.IsDir() {
+		t.Fatalf("per-user store %s: %v", graph, err)
+	}
+	if out := u.Must(t, "info", "--format", "{{.Store.GraphRoot}} {{.Host.Security.Rootless}}"); out != graph+" true" {
+		t.Fatalf("info: %q, want %q", out, graph+" true")
+	}
+	pause := u.pausePID()
+	if pause == 0 {
+		t.Fatal("no pause.pid after the first command")
+	}
+	if out := u.Must(t, "run", "--rm", "--network", "none", "bb", "echo", "hi"); out != "hi" {
+		t.Fatalf("run --rm: %q", out)
+	}
+	if out := u.Must(t, "run", "--rm", "--network", "none", "bb", "id", "-u"); out != "0" {
+		t.Fatalf("container root: id -u = %q", out)
+	}
+	u.Must(t, "run", "-d", "--name", "top", "--network", "none", "bb", "sleep", "300")
+	u.Must(t, "run", "-d", "--name", "nobody", "--user", "1000:1000", "--network", "none", "bb", "sleep", "300")
+	if out := u.Must(t, "ps", "--format", "{{.Names}}"); !strings.Contains(out, "top") || !strings.Contains(out, "nobody") {
+		t.Fatalf("ps: %q", out)
+	}
+	pid := u.Must(t, "inspect", "--format", "{{.State.Pid}}", "top")
+	if uid, gid := statusIDs(t, pid); uid != u.UID || gid != u.GID {
+		t.Fatalf("container root runs as %d:%d on the host, want the user's %d:%d", uid, gid, u.UID, u.GID)
+	}
+	pid = u.Must(t, "inspect", "--format", "{{.State.Pid}}", "nobody")
+	// Container UID 1000 is subordinate ID sub+999.
+	if uid, gid := statusIDs(t, pid); uid != u.Sub+999 || gid != u.Sub+999 {
+		t.Fatalf("container uid 1000 runs as %d:%d on the host, want %d", uid, gid, u.Sub+999)
+	}
+	if got := u.pausePID(); got != pause {
+		t.Fatalf("pause process changed from %d to %d", pause, got)
+	}
+	u.Must(t, "stop", "-t", "0", "top", "nobody")
+	if out := u.Must(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}"); !strings.Contains(out, "top Exited") {
+		t.Fatalf("ps -a after stop: %q", out)
+	}
+	u.Must(t, "rm", "top", "nobody")
+	if out := u.Must(t, "ps", "-a", "-q"); out != "" {
+		t.Fatalf("ps -a after rm: %q", out)
+	}
+	// Resource limits cannot be set rootless on cgroup v1.
+	if _, err := os.Stat("/sys/fs/cgroup/memory"); err == nil {
+		r := u.Run("run", "--rm", "--network", "none", "--memory", "64m", "bb", "true")
+		if r.ExitCode != 125 || !strings.Contains(r.Stderr, "cgroups V1 rootless") {
+			t.Fatalf("--memory rootless on cgroup v1: %s", r)
+		}
+	}
+}
+
+// A stale pause.pid naming a live process that is not our pause process (a
+// recycled PID) is detected and replaced (security.md 70).
+func TestRootlessStalePausePID(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	sleeper := exec.Command("setpriv", "--reuid", strconv.Itoa(u.UID), "--regid", strconv.Itoa(u.GID), "--init-groups", "sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() }()
+	dir := filepath.Join(u.Runtime, "selkie")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chown(dir, u.UID, u.GID)
+	if err := os.WriteFile(filepath.Join(dir, "pause.pid"), []byte(strconv.Itoa(sleeper.Process.Pid)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.Must(t, "images")
+	got := u.pausePID()
+	if got == 0 || got == sleeper.Process.Pid {
+		t.Fatalf("pause.pid = %d, want a new pause process (stale %d)", got, sleeper.Process.Pid)
+	}
+	if err := sleeper.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the process behind the stale pause.pid was touched: %v", err)
+	}
+}
+
+// A root-owned 0600 host file bind-mounted into a rootless container stays
+// unreadable and unwritable for container root.
+func TestRootlessHostFileUnreadable(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	u.pullBusybox(t)
+	secret := filepath.Join(u.Dir, "secret")
+	if err := os.WriteFile(secret, []byte("root only\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := u.Run("run", "--rm", "--network", "none", "-v", secret+":/secret", "bb", "cat", "/secret")
+	if r.ExitCode == 0 || strings.Contains(r.Stdout, "root only") {
+		t.Fatalf("container root read a root-owned 0600 host file: %s", r)
+	}
+	u.Run("run", "--rm", "--network", "none", "-v", secret+":/secret", "bb", "sh", "-c", "echo pwned > /secret")
+	if data, _ := os.ReadFile(secret); string(data) != "root only\n" {
+		t.Fatalf("host file changed: %q", data)
+	}
+}
+
+// Two users' stores and containers are invisible to each other.
+func TestRootlessTwoUsers(t *testing.T) {
+	a := newRootless(t, "selkie-rl1", true)
+	b := newRootless(t, "selkie-rl2", true)
+	a.pullBusybox(t)
+	a.Must(t, "create", "--name", "mine", "--network", "none", "bb", "true")
+	if out := b.Must(t, "images", "-q"); out != "" {
+		t.Fatalf("user 2 sees images: %q", out)
+	}
+	if out := b.Must(t, "ps", "-a", "-q"); out != "" {
+		t.Fatalf("user 2 sees containers: %q", out)
+	}
+	// b cannot even look into a's home (0700) or store.
+	graph := filepath.Join(a.Home, ".local", "share", "containers", "storage")
+	cmd := exec.Command("setpriv", "--reuid", strconv.Itoa(b.UID), "--regid", strconv.Itoa(b.GID), "--init-groups", "ls", graph)
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("user 2 listed user 1's store: %s", out)
+	}
+	if r := b.Run("rm", "mine"); r.ExitCode == 0 {
+		t.Fatalf("user 2 removed user 1's container: %s", r)
+	}
+	if out := a.Must(t, "ps", "-a", "--format", "{{.Names}}"); out != "mine" {
+		t.Fatalf("user 1's containers: %q", out)
+	}
+}
+
+// A user without /etc/subuid ranges gets the single-ID mapping with a
+// warning; busybox (which has /home/tester owned by 1000) then cannot be
+// extracted, and the error says why, as Podman's does.
+func TestRootlessNoSubordinateRanges(t *testing.T) {
+	u := newRootless(t, "selkie-rl0", false)
+	r := u.Run("pull", "-q", "oci-archive:"+u.Image)
+	if !strings.Contains(r.Stderr, "Found no UID ranges") {
+		t.Fatalf("pull without subordinate ranges: no warning: %s", r)
+	}
+	if r.ExitCode != 125 || !strings.Contains(r.Stderr, "insufficient UIDs or GIDs available in user namespace") {
+		t.Fatalf("pull without subordinate ranges: %s", r)
+	}
+	if out := u.Must(t, "images", "-q"); out != "" {
+		t.Fatalf("a half-extracted image is listed: %q", out)
+	}
+}
+
+// Rootless -p >= 1024 is reachable from the host with pasta (the default)
+// and slirp4netns.
+func TestRootlessPorts(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	st, err := os.Stat("/dev/net/tun")
+	if err != nil || st.Mode().Perm()&0o006 != 0o006 {
+		t.Skip("/dev/net/tun is not 0666 on this host (hack/install-deps.sh sets the distribution default)")
+	}
+	u.pullBusybox(t)
+	for _, mode := range []string{"", "pasta", "slirp4netns"} {
+		if mode != "" && testenv.LookPath(map[string]string{"pasta": "pasta", "slirp4netns": "slirp4netns"}[mode]) == "" {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		args := []string{"run", "-d", "-p", fmt.Sprintf("%d:8080", port)}
+		if mode != "" {
+			args = append(args, "--network", mode)
+		}
+		args = append(args, "bb", "sh", "-c", "echo rootless-"+mode+" > /tmp/index.html; exec httpd -f -p 8080 -h /tmp")
+		id := u.Must(t, args...)
+		var body string
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				body = string(b)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if strings.TrimSpace(body) != "rootless-"+mode {
+			t.Fatalf("network %q: port %d served %q", mode, port, body)
+		}
+		u.Must(t, "rm", "-f", "-t", "0", id)
+	}
+}
