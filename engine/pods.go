@@ -142,13 +142,13 @@ type PodInspectInfraConfig struct {
 	StaticIP           string                       `json:"StaticIP"`
 	StaticMAC          string                       `json:"StaticMAC"`
 	NoManageResolvConf bool                         `json:"NoManageResolvConf"`
-	DNSServer          []string                     `json:"DNSServer,omitempty"`
-	DNSSearch          []string                     `json:"DNSSearch,omitempty"`
-	DNSOption          []string                     `json:"DNSOption,omitempty"`
+	DNSServer          []string                     `json:"DNSServer"`
+	DNSSearch          []string                     `json:"DNSSearch"`
+	DNSOption          []string                     `json:"DNSOption"`
 	NoManageHosts      bool                         `json:"NoManageHosts"`
-	HostAdd            []string                     `json:"HostAdd,omitempty"`
+	HostAdd            []string                     `json:"HostAdd"`
 	Networks           []string                     `json:"Networks,omitempty"`
-	NetworkOptions     map[string][]string          `json:"NetworkOptions,omitempty"`
+	NetworkOptions     map[string][]string          `json:"NetworkOptions"`
 	PidNS              string                       `json:"pid_ns,omitempty"`
 	UserNS             string                       `json:"userns,omitempty"`
 	UtsNS              string                       `json:"uts_ns,omitempty"`

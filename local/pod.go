@@ -149,10 +149,7 @@ func (e *Engine) createInfra(ctx context.Context, p *state.Pod, progress io.Writ
 		if err := e.ensurePauseImage(ctx); err != nil {
 			return "", err
 		}
-		img = pauseImage
-		if len(cmd) == 0 {
-			cmd = []string{"/catatonit", "-P"}
-		}
+		img = pauseImage // its entrypoint is catatonit -P
 	}
 	co := engine.ContainerCreateOptions{
 		Name:          o.InfraName,

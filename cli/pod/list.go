@@ -94,7 +94,7 @@ func newListCommand(g *command.Globals) *cobra.Command {
 				return nil
 			}
 			if format.IsJSON(userFormat) {
-				return format.JSON(g.Stdout, pods)
+				return format.JSONIndent(g.Stdout, pods, "  ")
 			}
 			now := time.Now()
 			rows := make([]psRow, 0, len(pods))

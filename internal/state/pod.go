@@ -28,27 +28,31 @@ func noSuchPod(ref string) error {
 	return fmt.Errorf("no pod with name or ID %s found: %w", ref, engine.ErrNoSuchPod)
 }
 
-// podNameInUseError is Podman's text for a taken pod name.
-type podNameInUseError struct{ name string }
+// podNameInUseError is Podman's text for a taken pod name; kind is what
+// holds the name (pod or container).
+type podNameInUseError struct{ name, kind string }
 
 func (e *podNameInUseError) Error() string {
-	return fmt.Sprintf("adding pod to state: name %q is in use: that name is already in use", e.name)
+	return fmt.Sprintf("adding pod to state: name %q is in use: %s already exists", e.name, e.kind)
 }
 func (e *podNameInUseError) Unwrap() error { return engine.ErrNameInUse }
 
 // AddPod inserts a new pod and reserves its name.
 func (t *Tx) AddPod(p *Pod) error {
-	if owner, err := t.nameOwner(p.Name); err != nil {
+	var kind string
+	err := t.tx.QueryRow(`SELECT kind FROM names WHERE name = ?`, p.Name).Scan(&kind)
+	if err == nil {
+		return &podNameInUseError{p.Name, kind}
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return err
-	} else if owner != "" {
-		return &podNameInUseError{p.Name}
 	}
 	rec, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
 	if _, err := t.tx.Exec(`INSERT INTO names (name, kind, id) VALUES (?, 'pod', ?)`, p.Name, p.ID); err != nil {
-		return &podNameInUseError{p.Name}
+		return &podNameInUseError{p.Name, "pod"}
 	}
 	if _, err := t.tx.Exec(`INSERT INTO pods (id, name, record) VALUES (?, ?, ?)`, p.ID, p.Name, string(rec)); err != nil {
 		return fmt.Errorf("saving pod %s: %w", p.ID, err)
