@@ -224,3 +224,15 @@ func removeMount(ms []specs.Mount, dest string) []specs.Mount {
 	}
 	return out
 }
+
+// insertBefore puts add in front of the mount at dest (Podman's order:
+// the generated /etc files come before the cgroup filesystem).
+func insertBefore(ms []specs.Mount, dest string, add []specs.Mount) []specs.Mount {
+	for i, m := range ms {
+		if m.Destination == dest {
+			out := append(append(append([]specs.Mount(nil), ms[:i]...), add...), ms[i:]...)
+			return out
+		}
+	}
+	return append(ms, add...)
+}
