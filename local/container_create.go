@@ -57,10 +57,11 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 		return rep, &textError{"cannot replace container without --name being set", engine.ErrInvalidArg}
 	}
 
-	podID, err := e.podJoin(ctx, db, &o)
+	podID, unlockPod, err := e.podJoin(ctx, db, &o)
 	if err != nil {
 		return rep, err
 	}
+	defer unlockPod()
 	if err := e.resolveDependencies(ctx, db, &o); err != nil {
 		return rep, err
 	}
@@ -145,7 +146,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 	e.log.Debug("container recorded", "id", id, "name", c.Name, "image", img.ID)
 
 	// Step 3: the rootfs.
-	_, err = st.CreateContainer(id, []string{c.Name}, img.ID, "", "", &cstorage.ContainerOptions{})
+	_, err = st.CreateContainer(id, []string{c.Name}, img.ID, "", "", e.storageContainerOptions(&o))
 	if err != nil {
 		_ = db.Update(context.WithoutCancel(ctx), func(tx *state.Tx) error { return tx.DeleteContainer(id) })
 		_ = e.lockMgr.RemoveContainer(id)

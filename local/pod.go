@@ -242,32 +242,51 @@ func readCatatonit(p string) ([]byte, error) {
 
 // podJoin is ContainerCreate's pod step: it resolves o.Pod (creating the
 // pod for new:NAME), checks the options against the pod's shared
-// namespaces and points them at the infra container. It returns the pod ID.
-func (e *Engine) podJoin(ctx context.Context, db *state.DB, o *engine.ContainerCreateOptions) (string, error) {
+// namespaces and points them at the infra container. It returns the pod ID
+// and holds the pod's lock until unlock (after the record is written), so
+// that a concurrent pod rm never leaves a member of a removed pod.
+func (e *Engine) podJoin(ctx context.Context, db *state.DB, o *engine.ContainerCreateOptions) (podID string, unlock func(), err error) {
+	unlock = func() {}
 	if o.Pod == "" {
-		return "", nil
+		return "", unlock, nil
 	}
 	if name, ok := strings.CutPrefix(o.Pod, "new:"); ok {
 		po := engine.PodCreateOptions{Name: name, Network: o.Network, Networks: o.Networks, PortMappings: o.PortMappings,
 			AddHosts: o.AddHosts, DNSServers: o.DNSServers, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, Hostname: o.Hostname}
 		if _, err := e.PodCreate(ctx, po); err != nil {
-			return "", err
+			return "", unlock, err
 		}
 		o.Pod = name
 		o.Network, o.Networks, o.PortMappings, o.AddHosts, o.Hostname = "", nil, nil, nil, ""
 		o.DNSServers, o.DNSSearch, o.DNSOptions = nil, nil, nil
 	}
+	id, err := func() (id string, err error) {
+		err = db.View(ctx, func(tx *state.Tx) error { id, err = tx.ResolvePod(o.Pod); return err })
+		return id, err
+	}()
+	if err != nil {
+		return "", unlock, err
+	}
+	if unlock, err = e.lockMgr.Pod(ctx, id); err != nil {
+		return "", func() {}, err
+	}
+	podID, err = e.podJoinLocked(ctx, db, id, o)
+	if err != nil {
+		unlock()
+		return "", func() {}, err
+	}
+	return podID, unlock, nil
+}
+
+func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *engine.ContainerCreateOptions) (string, error) {
 	var p *state.Pod
 	err := db.View(ctx, func(tx *state.Tx) error {
-		id, err := tx.ResolvePod(o.Pod)
-		if err != nil {
-			return err
-		}
+		var err error
 		p, err = tx.Pod(id)
 		return err
 	})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("no pod with name or ID %s found: %w", o.Pod, engine.ErrNoSuchPod)
 	}
 	if p.InfraID == "" {
 		if !p.Options.NoInfra && o.Name == p.Options.InfraName {

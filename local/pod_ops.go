@@ -193,7 +193,19 @@ func (e *Engine) PodUnpause(ctx context.Context, ref string) (engine.PodActionRe
 // or paused container refuses the whole removal before anything is removed.
 func (e *Engine) PodRemove(ctx context.Context, ref string, o engine.PodRemoveOptions) (engine.PodRemoveReport, error) {
 	var rep engine.PodRemoveReport
-	p, members, err := e.loadPod(ctx, ref)
+	p, _, err := e.loadPod(ctx, ref)
+	if err == nil {
+		// Under the pod's lock no member can be added (see podJoin).
+		var unlock func()
+		if unlock, err = e.lockMgr.Pod(ctx, p.ID); err != nil {
+			return rep, err
+		}
+		defer unlock()
+	}
+	var members []*state.Container
+	if err == nil {
+		p, members, err = e.loadPod(ctx, p.ID)
+	}
 	if err != nil {
 		if o.Ignore && errors.Is(err, engine.ErrNoSuchPod) {
 			return rep, nil

@@ -290,3 +290,29 @@ func TestPodBadInput(t *testing.T) {
 	c.Must(t, "pod", "rm", "-f", "-a")
 	_ = testenv.LookPath
 }
+
+// pod rm -f racing with members being created never leaves a container
+// that belongs to a removed pod: each create either fails (no such pod) or
+// its container is removed with the pod.
+func TestPodRemoveRacesCreate(t *testing.T) {
+	c := newPodCLI(t)
+	c.Must(t, "pod", "create", "--name", "race")
+	done := make(chan testenv.Result, 6)
+	for i := 0; i < 6; i++ {
+		go func() { done <- c.Run("create", "--pod", "race", "bb", "true") }()
+	}
+	time.Sleep(150 * time.Millisecond)
+	c.Must(t, "pod", "rm", "-f", "race")
+	for i := 0; i < 6; i++ {
+		r := <-done
+		if r.ExitCode != 0 && !strings.Contains(r.Stderr, "no pod with name or ID") {
+			t.Errorf("create during pod rm: %s", r)
+		}
+	}
+	out := c.Must(t, "ps", "-a", "--format", "{{.ID}} pod={{.Pod}}")
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l != "" && !strings.HasSuffix(l, "pod=") {
+			t.Errorf("container of a removed pod left: %q", l)
+		}
+	}
+}
