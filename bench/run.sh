@@ -5,7 +5,7 @@
 # host's /var/lib/containers. Needs root for tmpfs mounts and containers.
 #
 #   bash bench/run.sh            all rows
-#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build)
+#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build pods)
 #   BENCH_RUNS=20                runs per timed command (hyperfine rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ SELKIE=${SELKIE:-$ROOTDIR/bin/selkie}
 TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
 RUNS=${BENCH_RUNS:-20}
 PULL_RUNS=${BENCH_PULL_RUNS:-3}
-ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build"}
+ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build pods"}
 [ -x "$SELKIE" ] || go build -tags "$TAGS" -o "$SELKIE" ./cmd/selkie
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -354,6 +354,14 @@ row_build() {
 	LRUNS=5 life "build 10 steps, cold (--no-cache)" "\$E $B -t b10 $c10" : "\$E $B --no-cache -t b10 $c10"
 	LRUNS=5 life "build 10 steps, fully cached" "\$E $B -t b10 $c10" : "\$E $B -t b10 $c10"
 	LRUNS=3 life "build COPY 20k small files (--no-cache)" "\$E $B -t b20k $c20k" : "\$E $B --no-cache -t b20k $c20k"
+}
+
+# pods: create a pod (default network), start 3 members in it, remove it all.
+row_pods() {
+	setup_containers
+	local m='$E run -d --pull never --pod bp localhost/busybox sleep 1000'
+	local P="\$E pod create --name bp && $m && $m && $m && \$E pod rm -f -t0 bp"
+	LRUNS=${BENCH_POD_RUNS:-5} life "pod create + 3 members started, pod rm -f" "$P" : "$P"
 }
 
 # row_resident: conmon RSS per detached container, and engine processes left
