@@ -154,9 +154,18 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 		return 0, e.execDetached(ctx, rt, c, s, opts, x)
 	}
 	var code int
-	if s.Options.Terminal {
+	switch {
+	case s.Options.Terminal && s.Options.AttachStdin && o.Stdin != nil:
+		code, err = x.runConmonTerminal(ctx, e, c, s, rt, opts, o.Streams)
+		if errors.Is(err, engine.ErrDetach) {
+			// The session goes on under conmon, which records its exit.
+			s.Running, s.Pid = true, x.pid()
+			e.saveExecSession(ctx, s)
+			return -1, err
+		}
+	case s.Options.Terminal:
 		code, err = x.runTerminal(ctx, e, s.ID, rt, c.ID, opts, s.Options, o.Streams)
-	} else {
+	default:
 		code, err = x.runPlain(ctx, rt, c.ID, opts, s.Options, o.Streams)
 	}
 	if err != nil {
@@ -467,7 +476,16 @@ func (e *Engine) ExecInspect(ctx context.Context, id string) (*engine.ExecInspec
 			} else if pid := x.pid(); pid > 0 && execAlive(pid) {
 				r.Running, r.Pid = true, pid
 			} else if s.Running {
+				// conmon writes the exit file just after reaping the
+				// process: give it a moment before calling the code lost.
 				r.Running, r.Pid, r.ExitCode = false, 0, -1
+				for i := 0; i < 50; i++ {
+					if code, _, err := monitor.ReadExitFile(x.file("exit"), s.ContainerID); err == nil {
+						r.ExitCode = int(code)
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
 			}
 		}
 	}

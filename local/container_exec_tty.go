@@ -12,6 +12,7 @@ import (
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/oci"
+	"github.com/selkie-containers/selkie/internal/state"
 	"golang.org/x/sys/unix"
 )
 
@@ -170,5 +171,93 @@ func waitReparented(pid int) int {
 			return 128 + int(ws.Signal())
 		}
 		return ws.ExitStatus()
+	}
+}
+
+// runConmonTerminal runs an interactive terminal session (-i -t) under
+// conmon, as Podman does: conmon holds the PTY, so typing the detach keys
+// leaves the process running, and its exit code is still recorded.
+func (x *execRun) runConmonTerminal(ctx context.Context, e *Engine, c *state.Container, s *state.ExecSession, rt *oci.CLI, opts oci.ExecOptions, st engine.Streams) (int, error) {
+	conmon, err := e.cfg.FindConmon()
+	if err != nil {
+		return -1, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+	}
+	if err := os.MkdirAll(x.file("exit"), 0o700); err != nil {
+		return -1, err
+	}
+	x.keep = true // conmon's socket, ctl fifo and exit file live there
+	a, err := monitor.ExecAttached(ctx, monitor.ExecOptions{
+		Options: monitor.Options{
+			ConmonPath:  conmon,
+			RuntimePath: rt.Path(),
+			RuntimeArgs: rt.GlobalArgs(),
+			ID:          c.ID,
+			Name:        c.Name,
+			Bundle:      x.dir,
+			PidFile:     opts.PidFile,
+			ExitDir:     x.file("exit"),
+			RuntimeLog:  opts.LogFile,
+			LogDriver:   monitor.LogNone,
+			Terminal:    true,
+			Stdin:       true,
+		},
+		SessionID:   s.ID,
+		ProcessSpec: opts.ProcessFile,
+	})
+	if err != nil {
+		var sf *monitor.StartFailure
+		if errors.As(err, &sf) {
+			return -1, oci.StartError(rt.Name(), sf.Msg)
+		}
+		return -1, err
+	}
+	defer a.Conn.Close()
+	if st.Resize != nil {
+		go func() {
+			for sz := range st.Resize {
+				_ = monitor.Resize(x.dir, sz.Height, sz.Width)
+			}
+		}()
+	}
+	detached := make(chan struct{}, 1)
+	if st.Stdin != nil {
+		keys, _ := monitor.ParseDetachKeys(detachKeys(s.Options.DetachKeys, st.DetachKeys))
+		go func() {
+			err := monitor.CopyStdin(a.Conn, st.Stdin, keys)
+			if errors.Is(err, monitor.ErrDetach) {
+				detached <- struct{}{}
+				return
+			}
+			// End of input: what typing ^D does on a terminal (conmon
+			// leaves the terminal open when the client goes away).
+			_, _ = a.Conn.Write([]byte{4})
+		}()
+	}
+	out := make(chan struct{})
+	go func() {
+		stdout := st.Stdout
+		if stdout == nil {
+			stdout = io.Discard
+		}
+		_ = monitor.CopyOutput(a.Conn, stdout, stdout)
+		close(out)
+	}()
+	waited := make(chan int, 1)
+	go func() {
+		code, err := a.Wait(ctx)
+		if err != nil {
+			code = -1
+		}
+		waited <- code
+	}()
+	select {
+	case code := <-waited:
+		select {
+		case <-out:
+		case <-time.After(500 * time.Millisecond):
+		}
+		return code, nil
+	case <-detached:
+		return -1, engine.ErrDetach
 	}
 }

@@ -31,6 +31,11 @@ func ExecArgs(o ExecOptions) []string {
 			break
 		}
 	}
+	if o.Terminal && o.Stdin {
+		// conmon forwards the attach socket to the terminal only with -i
+		// too; and the terminal must outlive a client that detaches.
+		args = append(args, "-i", "--leave-stdin-open")
+	}
 	return append(args, "--exec", "--exec-process-spec", o.ProcessSpec)
 }
 

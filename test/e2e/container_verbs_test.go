@@ -370,3 +370,52 @@ func TestContainerVerbsExecDetachedExitCode(t *testing.T) {
 		t.Fatalf("exec inspect: %+v, want exited with 7", got)
 	}
 }
+
+// TestContainerVerbsExecDetachKeys: an interactive terminal session runs
+// under conmon, so typing the detach keys (ctrl-p,ctrl-q) leaves the process
+// running in the container, as with Podman.
+func TestContainerVerbsExecDetachKeys(t *testing.T) {
+	c := verbsCLI(t)
+	script := testenv.LookPath("script")
+	if script == "" {
+		t.Skip("needs script(1) for a terminal")
+	}
+	var quoted []string
+	for _, a := range append([]string{c.Bin}, c.Args("exec", "-it", "v", "sh", "-c", "echo started; exec sleep 4242")...) {
+		quoted = append(quoted, "'"+a+"'")
+	}
+	line := strings.Join(quoted, " ")
+	cmd := exec.Command(script, "-qec", line, "/dev/null")
+	// An *os.File as stdin: exec.Cmd then copies nothing, so Wait does not
+	// wait for our end of the pipe to close.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	cmd.Stdin = pr
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		pw.Write([]byte{0x10, 0x11}) // ctrl-p ctrl-q
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(out.String(), "started") {
+			t.Fatalf("exec -it: %v\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("exec -it did not detach:\n%s", out.String())
+	}
+	pw.Close()
+	if top := c.Must(t, "top", "v", "args"); !strings.Contains(top, "sleep 4242") {
+		t.Fatalf("process gone after detaching:\n%s", top)
+	}
+}
