@@ -76,7 +76,9 @@ func TestContainerVerbsExec(t *testing.T) {
 	// Concurrent sessions from separate processes all succeed.
 	results := make(chan testenv.Result, 8)
 	for i := 0; i < 8; i++ {
-		go func(i int) { results <- c.Run("exec", "v", "sh", "-c", "echo "+strconv.Itoa(i)+"; exit "+strconv.Itoa(i)) }(i)
+		go func(i int) {
+			results <- c.Run("exec", "v", "sh", "-c", "echo "+strconv.Itoa(i)+"; exit "+strconv.Itoa(i))
+		}(i)
 	}
 	for i := 0; i < 8; i++ {
 		r := <-results
