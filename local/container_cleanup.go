@@ -106,6 +106,12 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 			return fmt.Errorf("no container with name or ID %q found: %w", ref, engine.ErrNoSuchContainer)
 		}
 	}
+	if o.Exec != "" {
+		// Exec sessions are reaped by their caller (ExecStart); the
+		// container itself is not touched by an exec's cleanup.
+		_, err := e.lookupContainer(ctx, ref)
+		return err
+	}
 	remove := false
 	var id string
 	err := e.withContainer(ctx, ref, func(c *state.Container) error {
