@@ -54,8 +54,5 @@ func setNamespaces(s *specs.Spec, o *engine.ContainerCreateOptions, netnsPath st
 	if o.CgroupNS == "private" {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
-	if o.UserNS != "" && o.UserNS != "host" {
-		return fmt.Errorf("userns mode %q: %w", o.UserNS, engine.ErrNotImplemented)
-	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/config"
+	"github.com/selkie-containers/selkie/internal/rootless"
 )
 
 // rootlessV1Limits explains why resource limits are refused rootless on
@@ -59,13 +61,27 @@ func rootlessAdjust(s *specs.Spec, o *engine.ContainerCreateOptions, cgroupV2 bo
 			s.Mounts[i].Options = opts
 		}
 	}
-	ownNet := false
+	// sysfs can only be mounted in a network namespace owned by the
+	// container's user namespace: one runc creates, or (no user namespace
+	// of its own) one selkie created in this namespace for pasta/slirp4netns.
+	ownNet, ownUser := false, false
 	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == specs.NetworkNamespace {
+		if ns.Type == specs.UserNamespace {
+			ownUser = true
+		}
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace && (ns.Path == "" || !ownUser) {
 			ownNet = true
 		}
 	}
 	if !ownNet {
+		// Nor can the default net.* sysctls be written there.
+		for k := range s.Linux.Sysctl {
+			if _, asked := o.Sysctls[k]; strings.HasPrefix(k, "net.") && !asked {
+				delete(s.Linux.Sysctl, k)
+			}
+		}
 		for i, m := range s.Mounts {
 			if m.Destination == "/sys" && m.Type == "sysfs" {
 				s.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rprivate", "nosuid", "noexec", "nodev", "ro", "rbind"}}
@@ -106,4 +122,32 @@ func currentOOMScoreAdj() int {
 	var v int
 	_, _ = fmt.Sscan(strings.TrimSpace(string(data)), &v)
 	return v
+}
+
+// containerUserNS resolves --userns (rootless.ContainerUserNS) with the
+// engine's error kinds.
+func containerUserNS(o *engine.ContainerCreateOptions, cfg *config.Config) (rootless.UserNS, error) {
+	kind, _, _ := strings.Cut(o.UserNS, ":")
+	switch kind {
+	case "auto", "container":
+		return rootless.UserNS{}, fmt.Errorf("userns mode %q: %w", o.UserNS, engine.ErrNotImplemented)
+	}
+	uns, err := rootless.ContainerUserNS(o.UserNS, cfg.Rootless)
+	if err != nil {
+		return uns, fmt.Errorf("%v: %w", err, engine.ErrInvalidArg)
+	}
+	return uns, nil
+}
+
+// setUserNS gives the container its user namespace: a private one with the
+// mappings, or an existing one by path.
+func setUserNS(s *specs.Spec, uns rootless.UserNS) {
+	switch {
+	case uns.Private:
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = uns.UIDMap
+		s.Linux.GIDMappings = uns.GIDMap
+	case uns.Path != "":
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: uns.Path})
+	}
 }

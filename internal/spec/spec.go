@@ -81,7 +81,15 @@ func Generate(in Input) (*specs.Spec, error) {
 	if o.UTSMode == "host" {
 		s.Hostname = "" // the runtime may not set it without a UTS namespace
 	}
-	user, err := LookupUser(in.Rootfs, userSpec(o, img), o.GroupAdd)
+	uns, err := containerUserNS(o, cfg)
+	if err != nil {
+		return nil, err
+	}
+	uspec := userSpec(o, img)
+	if o.User == "" && uns.User != "" {
+		uspec = uns.User // --userns=keep-id runs as the user's IDs
+	}
+	user, err := LookupUser(in.Rootfs, uspec, o.GroupAdd)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +103,7 @@ func Generate(in Input) (*specs.Spec, error) {
 	if err := setNamespaces(s, o, in.NetNSPath); err != nil {
 		return nil, err
 	}
+	setUserNS(s, uns)
 	s.Mounts = insertBefore(defaultMounts(o, cfg), "/sys/fs/cgroup", etcMounts(in.RunDir, o))
 	if err := userMounts(s, o); err != nil {
 		return nil, err

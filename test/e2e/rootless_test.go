@@ -403,3 +403,34 @@ func TestRootlessPorts(t *testing.T) {
 		u.Must(t, "rm", "-f", "-t", "0", id)
 	}
 }
+
+// --userns=keep-id: the user's own UID/GID inside, files the user owns on
+// the host are the user's in the container, the image's root files stay
+// root's; keep-id:uid=,gid= picks other IDs; host is the default sharing.
+func TestRootlessUserNSKeepID(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	u.pullBusybox(t)
+	data := filepath.Join(u.Dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(data, u.UID, u.GID); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d:%d %d 0", u.UID, u.GID, u.UID)
+	out := u.Must(t, "run", "--rm", "--network", "none", "--userns", "keep-id", "-v", data+":/data",
+		"bb", "sh", "-c", `echo $(id -u):$(id -g) $(stat -c %u /data) $(stat -c %u /bin/sh); touch /data/f`)
+	if out != want {
+		t.Fatalf("keep-id: %q, want %q", out, want)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(data, "f"), &st); err != nil || int(st.Uid) != u.UID {
+		t.Fatalf("file written with keep-id is owned by %d on the host (%v), want %d", st.Uid, err, u.UID)
+	}
+	if out := u.Must(t, "run", "--rm", "--network", "none", "--userns", "keep-id:uid=200,gid=300", "bb", "id"); out != "uid=200 gid=300" {
+		t.Fatalf("keep-id:uid=200,gid=300: %q", out)
+	}
+	if out := u.Must(t, "run", "--rm", "--network", "none", "--userns", "host", "bb", "id", "-u"); out != "0" {
+		t.Fatalf("userns=host: %q", out)
+	}
+}

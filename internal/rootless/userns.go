@@ -1,0 +1,143 @@
+//go:build linux
+
+package rootless
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// UserNS is a container's user namespace as --userns asks for it.
+type UserNS struct {
+	// Private is true when the container gets a user namespace of its own
+	// with UIDMap/GIDMap (relative to the namespace selkie runs in).
+	Private        bool
+	UIDMap, GIDMap []specs.LinuxIDMapping
+	// Path joins an existing user namespace (ns:PATH).
+	Path string
+	// User is the default process user ("uid:gid") the mode implies
+	// (keep-id), empty for the image's.
+	User string
+}
+
+// ContainerUserNS resolves --userns for a container. Rootless, the
+// namespace selkie runs in maps 0 to the user and 1… to the subordinate
+// IDs; the modes are Podman's:
+//
+//	"" / host  the container shares it (container root = the user)
+//	keep-id[:uid=U,gid=G]  the user's own IDs (or U/G) are the user's in
+//	           the container, everything else shifted by one
+//	nomap      the subordinate IDs only, the user's own ID is not mapped
+//	ns:PATH    join that user namespace
+func ContainerUserNS(mode string, rootless bool) (UserNS, error) {
+	kind, arg, _ := strings.Cut(mode, ":")
+	switch kind {
+	case "", "host":
+		return UserNS{}, nil
+	case "ns":
+		return UserNS{Path: arg}, nil
+	case "keep-id":
+		if !rootless {
+			return UserNS{}, fmt.Errorf("keep-id is only supported in rootless mode")
+		}
+		uid, gid := UID(), GID()
+		if arg != "" {
+			for _, kv := range strings.Split(arg, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					return UserNS{}, fmt.Errorf("cannot parse %s: %w", kv, err)
+				}
+				switch k {
+				case "uid":
+					uid = int(n)
+				case "gid":
+					gid = int(n)
+				default:
+					return UserNS{}, fmt.Errorf("unknown option %q for userns mode keep-id", k)
+				}
+			}
+		}
+		uids, err := keepID(uid, "/proc/self/uid_map")
+		if err != nil {
+			return UserNS{}, err
+		}
+		gids, err := keepID(gid, "/proc/self/gid_map")
+		if err != nil {
+			return UserNS{}, err
+		}
+		return UserNS{Private: true, UIDMap: uids, GIDMap: gids, User: fmt.Sprintf("%d:%d", uid, gid)}, nil
+	case "nomap":
+		if !rootless {
+			return UserNS{}, fmt.Errorf("nomap is only supported in rootless mode")
+		}
+		nu, err := available("/proc/self/uid_map")
+		if err != nil {
+			return UserNS{}, err
+		}
+		ng, err := available("/proc/self/gid_map")
+		if err != nil {
+			return UserNS{}, err
+		}
+		if nu < 2 || ng < 2 {
+			return UserNS{}, fmt.Errorf("userns=nomap needs subordinate IDs: none are set aside for the user in /etc/subuid and /etc/subgid")
+		}
+		return UserNS{Private: true,
+			UIDMap: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1, Size: nu - 1}},
+			GIDMap: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1, Size: ng - 1}}}, nil
+	}
+	return UserNS{}, fmt.Errorf("userns mode %q is not supported", mode)
+}
+
+// keepID maps id to 0 (the user) and shifts the IDs below it by one, as
+// Podman's keep-id does.
+func keepID(id int, file string) ([]specs.LinuxIDMapping, error) {
+	n, err := available(file)
+	if err != nil {
+		return nil, err
+	}
+	u := uint32(id)
+	var m []specs.LinuxIDMapping
+	if u > 0 {
+		size := u
+		if size > n-1 {
+			size = n - 1
+		}
+		if size > 0 {
+			m = append(m, specs.LinuxIDMapping{ContainerID: 0, HostID: 1, Size: size})
+		}
+	}
+	m = append(m, specs.LinuxIDMapping{ContainerID: u, HostID: 0, Size: 1})
+	if n > u+1 {
+		m = append(m, specs.LinuxIDMapping{ContainerID: u + 1, HostID: u + 1, Size: n - u - 1})
+	}
+	return m, nil
+}
+
+// available is how many consecutive IDs from 0 this namespace maps.
+func available(file string) (uint32, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		inside, _ := strconv.ParseUint(f[0], 10, 32)
+		size, _ := strconv.ParseUint(f[2], 10, 32)
+		if inside == total {
+			total += size
+		}
+	}
+	if total > 1<<32-2 {
+		total = 1<<32 - 2
+	}
+	return uint32(total), nil
+}
