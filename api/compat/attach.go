@@ -83,7 +83,12 @@ func (s *routes) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	out, errw := outputs(hj, c.Config.Tty)
 	st := engine.Streams{DetachKeys: r.URL.Query().Get("detachKeys")}
 	if boolQuery(r, "stdin", false) {
-		st.Stdin = hj
+		in, done, err := wire.StdinPipe(hj)
+		if err != nil {
+			return err
+		}
+		defer done()
+		st.Stdin = in
 	}
 	if boolQuery(r, "stdout", false) {
 		st.Stdout = out

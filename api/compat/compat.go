@@ -34,11 +34,15 @@ type routes struct {
 	// waiting for its start (docker run attaches first, then starts).
 	mu       sync.Mutex
 	attaches map[string]*pendingAttach
+	// created remembers the networks a Docker create asked for, until the
+	// container first runs: the engine reports networks of running
+	// containers only, and compose connects whatever inspect does not show.
+	created map[string][]string
 }
 
 // Register adds the Docker routes (paths without the /v1.xx prefix).
 func Register(mux *http.ServeMux, eng engine.Engine, o Options) {
-	s := &routes{eng: eng, o: o, attaches: map[string]*pendingAttach{}}
+	s := &routes{eng: eng, o: o, attaches: map[string]*pendingAttach{}, created: map[string][]string{}}
 	h := func(pattern string, fn wire.HandlerFunc) { mux.Handle(pattern, fn) }
 	s.system(h)
 	s.images(h)
@@ -148,4 +152,35 @@ func imageErr(err error, name string) error {
 		return &msgError{msg: "No such image: " + name, err: err}
 	}
 	return err
+}
+
+// rememberNetworks records the networks of a container created through the API.
+func (s *routes) rememberNetworks(id string, o engine.ContainerCreateOptions) {
+	var names []string
+	if o.Network != "" {
+		names = append(names, o.Network)
+	}
+	for _, n := range o.Networks {
+		name, _, _ := strings.Cut(n, ":")
+		names = append(names, name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.created) > 10000 {
+		clear(s.created)
+	}
+	s.created[id] = names
+}
+
+// createdNetworks returns what rememberNetworks recorded for id.
+func (s *routes) createdNetworks(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.created[id]
+}
+
+func (s *routes) forgetNetworks(id string) {
+	s.mu.Lock()
+	delete(s.created, id)
+	s.mu.Unlock()
 }

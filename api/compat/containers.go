@@ -31,6 +31,7 @@ func (s *routes) containers(h handle) {
 		if rep.Warnings == nil {
 			rep.Warnings = []string{}
 		}
+		s.rememberNetworks(rep.ID, o)
 		return writeJSON(w, http.StatusCreated, rep)
 	})
 	h("GET /containers/{id}/json", func(w http.ResponseWriter, r *http.Request) error {
@@ -38,7 +39,11 @@ func (s *routes) containers(h handle) {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, toContainerJSON(c))
+		out := toContainerJSON(c)
+		if len(c.NetworkSettings.Networks) == 0 {
+			out.NetworkSettings.Networks = dockerNetworks(c, s.createdNetworks(c.ID))
+		}
+		return writeJSON(w, http.StatusOK, out)
 	})
 	h("POST /containers/{id}/start", s.containerStart)
 	h("POST /containers/{id}/stop", func(w http.ResponseWriter, r *http.Request) error {
@@ -94,8 +99,12 @@ func (s *routes) containers(h handle) {
 	h("POST /containers/{id}/wait", s.containerWait)
 	h("DELETE /containers/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		o := engine.ContainerRemoveOptions{Force: boolQuery(r, "force", false), Volumes: boolQuery(r, "v", false)}
-		if _, err := s.eng.ContainerRemove(r.Context(), r.PathValue("id"), o); err != nil {
+		rep, err := s.eng.ContainerRemove(r.Context(), r.PathValue("id"), o)
+		if err != nil {
 			return err
+		}
+		for _, id := range rep.Removed {
+			s.forgetNetworks(id)
 		}
 		return noContent(w)
 	})

@@ -158,21 +158,62 @@ func resources(r container.Resources) engine.Resources {
 
 func networkOptions(o *engine.ContainerCreateOptions, req *container.CreateRequest, hc *container.HostConfig) error {
 	mode := string(hc.NetworkMode)
+	var eps map[string]*network.EndpointSettings
+	if req.NetworkingConfig != nil {
+		eps = req.NetworkingConfig.EndpointsConfig
+	}
 	switch {
 	case mode == "" || mode == "default":
+		mode = ""
 	case mode == "bridge", mode == "host", mode == "none", strings.HasPrefix(mode, "container:"), strings.HasPrefix(mode, "ns:"):
 		o.Network = mode
-	default:
-		o.Networks = append(o.Networks, mode)
-	}
-	if req.NetworkingConfig != nil {
-		for n := range req.NetworkingConfig.EndpointsConfig {
-			if n == mode || n == "bridge" && (mode == "" || mode == "default") {
-				continue
-			}
-			o.Networks = append(o.Networks, n)
+		if mode != "bridge" {
+			mode = ""
 		}
 	}
+	// Named networks, the primary one first, each with its endpoint's
+	// aliases in the CLI's "name:alias=a,alias=b" form.
+	var names []string
+	if mode != "" && mode != "bridge" {
+		names = append(names, mode)
+	}
+	for n := range eps {
+		if n != mode && n != "bridge" && n != "" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return portOptions(o, hc)
+	}
+	if mode == "bridge" {
+		names = append([]string{"bridge"}, names...)
+	}
+	withAliases := false
+	for i, n := range names {
+		ep := eps[n]
+		if ep == nil || len(ep.Aliases) == 0 {
+			continue
+		}
+		var opts []string
+		for _, a := range ep.Aliases {
+			if a != "" {
+				opts = append(opts, "alias="+a)
+			}
+		}
+		if len(opts) > 0 {
+			names[i] = n + ":" + strings.Join(opts, ",")
+			withAliases = true
+		}
+	}
+	if len(names) == 1 && !withAliases {
+		o.Network, o.Networks = names[0], nil
+	} else {
+		o.Network, o.Networks = "", names
+	}
+	return portOptions(o, hc)
+}
+
+func portOptions(o *engine.ContainerCreateOptions, hc *container.HostConfig) error {
 	for port, binds := range hc.PortBindings {
 		if len(binds) == 0 {
 			binds = append(binds, network.PortBinding{})

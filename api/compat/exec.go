@@ -68,7 +68,12 @@ func (s *routes) exec(h handle) {
 		out, errw := outputs(hj, tty)
 		o := engine.ExecStartOptions{Streams: engine.Streams{Stdout: out, Stderr: errw, DetachKeys: ei.DetachKeys}}
 		if ei.OpenStdin {
-			o.Stdin = hj
+			in, done, err := wire.StdinPipe(hj)
+			if err != nil {
+				return err
+			}
+			defer done()
+			o.Stdin = in
 		}
 		if _, err := s.eng.ExecStart(r.Context(), id, o); err != nil {
 			_, _ = errw.Write([]byte("Error: " + err.Error() + "\n"))

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,6 +143,38 @@ func toContainerJSON(c *engine.ContainerInspect) containerJSON {
 	}
 	if out.HostConfig.NetworkMode == "" {
 		out.HostConfig.NetworkMode = "default"
+	}
+	out.NetworkSettings.Networks = dockerNetworks(c, nil)
+	return out
+}
+
+// dockerNetworks lists the container's networks as Docker does: also before
+// it runs (requested: what its create asked for; compose connects what is missing), each with the short ID as an
+// alias (compose v1 takes its absence as "not connected by us").
+func dockerNetworks(c *engine.ContainerInspect, requested []string) map[string]*engine.NetworkEndpoint {
+	out := map[string]*engine.NetworkEndpoint{}
+	for name, ep := range c.NetworkSettings.Networks {
+		cp := *ep
+		out[name] = &cp
+	}
+	if len(out) == 0 {
+		for _, n := range requested {
+			out[n] = &engine.NetworkEndpoint{}
+		}
+	}
+	if len(out) == 0 && len(requested) == 0 {
+		switch mode := c.HostConfig.NetworkMode; {
+		case mode == "" || mode == "default" || mode == "none" || mode == "host" || mode == "private" || mode == "slirp4netns" || mode == "pasta",
+			strings.HasPrefix(mode, "container:"), strings.HasPrefix(mode, "ns:"):
+		default:
+			out[mode] = &engine.NetworkEndpoint{}
+		}
+	}
+	short := c.ID[:min(12, len(c.ID))]
+	for _, ep := range out {
+		if !slices.Contains(ep.Aliases, short) {
+			ep.Aliases = append(ep.Aliases, short)
+		}
 	}
 	return out
 }

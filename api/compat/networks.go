@@ -112,6 +112,11 @@ func (s *routes) networks(h handle) {
 		if o.Driver == "" {
 			o.Driver = "bridge"
 		}
+		if name := o.Options["com.docker.network.bridge.name"]; name != "" {
+			// Docker's way to name the bridge; the option stays so inspect
+			// shows what compose asked for.
+			o.InterfaceName = name
+		}
 		if req.EnableIPv6 != nil {
 			o.IPv6 = *req.EnableIPv6
 		}
@@ -119,7 +124,11 @@ func (s *routes) networks(h handle) {
 			for _, c := range req.IPAM.Config {
 				if c.Subnet != "" {
 					o.Subnets = append(o.Subnets, c.Subnet)
+				}
+				if c.Gateway != "" {
 					o.Gateways = append(o.Gateways, c.Gateway)
+				}
+				if c.IPRange != "" {
 					o.IPRanges = append(o.IPRanges, c.IPRange)
 				}
 			}

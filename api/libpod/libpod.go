@@ -77,7 +77,12 @@ func hijack(w http.ResponseWriter, r *http.Request, set wire.StreamSet, detachKe
 	m := wire.NewMuxer(hj)
 	st := engine.Streams{DetachKeys: detachKeys}
 	if set.Stdin {
-		st.Stdin = hj
+		in, done, err := wire.StdinPipe(hj)
+		if err != nil {
+			return err
+		}
+		defer done()
+		st.Stdin = in
 	}
 	if set.Stdout {
 		st.Stdout = m.Writer(wire.Stdout)

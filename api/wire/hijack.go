@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -94,4 +95,21 @@ func ClientHijack(ctx context.Context, dial func(ctx context.Context) (net.Conn,
 		return nil, nil, ReadError(resp.StatusCode, body)
 	}
 	return conn, br, nil
+}
+
+// StdinPipe feeds r (a hijacked connection) into an *os.File for the
+// engine. Runtimes hand an *os.File straight to the process, so nothing in
+// the engine blocks on the connection after the process exits (a Go reader
+// would keep os/exec waiting for a client that never closes its side). EOF
+// on r closes the pipe. The caller calls done when the process is over.
+func StdinPipe(r io.Reader) (f *os.File, done func(), err error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	go func() {
+		_, _ = io.Copy(pw, r)
+		pw.Close()
+	}()
+	return pr, func() { pr.Close(); pw.Close() }, nil
 }
