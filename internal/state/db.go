@@ -393,9 +393,15 @@ func NameInUse(name, id string) error { return &nameInUseError{name: name, id: i
 
 // nameInUseError prints Podman's text ("…: that name is already in use")
 // and still matches engine.ErrNameInUse with errors.Is.
-type nameInUseError struct{ name, id string }
+type nameInUseError struct {
+	name, id string
+	pod      bool // the name belongs to a pod
+}
 
 func (e *nameInUseError) Error() string {
+	if e.pod {
+		return fmt.Sprintf("name %q is in use: pod already exists", e.name)
+	}
 	return fmt.Sprintf("the container name %q is already in use by %s. You have to remove that container to be able to reuse that name: that name is already in use", e.name, e.id)
 }
 func (e *nameInUseError) Unwrap() error { return engine.ErrNameInUse }
@@ -416,6 +422,10 @@ func (t *Tx) AddContainer(c *Container) error {
 	if owner, err := t.nameOwner(c.Name); err != nil {
 		return err
 	} else if owner != "" {
+		var kind string
+		if err := t.tx.QueryRow(`SELECT kind FROM names WHERE name = ?`, c.Name).Scan(&kind); err == nil && kind == "pod" {
+			return &nameInUseError{name: c.Name, id: owner, pod: true}
+		}
 		return NameInUse(c.Name, owner)
 	}
 	rec, slim, err := encode(c)

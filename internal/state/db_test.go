@@ -119,8 +119,8 @@ func TestNamesUnique(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Update(ctx, func(tx *Tx) error { return tx.AddContainer(&Container{ID: "ccc", Name: "podname"}) })
-	if !errors.Is(err, engine.ErrNameInUse) {
-		t.Errorf("pod name reuse: %v", err)
+	if !errors.Is(err, engine.ErrNameInUse) || err.Error() != `name "podname" is in use: pod already exists` {
+		t.Errorf("pod name reuse: %v (want Podman's text)", err)
 	}
 	// a pod name is not a container name
 	if _, err := db.ResolveContainer(ctx, "podname"); !errors.Is(err, engine.ErrNoSuchContainer) {
