@@ -100,9 +100,10 @@ func stripVersion(r *http.Request) error {
 		return wire.StatusError(http.StatusBadRequest, fmt.Sprintf("unsupported API version %q: this server accepts 1.12 to %s and libpod 4.x/5.x", seg, compat.APIVersion))
 	}
 	r.URL.Path = "/" + rest
-	r.URL.RawPath = ""
-	if rp := r.URL.EscapedPath(); rp != r.URL.Path {
-		r.URL.RawPath = rp
+	if raw := r.URL.RawPath; raw != "" {
+		// keep escaped slashes (%2F) inside one segment
+		_, rawRest, _ := strings.Cut(raw[1:], "/")
+		r.URL.RawPath = "/" + rawRest
 	}
 	return nil
 }

@@ -75,6 +75,10 @@ func (errEngine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 	return 42, nil
 }
 
+func (errEngine) ImageMount(ctx context.Context, name string) (string, error) {
+	return "/mnt/" + name, pick(name)
+}
+
 func newClient(t *testing.T, eng engine.Engine) *remote.Client {
 	t.Helper()
 	srv := httptest.NewServer(api.NewServer(eng, api.Options{}))
@@ -146,6 +150,16 @@ func TestErrorRoundTrip(t *testing.T) {
 		code, err := c.ExecStart(ctx, "fine", engine.ExecStartOptions{Streams: engine.Streams{Stdout: &out}})
 		if err != nil || code != 42 || out.String() != "exec-output" {
 			t.Fatalf("exec: %d %v %q", code, err, out.String())
+		}
+	})
+	t.Run("names with slashes in the path", func(t *testing.T) {
+		p, err := c.ImageMount(ctx, "localhost/some/image:tag")
+		if err != nil || p != "/mnt/localhost/some/image:tag" {
+			t.Fatalf("%q %v", p, err)
+		}
+		_, err = c.ImageMount(ctx, "no such image")
+		if !errors.Is(err, engine.ErrNoSuchImage) {
+			t.Fatalf("%v", err)
 		}
 	})
 	t.Run("unreachable service", func(t *testing.T) {

@@ -27,6 +27,7 @@ func Register(mux *http.ServeMux, eng engine.Engine) {
 	s.exec(h)
 	s.networks(h)
 	s.volumes(h)
+	s.pods(h)
 }
 
 type handle func(pattern string, fn wire.HandlerFunc)

@@ -43,6 +43,40 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Networks", s.networks)
 	t.Run("Volumes", s.volumes)
 	t.Run("Copy", s.copy)
+	t.Run("Pods", s.pods)
+}
+
+func (s *suite) pods(t *testing.T) {
+	c := ctx(t)
+	name := fmt.Sprintf("etpod%d", time.Now().UnixNano()%1000000)
+	id, err := s.eng.PodCreate(c, engine.PodCreateOptions{Name: name, NoInfra: true, Labels: map[string]string{"suite": "enginetest"}})
+	must(t, "pod create", err)
+	t.Cleanup(func() { _, _ = s.eng.PodRemove(context.Background(), id, engine.PodRemoveOptions{Force: true}) })
+	_, err = s.eng.PodCreate(c, engine.PodCreateOptions{Name: name, NoInfra: true})
+	mustFail(t, "pod create with a name in use", err, engine.ErrNameInUse)
+	ok, err := s.eng.PodExists(c, name)
+	must(t, "pod exists", err)
+	if !ok {
+		t.Fatal("pod does not exist")
+	}
+	pi, err := s.eng.PodInspect(c, name)
+	must(t, "pod inspect", err)
+	if pi.ID != id {
+		t.Fatalf("pod inspect ID %s, want %s", pi.ID, id)
+	}
+	l, err := s.eng.PodList(c, engine.PodListOptions{})
+	must(t, "pod ps", err)
+	found := false
+	for _, p := range l {
+		found = found || p.ID == id
+	}
+	if !found {
+		t.Fatalf("pod %s not listed: %+v", id, l)
+	}
+	_, err = s.eng.PodRemove(c, name, engine.PodRemoveOptions{})
+	must(t, "pod rm", err)
+	_, err = s.eng.PodInspect(c, name)
+	mustFail(t, "inspect removed pod", err, engine.ErrNoSuchPod)
 }
 
 func (s *suite) volumes(t *testing.T) {
