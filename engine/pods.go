@@ -31,6 +31,19 @@ type Pods interface {
 	PodInspect(ctx context.Context, nameOrID string) (*PodInspect, error)
 	// PodExists reports whether nameOrID names a pod (no error for "no").
 	PodExists(ctx context.Context, nameOrID string) (bool, error)
+	// PodClone creates a pod with the same configuration and copies of its
+	// containers, and returns the new pod's ID.
+	PodClone(ctx context.Context, nameOrID string, o PodCloneOptions) (string, error)
+}
+
+// PodCloneOptions controls pod clone.
+type PodCloneOptions struct {
+	// Name of the new pod; default "<name>-clone".
+	Name string `json:"name,omitempty"`
+	// Destroy removes the original pod after cloning.
+	Destroy bool `json:"destroy,omitempty"`
+	// Start starts the clone.
+	Start bool `json:"start,omitempty"`
 }
 
 // PodCreateOptions are `pod create`'s flags.

@@ -297,6 +297,9 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 		}
 	}
 	o.Pod = p.ID
+	if o.RestartPolicy == "" && !o.Remove && p.Options.RestartPolicy != "" {
+		o.RestartPolicy = p.Options.RestartPolicy // pod create --restart applies to its members
+	}
 	for _, m := range p.Options.Mounts {
 		if !slices.ContainsFunc(o.Mounts, func(x engine.Mount) bool { return x.Destination == m.Destination }) {
 			o.Mounts = append(o.Mounts, m)
@@ -497,4 +500,64 @@ func (e *Engine) podMemberExited(ctx context.Context, id string) {
 	if err := e.ContainerStop(ctx, p.InfraID, engine.ContainerStopOptions{Ignore: true}); err != nil {
 		e.log.Warn("stopping pod after its last container exited", "pod", p.ID, "err", err)
 	}
+}
+
+// PodClone creates a pod with p's configuration and a copy of each member
+// (named NAME-clone), joined to the new infra container.
+func (e *Engine) PodClone(ctx context.Context, ref string, o engine.PodCloneOptions) (string, error) {
+	p, members, err := e.loadPod(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	po := p.Options
+	po.Name = o.Name
+	if po.Name == "" {
+		po.Name = p.Name + "-clone"
+	}
+	po.InfraName, po.Replace = "", false
+	po.Share = append([]string{}, p.Share...)
+	id, err := e.PodCreate(ctx, po)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range members {
+		if c.ID == p.InfraID {
+			continue
+		}
+		co := c.Options
+		join := "container:" + p.InfraID
+		for _, m := range []*string{&co.Network, &co.IPCMode, &co.UTSMode, &co.PIDMode, &co.CgroupNS} {
+			if *m == join {
+				*m = ""
+			}
+		}
+		if co.UTSMode == "" && slices.Contains(p.Share, "uts") {
+			co.Hostname = ""
+		}
+		co.Mounts = slices.DeleteFunc(slices.Clone(co.Mounts), func(m engine.Mount) bool {
+			return slices.ContainsFunc(p.Options.Mounts, func(pm engine.Mount) bool { return pm.Destination == m.Destination })
+		})
+		if co.RestartPolicy == p.Options.RestartPolicy {
+			co.RestartPolicy = ""
+		}
+		co.Name = c.Name + "-clone"
+		co.Pod = id
+		co.CreateCommand = c.CreateCommand
+		co.Replace = false
+		if _, err := e.ContainerCreate(ctx, co); err != nil {
+			return id, fmt.Errorf("cloning container %s into pod %s: %w", c.Name, po.Name, err)
+		}
+	}
+	if o.Destroy {
+		// Only once the clone is complete (its ports are bound at start).
+		if _, err := e.PodRemove(ctx, p.ID, engine.PodRemoveOptions{Force: true}); err != nil {
+			return id, err
+		}
+	}
+	if o.Start {
+		if _, err := e.PodStart(ctx, id); err != nil {
+			return id, err
+		}
+	}
+	return id, nil
 }

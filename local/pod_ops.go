@@ -302,17 +302,17 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 	slices.SortStableFunc(members, func(a, b *state.Container) int { return strings.Compare(a.ID, b.ID) })
 	o := p.Options
 	in := &engine.PodInspect{
-		ID:               p.ID,
-		Name:             p.Name,
-		Created:          p.Created,
-		CreateCommand:    o.CreateCommand,
-		ExitPolicy:       o.ExitPolicy,
-		State:            podStatus(members),
-		Hostname:         o.Hostname,
-		Labels:           o.Labels,
-		CreateCgroup:     true,
+		ID:            p.ID,
+		Name:          p.Name,
+		Created:       p.Created,
+		CreateCommand: o.CreateCommand,
+		ExitPolicy:    o.ExitPolicy,
+		State:         podStatus(members),
+		Hostname:      o.Hostname,
+		Labels:        o.Labels,
+		// No pod-level cgroup yet: members get their own under /libpod_parent.
+		CreateCgroup:     false,
 		CgroupParent:     "/libpod_parent",
-		CgroupPath:       "/libpod_parent/" + p.ID,
 		CreateInfra:      !o.NoInfra,
 		InfraContainerID: p.InfraID,
 		SharedNamespaces: p.Share,

@@ -80,3 +80,11 @@ func (c *Client) PodExists(ctx context.Context, id string) (bool, error) {
 	err := c.call(ctx, http.MethodGet, podPath(id, "exists"), nil, nil, &v)
 	return v.Exists, err
 }
+
+func (c *Client) PodClone(ctx context.Context, id string, o engine.PodCloneOptions) (string, error) {
+	var r struct {
+		ID string `json:"Id"`
+	}
+	err := c.call(ctx, http.MethodPost, podPath(id, "clone"), nil, o, &r)
+	return r.ID, err
+}

@@ -107,6 +107,7 @@ type CreateFlags struct {
 	userns     string
 	cgroupns   string
 	pod        string
+	podIDFile  string
 	sysctl     []string
 	platform   string
 
@@ -212,6 +213,7 @@ func AddCreateFlags(fs *pflag.FlagSet, f *CreateFlags, run bool, stopTimeout uin
 	fs.StringVar(&f.userns, "userns", "", "User namespace to use")
 	fs.StringVar(&f.cgroupns, "cgroupns", "", "cgroup namespace to use")
 	fs.StringVar(&f.pod, "pod", "", "Run container in an existing pod")
+	fs.StringVar(&f.podIDFile, "pod-id-file", "", "Read the pod ID from the file")
 	fs.StringSliceVar(&f.sysctl, "sysctl", nil, "Sysctl options")
 	fs.StringVar(&f.platform, "platform", "", "Specify the platform for selecting the image.  (Conflicts with --arch and --os)")
 
@@ -402,6 +404,13 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 			return o, fmt.Errorf("%s: duplicate mount destination", d)
 		}
 		seen[d] = true
+	}
+	if f.podIDFile != "" && o.Pod == "" {
+		b, err := os.ReadFile(f.podIDFile)
+		if err != nil {
+			return o, fmt.Errorf("reading pod ID file: %w", err)
+		}
+		o.Pod = strings.TrimSpace(string(b))
 	}
 	for _, p := range f.publish {
 		pm, err := ParsePublish(p)

@@ -26,7 +26,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	p.AddCommand(newCreateCommand(g), newListCommand(g), newInspectCommand(g), newExistsCommand(g),
-		newRemoveCommand(g), newPruneCommand(g), newTopCommand(g), newLogsCommand(g), newStatsCommand(g))
+		newRemoveCommand(g), newPruneCommand(g), newCloneCommand(g), newTopCommand(g), newLogsCommand(g), newStatsCommand(g))
 	p.AddCommand(actionCommands(g)...)
 	return []*cobra.Command{p}
 }
@@ -335,4 +335,39 @@ func podArgs(cmd *cobra.Command, g *command.Globals, args []string, all, latest 
 		}
 	}
 	return names, nil
+}
+
+func newCloneCommand(g *command.Globals) *cobra.Command {
+	var o engine.PodCloneOptions
+	cmd := &cobra.Command{
+		Use:   "clone [options] POD NAME",
+		Short: "Clone an existing pod",
+		Long:  "Create an exact copy of a pod and the containers within it",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return errors.New("must specify at least 1 argument and at most 2")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 2 {
+				o.Name = args[1]
+			}
+			eng, err := g.Engine()
+			if err != nil {
+				return err
+			}
+			id, err := eng.PodClone(cmd.Context(), args[0], o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.Stdout, id)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Name, "name", "n", "", "name the new pod")
+	f.BoolVar(&o.Destroy, "destroy", false, "destroy the original pod")
+	f.BoolVar(&o.Start, "start", false, "start the new pod")
+	return cmd
 }

@@ -316,3 +316,69 @@ func TestPodRemoveRacesCreate(t *testing.T) {
 		}
 	}
 }
+
+// The other verbs: pause/unpause, kill, restart, top, logs, ps columns and
+// filters, clone, prune, and create/run --pod-id-file and --pod new:NAME.
+func TestPodVerbs(t *testing.T) {
+	c := newPodCLI(t)
+	idFile := filepath.Join(t.TempDir(), "id")
+	c.Must(t, "pod", "create", "--name", "v", "--label", "tier=web", "--pod-id-file", idFile)
+	c.Must(t, "run", "-d", "--pod-id-file", idFile, "--stop-timeout", "1", "--name", "talker", "bb", "sh", "-c", "echo said-hello; sleep 1000")
+	podState := func() string { return podInspect(t, c, "v")["State"].(string) }
+	c.Must(t, "pod", "pause", "v")
+	if s := podState(); s != "Paused" {
+		t.Fatalf("after pod pause: %s", s)
+	}
+	c.Must(t, "pod", "unpause", "v")
+	if s := podState(); s != "Running" {
+		t.Fatalf("after pod unpause: %s", s)
+	}
+	top := c.Must(t, "pod", "top", "v")
+	if !strings.Contains(top, "sleep 1000") || !strings.Contains(top, "catatonit") || strings.Count(top, "COMMAND") != 1 {
+		t.Fatalf("pod top: %s", top)
+	}
+	waitFor(t, "pod logs", 5*time.Second, func() bool {
+		return strings.Contains(c.Must(t, "pod", "logs", "v"), "said-hello")
+	})
+	if r := c.Run("pod", "logs", "-c", "nope", "v"); r.ExitCode == 0 {
+		t.Fatalf("pod logs -c of a foreign container: %s", r)
+	}
+	out := c.Must(t, "pod", "ps", "--ctr-names", "--ctr-status", "--no-trunc", "--format", "{{.ContainerNames}} {{.ContainerStatuses}}")
+	if !strings.Contains(out, "talker") || !strings.Contains(out, "running,running") {
+		t.Fatalf("pod ps --ctr-names --ctr-status: %q", out)
+	}
+	for f, want := range map[string]bool{"label=tier=web": true, "label=tier=db": false, "name=v": true, "status=running": true,
+		"status=exited": false, "ctr-names=talker": true, "ctr-number=2": true, "ctr-number=3": false} {
+		got := strings.TrimSpace(c.Must(t, "pod", "ps", "-q", "--filter", f)) != ""
+		if got != want {
+			t.Errorf("pod ps --filter %s: got a match %v", f, got)
+		}
+	}
+	if r := c.Run("pod", "ps", "--filter", "bogus=1"); r.ExitCode != 125 {
+		t.Errorf("bad filter: %s", r)
+	}
+	pid1 := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", "talker"))
+	c.Must(t, "pod", "restart", "v")
+	if pid2 := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", "talker")); pid2 == pid1 || podState() != "Running" {
+		t.Fatalf("pod restart: pid %s -> %s, state %s", pid1, pid2, podState())
+	}
+	c.Must(t, "pod", "kill", "v")
+	waitFor(t, "pod kill", 10*time.Second, func() bool { return podState() == "Exited" })
+	// clone copies the pod and its member.
+	c.Must(t, "pod", "clone", "--start", "v", "v2")
+	st := c.Must(t, "ps", "--filter", "pod=v2", "--format", "{{.Names}} {{.PodName}}")
+	if !strings.Contains(st, "talker-clone v2") {
+		t.Fatalf("cloned pod's containers: %q", st)
+	}
+	// prune removes stopped pods only.
+	c.Must(t, "pod", "prune", "-f")
+	if c.Run("pod", "exists", "v").ExitCode != 1 || c.Run("pod", "exists", "v2").ExitCode != 0 {
+		t.Fatal("pod prune: wrong pods removed")
+	}
+	// --pod new:NAME creates the pod and moves -p to it.
+	c.Must(t, "create", "--pod", "new:fresh", "--name", "fm", "bb", "true")
+	if m := podInspect(t, c, "fresh"); m["NumContainers"].(float64) != 2 {
+		t.Fatalf("--pod new: %v", m)
+	}
+	c.Must(t, "pod", "rm", "-af")
+}
