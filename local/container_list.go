@@ -443,10 +443,12 @@ func compileFilters(filters map[string][]string, all []*state.Container, network
 				return false
 			}
 		case "volume":
+			// Podman 4.3: volume=NAME-OR-SOURCE[:DESTINATION].
 			p = func(c *state.Container) bool {
 				for _, v := range vals {
+					src, dest, _ := strings.Cut(v, ":")
 					for _, m := range c.Options.Mounts {
-						if m.Destination == v || m.Name == v || m.Source == v {
+						if (m.Name == src || (m.Name == "" && m.Source == src)) && (dest == "" || m.Destination == dest) {
 							return true
 						}
 					}
@@ -457,13 +459,12 @@ func compileFilters(filters map[string][]string, all []*state.Container, network
 			p = func(c *state.Container) bool {
 				nets := networks(c)
 				for _, v := range vals {
+					// Podman matches networks only: none, host and
+					// container: modes have none.
 					for _, n := range nets {
 						if n == v {
 							return true
 						}
-					}
-					if v == c.Options.Network {
-						return true
 					}
 				}
 				return false
@@ -486,10 +487,12 @@ func compileFilters(filters map[string][]string, all []*state.Container, network
 				}
 			}
 			p = func(c *state.Container) bool {
-				h := "none"
-				if c.Options.HealthConfig != nil && len(c.Options.HealthConfig.Test) > 0 {
-					h = "starting"
+				// Without a healthcheck Podman 4.3 has no health status:
+				// no value matches (not even "none").
+				if c.Options.HealthConfig == nil || len(c.Options.HealthConfig.Test) == 0 {
+					return false
 				}
+				h := "starting"
 				for _, v := range vals {
 					if v == h {
 						return true

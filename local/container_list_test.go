@@ -82,8 +82,10 @@ func TestCompileFilters(t *testing.T) {
 		{map[string][]string{"before": {"db"}}, "web"},
 		{map[string][]string{"since": {"db"}}, "cache"},
 		{map[string][]string{"volume": {"volb"}}, "db"},
-		{map[string][]string{"volume": {"/data"}}, "web,db,cache"},
-		{map[string][]string{"health": {"none"}}, "web,db,cache"},
+		{map[string][]string{"volume": {"volb:/data"}}, "db"},
+		{map[string][]string{"volume": {"volb:/other"}}, ""},
+		{map[string][]string{"volume": {"/data"}}, ""},                          // Podman 4.3: a destination alone is no match
+		{map[string][]string{"health": {"none"}}, ""},                           // Podman 4.3: no healthcheck, no status
 		{map[string][]string{"status": {"running"}, "label": {"app=x"}}, "web"}, // keys AND
 		{map[string][]string{"restart-policy": {"no"}}, "web,db,cache"},
 		{map[string][]string{"restart-policy": {"always"}}, ""},

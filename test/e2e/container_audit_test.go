@@ -236,6 +236,10 @@ func TestContainerAuditVerbFlags(t *testing.T) {
 		{[]string{"-a", "--filter", "exited=3"}, "ex3"},
 		{[]string{"-a", "--filter", "exited=0"}, ""},
 		{[]string{"-a", "--filter", "volume=auditvol"}, "ex3"},
+		{[]string{"-a", "--filter", "volume=auditvol:/data"}, "ex3"},
+		{[]string{"-a", "--filter", "volume=/data"}, ""}, // Podman 4.3: NAME-OR-SOURCE[:DEST]
+		{[]string{"-a", "--filter", "network=none"}, ""}, // Podman 4.3: networks only, not modes
+		{[]string{"-a", "--filter", "health=none"}, ""},  // Podman 4.3: no healthcheck, no status
 		{[]string{"-a", "--filter", "health=healthy"}, ""},
 		{[]string{"-a", "--filter", "status=created"}, "new"},
 	} {
