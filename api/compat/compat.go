@@ -50,6 +50,7 @@ func Register(mux *http.ServeMux, eng engine.Engine, o Options) {
 	s.exec(h)
 	s.networks(h)
 	s.volumes(h)
+	s.build(h)
 }
 
 type handle func(pattern string, fn wire.HandlerFunc)

@@ -28,6 +28,7 @@ func Register(mux *http.ServeMux, eng engine.Engine) {
 	s.networks(h)
 	s.volumes(h)
 	s.pods(h)
+	s.build(h)
 }
 
 type handle func(pattern string, fn wire.HandlerFunc)

@@ -113,3 +113,22 @@ func StdinPipe(r io.Reader) (f *os.File, done func(), err error) {
 	}()
 	return pr, func() { pr.Close(); pw.Close() }, nil
 }
+
+// Spool copies r (a request body) to an unlinked temporary file and returns
+// it rewound; cleanup closes it.
+func Spool(r io.Reader) (*os.File, func(), error) {
+	f, err := os.CreateTemp("", "selkie-upload-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	os.Remove(f.Name())
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return nil, nil, BadRequest(fmt.Errorf("reading the request body: %v", err))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
