@@ -10,9 +10,16 @@ import (
 	"github.com/selkie-containers/selkie/internal/state"
 )
 
-var waitConditions = map[string]bool{
-	"configured": true, "created": true, "exited": true, "healthy": false, "initialized": true,
-	"paused": true, "removing": true, "running": true, "stopped": true, "stopping": true, "unhealthy": false,
+// waitCondition reports whether c is a state wait knows (known) and can wait
+// for (ok); health conditions are known but not supported yet.
+func waitCondition(c string) (ok, known bool) {
+	switch c {
+	case "configured", "created", "exited", "initialized", "paused", "removing", "running", "stopped", "stopping":
+		return true, true
+	case "healthy", "unhealthy":
+		return false, true
+	}
+	return false, false
 }
 
 // ContainerWait blocks until the container reaches one of o.Conditions
@@ -22,7 +29,7 @@ var waitConditions = map[string]bool{
 func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.ContainerWaitOptions) (int32, error) {
 	conds := map[string]bool{}
 	for _, c := range o.Conditions {
-		if ok, known := waitConditions[c]; !known || !ok {
+		if ok, known := waitCondition(c); !known || !ok {
 			return -1, fmt.Errorf("%q is not a valid container state: %w", c, engine.ErrInvalidArg)
 		}
 		if c == "stopped" {

@@ -77,12 +77,18 @@ func shmSize(o *engine.ContainerCreateOptions, cfg *config.Config) string {
 	return "65536k"
 }
 
-// EtcFiles are the names of the files in the run dir that etcMounts binds.
-var EtcFiles = map[string]string{
-	"hostname":      "/etc/hostname",
-	"hosts":         "/etc/hosts",
-	"resolv.conf":   "/etc/resolv.conf",
-	".containerenv": "/run/.containerenv",
+// etcFileDest maps the files of the run dir that etcMounts binds to
+// their place in the container.
+func etcFileDest(name string) string {
+	switch name {
+	case "hostname":
+		return "/etc/hostname"
+	case "hosts":
+		return "/etc/hosts"
+	case "resolv.conf":
+		return "/etc/resolv.conf"
+	}
+	return "/run/.containerenv"
 }
 
 // etcMounts binds the generated files of runDir over the image's. The
@@ -94,7 +100,7 @@ func etcMounts(runDir string, o *engine.ContainerCreateOptions) []specs.Mount {
 	}
 	var ms []specs.Mount
 	for _, name := range []string{".containerenv", "hostname", "hosts", "resolv.conf"} {
-		dest := EtcFiles[name]
+		dest := etcFileDest(name)
 		if hasMountAt(o.Mounts, dest) {
 			continue
 		}
