@@ -1,10 +1,13 @@
 package compat
 
 import (
+	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
+	"github.com/selkie-containers/selkie/api/wire"
 	"github.com/selkie-containers/selkie/engine"
 )
 
@@ -69,6 +72,30 @@ func (s *routes) system(h handle) {
 		}}}
 		return writeJSON(w, http.StatusOK, resp)
 	})
+	h("POST /auth", func(w http.ResponseWriter, r *http.Request) error {
+		var req struct {
+			Username      string `json:"username"`
+			Password      string `json:"password"`
+			ServerAddress string `json:"serveraddress"`
+		}
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		server := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(req.ServerAddress, "https://"), "http://"), "/")
+		if server == "" {
+			return wire.BadRequest(fmt.Errorf("serveraddress is required"))
+		}
+		if err := s.eng.Login(r.Context(), server, engine.LoginOptions{Username: req.Username, Password: req.Password}); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, map[string]string{"Status": "Login Succeeded", "IdentityToken": ""})
+	})
+	for _, p := range []string{"GET /events", "GET /system/df"} {
+		what := p[4:]
+		h(p, func(w http.ResponseWriter, r *http.Request) error {
+			return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
+		})
+	}
 	h("GET /info", func(w http.ResponseWriter, r *http.Request) error {
 		info, err := s.eng.Info(r.Context())
 		if err != nil {

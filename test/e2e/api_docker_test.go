@@ -223,3 +223,28 @@ func TestAPIDockerRegistry(t *testing.T) {
 		t.Fatalf("pull of a missing image succeeded: %s", r)
 	}
 }
+
+// TestAPIDockerLogin: docker login through POST /auth, then an
+// authenticated push with the client's X-Registry-Auth.
+func TestAPIDockerLogin(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker CLI not installed")
+	}
+	c := newAPICLI(t)
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true})
+	c.RegistriesConf = reg.RegistriesConf
+	c.Env = append(c.Env, "REGISTRY_AUTH_FILE="+filepath.Join(t.TempDir(), "auth.json"))
+	c.SeedImage(t, apiImage, testenv.ImageSpec{})
+	s := startService(t, c)
+	if r := s.docker(t, "", "login", "-u", reg.User, "-p", "wrong", reg.Addr); r.ExitCode == 0 {
+		t.Fatalf("login with a wrong password succeeded: %s", r)
+	}
+	if r := s.docker(t, "", "login", "-u", reg.User, "-p", reg.Password, reg.Addr); r.ExitCode != 0 || !strings.Contains(r.Stdout, "Login Succeeded") {
+		t.Fatalf("docker login: %s", r)
+	}
+	ref := reg.Ref("api/authbox:v1")
+	s.dockerOK(t, "tag", apiImage, ref)
+	s.dockerOK(t, "push", ref)
+	s.dockerOK(t, "rmi", ref)
+	s.dockerOK(t, "pull", ref)
+}
