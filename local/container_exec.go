@@ -147,7 +147,7 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 	}
 	var code int
 	switch {
-	case s.Options.Terminal && s.Options.AttachStdin && o.Stdin != nil:
+	case s.Options.Terminal:
 		code, err = x.runConmonTerminal(ctx, e, c, s, rt, opts, o.Streams)
 		if errors.Is(err, engine.ErrDetach) {
 			// The session goes on under conmon, which records its exit.
@@ -155,8 +155,6 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 			e.saveExecSession(ctx, s)
 			return -1, err
 		}
-	case s.Options.Terminal:
-		code, err = x.runTerminal(ctx, e, s.ID, rt, c.ID, opts, s.Options, o.Streams)
 	default:
 		code, err = x.runPlain(ctx, rt, c.ID, opts, s.Options, o.Streams)
 	}

@@ -32,10 +32,6 @@ type Engine struct {
 	stateMu sync.Mutex // guards stateDB and lockMgr while opening
 	stateDB *state.DB
 	lockMgr *lock.Manager
-
-	// execPTYs maps a running exec session's ID to its PTY master, so
-	// ExecResize (e.g. from the REST API) reaches a session this process runs.
-	execPTYs sync.Map
 }
 
 // Option configures New.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // clockTicks is USER_HZ, fixed at 100 on every Linux architecture Selkie
@@ -76,6 +77,14 @@ func Read(procRoot string, pid int) (*Process, error) {
 	cmdline, err := os.ReadFile(dir + "/cmdline")
 	if err != nil {
 		return nil, err
+	}
+	// Under load the kernel can hand out an empty cmdline for a live user
+	// process (reading another process's memory failed): try again briefly.
+	for i := 0; len(cmdline) == 0 && p.State != "Z" && p.Vsize > 0 && i < 3; i++ {
+		time.Sleep(time.Millisecond)
+		if cmdline, err = os.ReadFile(dir + "/cmdline"); err != nil {
+			return nil, err
+		}
 	}
 	p.Args = strings.Split(string(cmdline), "\x00")
 	p.PIDNS, _ = os.Readlink(dir + "/ns/pid")
