@@ -5,7 +5,7 @@
 # host's /var/lib/containers. Needs root for tmpfs mounts and containers.
 #
 #   bash bench/run.sh            all rows
-#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build pods)
+#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle resident ps100 ps1000 volumes cp build pods)
 #   BENCH_RUNS=20                runs per timed command (hyperfine rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ SELKIE=${SELKIE:-$ROOTDIR/bin/selkie}
 TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
 RUNS=${BENCH_RUNS:-20}
 PULL_RUNS=${BENCH_PULL_RUNS:-3}
-ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle ps100 ps1000 volumes cp build pods"}
+ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle resident ps100 ps1000 volumes cp build pods"}
 [ -x "$SELKIE" ] || go build -tags "$TAGS" -o "$SELKIE" ./cmd/selkie
 
 have() { command -v "$1" >/dev/null 2>&1; }
