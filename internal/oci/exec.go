@@ -2,16 +2,10 @@ package oci
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // ExecOptions runs one process in a running container with `runtime exec`.
@@ -22,9 +16,6 @@ type ExecOptions struct {
 	PidFile string
 	// LogFile receives the runtime's own errors as JSON lines.
 	LogFile string
-	// ConsoleSocket, when set, is where the runtime sends the PTY master
-	// (process.terminal must be true).
-	ConsoleSocket string
 	// Detach makes the runtime return once the process started.
 	Detach bool
 	// PreserveFDs passes the caller's fds 3..3+N-1 on to the process.
@@ -43,9 +34,6 @@ func (r *CLI) ExecCommand(ctx context.Context, id string, o ExecOptions) *exec.C
 		args = append(args, "--log", o.LogFile, "--log-format", "json")
 	}
 	args = append(args, "exec", "--process", o.ProcessFile, "--pid-file", o.PidFile)
-	if o.ConsoleSocket != "" {
-		args = append(args, "--console-socket", o.ConsoleSocket)
-	}
 	if o.Detach {
 		args = append(args, "--detach")
 	}
@@ -58,58 +46,7 @@ func (r *CLI) ExecCommand(ctx context.Context, id string, o ExecOptions) *exec.C
 	for i := uint(0); i < o.PreserveFDs; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(int(3+i))))
 	}
-	// A Ctrl-C on the terminal goes to the container's process through the
-	// PTY, not to the runtime.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: o.ConsoleSocket != ""}
 	return cmd
-}
-
-// ConsoleSocket listens at path for the PTY master a runtime sends with
-// --console-socket.
-type ConsoleSocket struct {
-	ln *net.UnixListener
-}
-
-// ListenConsole creates the socket at path.
-func ListenConsole(path string) (*ConsoleSocket, error) {
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("creating console socket: %w", err)
-	}
-	return &ConsoleSocket{ln: ln}, nil
-}
-
-// Close stops listening and removes the socket.
-func (c *ConsoleSocket) Close() error { return c.ln.Close() }
-
-// Receive accepts one connection and returns the PTY master passed over it.
-func (c *ConsoleSocket) Receive() (*os.File, error) {
-	conn, err := c.ln.AcceptUnix()
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return nil, fmt.Errorf("receiving the terminal: %w", err)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil {
-		return nil, fmt.Errorf("receiving the terminal: %w", err)
-	}
-	for _, m := range msgs {
-		fds, err := unix.ParseUnixRights(&m)
-		if err != nil || len(fds) == 0 {
-			continue
-		}
-		for _, extra := range fds[1:] {
-			unix.Close(extra)
-		}
-		return os.NewFile(uintptr(fds[0]), "pty-master"), nil
-	}
-	return nil, errors.New("receiving the terminal: no file descriptor in the message")
 }
 
 // ExecLogError returns the last error the runtime logged to a --log file in
