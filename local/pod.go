@@ -46,7 +46,7 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 		o.ExitPolicy = "continue"
 	case "continue", "stop":
 	default:
-		return "", fmt.Errorf("invalid pod exit policy: %q: %w", o.ExitPolicy, engine.ErrInvalidArg)
+		return "", &textError{fmt.Sprintf("running pod create option: invalid pod exit policy: %q", o.ExitPolicy), engine.ErrInvalidArg}
 	}
 	if o.Name != "" {
 		if o.Name, err = normalizeName(o.Name); err != nil {
@@ -71,7 +71,7 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 		}
 		share = nil
 		if len(o.PortMappings) > 0 || o.Network != "" || len(o.Networks) > 0 {
-			return "", &textError{"you must have an infra container to publish port bindings or set networks", engine.ErrInvalidArg}
+			return "", &textError{"you must have an infra container to publish port bindings to the host", engine.ErrInvalidArg}
 		}
 	}
 	id, err := newID()
@@ -129,7 +129,7 @@ func podShares(o engine.PodCreateOptions) ([]string, error) {
 			continue
 		}
 		if !validShares[s] {
-			return nil, fmt.Errorf("invalid kernel namespace to share: %s. Options are: cgroup, ipc, net, pid, uts or none: %w", s, engine.ErrInvalidArg)
+			return nil, &textError{fmt.Sprintf("invalid kernel namespace to share: %s. Options are: cgroup, ipc, net, pid, uts or none", s), engine.ErrInvalidArg}
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)

@@ -214,8 +214,9 @@ func (e *Engine) PodRemove(ctx context.Context, ref string, o engine.PodRemoveOp
 	}
 	rep.ID = p.ID
 	if !o.Force {
+		// As Podman: a running infra container alone does not need -f.
 		for _, c := range members {
-			if runningOrPaused(c) {
+			if runningOrPaused(c) && c.ID != p.InfraID {
 				return rep, fmt.Errorf("pod %s has containers that are not ready to be removed: cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w",
 					p.ID, c.ID, c.State.Status, engine.ErrCtrStateInvalid)
 			}

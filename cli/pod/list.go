@@ -181,6 +181,9 @@ func newInspectCommand(g *command.Globals) *cobra.Command {
 			var errs []error
 			for _, a := range args {
 				d, err := eng.PodInspect(cmd.Context(), a)
+				if errors.Is(err, engine.ErrNoSuchPod) {
+					err = fmt.Errorf("inspecting object: no such pod %s", a)
+				}
 				if err != nil {
 					errs = append(errs, err)
 					continue

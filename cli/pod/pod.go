@@ -186,10 +186,7 @@ func parseShare(list []string) ([]string, error) {
 	plus := false
 	for i, s := range list {
 		s = strings.TrimSpace(s)
-		if strings.HasPrefix(s, "+") {
-			if i != 0 {
-				return nil, fmt.Errorf("+ must be the first character of --share: %w", engine.ErrInvalidArg)
-			}
+		if i == 0 && strings.HasPrefix(s, "+") {
 			plus = true
 			s = s[1:]
 		}

@@ -248,7 +248,7 @@ func TestPodBadInput(t *testing.T) {
 		{[]string{"pod", "create", "--share", "bogus"}, "invalid kernel namespace to share: bogus"},
 		{[]string{"pod", "create", "--exit-policy", "sometimes"}, `invalid pod exit policy: "sometimes"`},
 		{[]string{"pod", "create", "--name", "../x"}, "names must match"},
-		{[]string{"pod", "create", "--infra=false", "-p", "8080:80"}, "you must have an infra container to publish port bindings"},
+		{[]string{"pod", "create", "--infra=false", "-p", "8080:80"}, "you must have an infra container to publish port bindings to the host"},
 		{[]string{"pod", "rm", "nope"}, "no pod with name or ID nope found"},
 	} {
 		r := c.Run(tc.args...)
@@ -261,7 +261,7 @@ func TestPodBadInput(t *testing.T) {
 	if r := c.Run("pod", "create", "--name", "taken"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "in use") {
 		t.Errorf("pod named like a container: %s", r)
 	}
-	if r := c.Run("create", "--name", "bp", "bb", "true"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "already in use") {
+	if r := c.Run("create", "--name", "bp", "bb", "true"); r.ExitCode != 125 || !strings.Contains(r.Stderr, `name "bp" is in use`) {
 		t.Errorf("container named like a pod: %s", r)
 	}
 	c.Must(t, "rm", "taken")
