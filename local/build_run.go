@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -25,6 +26,7 @@ import (
 	"github.com/selkie-containers/selkie/internal/spec"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/archive"
+	"golang.org/x/sys/unix"
 )
 
 func archiveUncompressed() archive.Compression { return archive.Uncompressed }
@@ -153,10 +155,41 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 	// is interrupted: it is killed at once).
 	defer func() {
 		var zero uint
-		_, _ = b.e.ContainerRemove(context.WithoutCancel(ctx), id, engine.ContainerRemoveOptions{Force: true, Ignore: true, Volumes: true, Timeout: &zero})
+		rctx := context.WithoutCancel(ctx)
+		for i := 0; i < 5; i++ {
+			_, err := b.e.ContainerRemove(rctx, id, engine.ContainerRemoveOptions{Force: true, Ignore: true, Volumes: true, Timeout: &zero})
+			if err == nil {
+				return
+			}
+			b.e.log.Warn("removing the build step's container", "id", id, "err", err)
+			time.Sleep(time.Duration(i+1) * 200 * time.Millisecond)
+		}
 	}()
 	streams := &engine.Streams{Stdout: b.runOut(), Stderr: b.runErr()}
-	if err := b.e.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: streams}); err != nil {
+	// The start/attach runs to the process's exit; an interrupt kills the
+	// process instead of abandoning a half-started container.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			// The attach holds the container's lock: signal the process
+			// (the pid namespace's init) directly.
+			for i := 0; i < 100; i++ {
+				if c, err := b.e.lookupContainer(context.WithoutCancel(ctx), id); err == nil && c.State.Pid > 0 {
+					_ = unix.Kill(c.State.Pid, unix.SIGKILL)
+					return
+				}
+				select {
+				case <-done:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		case <-done:
+		}
+	}()
+	if err := b.e.ContainerStart(context.WithoutCancel(ctx), id, engine.ContainerStartOptions{Attach: streams}); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -584,6 +584,9 @@ func TestBuildInterrupted(t *testing.T) {
 		t.Errorf("build took %s to stop", d)
 	}
 	noContainersLeft(t, c)
+	if t.Failed() {
+		t.Logf("build output:\n%s\nps -a:\n%s", output(), c.Run("ps", "-a", "--external").Stdout)
+	}
 	if ps, _ := exec.Command("pgrep", "-f", "sleep 37").Output(); len(ps) > 0 {
 		t.Errorf("RUN process left: %s", ps)
 	}
