@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,19 @@ func TestAPIDockerCLI(t *testing.T) {
 		if r := s.docker(t, "abc\n", "exec", "-i", "web", "cat"); r.Stdout != "abc\n" {
 			t.Fatalf("docker exec -i: %s", r)
 		}
+		if out := s.dockerOK(t, "top", "web"); !strings.Contains(out, "sleep 1000") {
+			t.Fatalf("docker top: %q", out)
+		}
+		if out := s.dockerOK(t, "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "web"); strings.TrimSpace(out) != "web 1" {
+			t.Fatalf("docker stats --no-stream: %q", out)
+		}
+		s.dockerOK(t, "pause", "web")
+		if out := s.dockerOK(t, "inspect", "--format", "{{.State.Status}}", "web"); strings.TrimSpace(out) != "paused" {
+			t.Fatalf("after pause: %q", out)
+		}
+		s.dockerOK(t, "unpause", "web")
+		s.dockerOK(t, "rename", "web", "web2")
+		s.dockerOK(t, "rename", "web2", "web")
 		if out := s.dockerOK(t, "logs", "web"); out != "started\n" {
 			t.Fatalf("docker logs: %q", out)
 		}
@@ -110,12 +124,19 @@ func TestAPIDockerCLI(t *testing.T) {
 			t.Skip("script (util-linux) not installed")
 		}
 		// script gives docker a PTY; the shell reads our line from it
-		cmd := exec.Command("script", "-q", "-e", "-c", "docker run -it --rm --network none "+apiImage+" sh", "/dev/null")
+		// Bounded: a hung attach must fail this test, not stall the suite.
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "script", "-q", "-e", "-c", "docker run -it --rm --network none "+apiImage+" sh", "/dev/null")
 		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+s.sock, "DOCKER_CONFIG="+t.TempDir())
 		in, _ := cmd.StdinPipe()
 		go func() {
 			time.Sleep(time.Second)
 			in.Write([]byte("echo inside-$((6*7)); exit 5\n"))
+			// keep stdin open until the shell has answered: closing it early
+			// would end the session before the command ran
+			<-ctx.Done()
+			in.Close()
 		}()
 		out, err := cmd.Output()
 		ee, _ := err.(*exec.ExitError)
