@@ -52,10 +52,49 @@ func (e *Engine) ExecCreate(ctx context.Context, ref string, o engine.ExecCreate
 		return "", err
 	}
 	s := &state.ExecSession{ID: id, ContainerID: c.ID, Options: o, Created: time.Now()}
-	if err := db.Update(ctx, func(tx *state.Tx) error { return tx.PutExecSession(s) }); err != nil {
+	runDir, _ := e.ctrRunDir(c.ID)
+	var expired []string
+	err = db.Update(ctx, func(tx *state.Tx) error {
+		if err := tx.PutExecSession(s); err != nil {
+			return err
+		}
+		expired, err = expireExecSessions(tx, c.ID, runDir, time.Now())
+		return err
+	})
+	if err != nil {
 		return "", err
 	}
+	for _, old := range expired {
+		_ = os.RemoveAll(filepath.Join(runDir, "exec-"+old[:12]))
+	}
 	return id, nil
+}
+
+// execSessionTTL is how long an ended session stays inspectable (Docker
+// keeps them for 5 minutes too); older ones are dropped on the next exec,
+// so a container exec'ed into every few seconds (health checks) does not
+// pile up records.
+const execSessionTTL = 5 * time.Minute
+
+// expireExecSessions deletes the records of the container's sessions that
+// ended before now-TTL (per their exit file) and returns their IDs.
+func expireExecSessions(tx *state.Tx, ctrID, runDir string, now time.Time) ([]string, error) {
+	sessions, err := tx.ExecSessions(ctrID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, x := range sessions {
+		fi, err := os.Stat(filepath.Join(runDir, "exec-"+x.ID[:12], "exit", ctrID))
+		if err != nil || now.Sub(fi.ModTime()) < execSessionTTL {
+			continue
+		}
+		if err := tx.DeleteExecSession(x.ID); err != nil {
+			return nil, err
+		}
+		out = append(out, x.ID)
+	}
+	return out, nil
 }
 
 // execSession reads a session and its container.

@@ -421,3 +421,26 @@ func TestContainerVerbsExecDetachKeys(t *testing.T) {
 		t.Fatalf("process gone after detaching:\n%s", top)
 	}
 }
+
+// TestContainerVerbsExecSessionsExpire: ended sessions older than five
+// minutes are dropped on the next exec instead of piling up.
+func TestContainerVerbsExecSessionsExpire(t *testing.T) {
+	c := verbsCLI(t)
+	c.Must(t, "exec", "v", "true")
+	id := c.Must(t, "inspect", "--format", "{{.Id}}", "v")
+	exits, err := filepath.Glob(filepath.Join(c.RunRoot, "selkie", "containers", id, "exec-*", "exit", id))
+	if err != nil || len(exits) != 1 {
+		t.Fatalf("exit files of ended sessions: %v %v", exits, err)
+	}
+	old := time.Now().Add(-10 * time.Minute)
+	if err := os.Chtimes(exits[0], old, old); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "exec", "v", "true")
+	if _, err := os.Stat(exits[0]); !os.IsNotExist(err) {
+		t.Fatalf("expired session still on disk: %v", err)
+	}
+	if n := strings.Count(c.Must(t, "inspect", "--format", "{{json .ExecIDs}}", "v"), ","); n != 0 {
+		t.Fatalf("expected one exec session left, inspect lists %d+1", n)
+	}
+}
