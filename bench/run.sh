@@ -80,6 +80,7 @@ ms_median() {
 
 note() { echo "  $*" >>"$WORK/notes"; }
 row() { printf '%-44s %14s %14s %14s %14s\n' "$@"; }
+echo "# $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg) at start; $(date -u +%FT%TZ)"
 row "metric (median)" "selkie" "podman" "skopeo" "floor"
 
 # selkie_has CMD: Selkie's --help lists CMD (a listed command may still answer
@@ -402,4 +403,4 @@ for r in $ROWS; do
 	"row_$r"
 done
 echo "floor: curl | tar -xz of each layer, sequential or all at once, whichever is faster (pulls); runc run/exec on a prepared bundle. n/a: not implemented in selkie yet; -: not measured."
-[ -s "$WORK/notes" ] && { echo "notes:"; cat "$WORK/notes"; }
+if [ -s "$WORK/notes" ]; then echo "notes:"; cat "$WORK/notes"; fi
