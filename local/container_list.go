@@ -131,8 +131,11 @@ func observeExit(c *state.Container, exitDir string) {
 
 // publicStatus is the state name Podman shows: its "configured" reads "created".
 func publicStatus(s string) string {
-	if s == state.StatusConfigured || s == "" {
+	switch s {
+	case state.StatusConfigured, "":
 		return "created"
+	case state.StatusCreated: // created in the runtime (init): Podman's "initialized"
+		return "initialized"
 	}
 	return s
 }
@@ -297,7 +300,7 @@ func (e *Engine) externalContainers(known []*state.Container) ([]engine.Containe
 
 var knownStates = map[string]bool{
 	"created": true, "running": true, "paused": true, "stopped": true,
-	"exited": true, "unknown": true, "removing": true, "configured": true, "stopping": true,
+	"exited": true, "unknown": true, "removing": true, "configured": true, "stopping": true, "initialized": true,
 }
 
 // compileFilters turns ps --filter into one predicate. Different keys are

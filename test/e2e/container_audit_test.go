@@ -215,6 +215,23 @@ func TestContainerAuditLifecycleFlags(t *testing.T) {
 		t.Errorf("--timeout 1 took %s", d)
 	}
 	// --rmi is accepted but does not remove the image yet (audit gap, E1).
+
+	// init: created in the runtime, not started; Podman calls it initialized.
+	c.Must(t, "create", "--network", "none", "--name", "ini", "bb", "sleep", "100")
+	c.Must(t, "init", "ini")
+	if got := c.Must(t, "inspect", "--format", "{{.State.Status}}", "ini"); got != "initialized" {
+		t.Errorf("after init: inspect %q, want initialized", got)
+	}
+	if got := c.Must(t, "ps", "-a", "--filter", "status=initialized", "--format", "{{.Names}} {{.Status}} {{.State}}"); got != "ini Initialized initialized" {
+		t.Errorf("ps after init: %q", got)
+	}
+	if got := c.Must(t, "wait", "--condition", "initialized", "ini"); got != "-1" {
+		t.Errorf("wait --condition initialized: %q", got)
+	}
+	c.Must(t, "start", "ini")
+	if got := c.Must(t, "inspect", "--format", "{{.State.Status}}", "ini"); got != "running" {
+		t.Errorf("start after init: %q", got)
+	}
 }
 
 func TestContainerAuditVerbFlags(t *testing.T) {

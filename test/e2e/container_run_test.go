@@ -255,7 +255,7 @@ func TestContainerRunKilledMidway(t *testing.T) {
 	out := c.Must(t, "ps", "-a", "--format", "{{.ID}} {{.Status}}")
 	for _, l := range recLines(out) {
 		f := strings.Fields(l)
-		if len(f) < 2 || !(f[1] == "Created" || f[1] == "Exited" || f[1] == "Up") {
+		if len(f) < 2 || !(f[1] == "Created" || f[1] == "Initialized" || f[1] == "Exited" || f[1] == "Up") {
 			t.Fatalf("invalid state line %q", l)
 		}
 	}
