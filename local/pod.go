@@ -41,6 +41,12 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	if err != nil {
 		return "", err
 	}
+	// The infra's and the members' settings, checked now rather than at
+	// the first member's create.
+	if err := validateCreate(&engine.ContainerCreateOptions{Image: "pod", Mounts: o.Mounts, PortMappings: o.PortMappings,
+		RestartPolicy: o.RestartPolicy, Hostname: o.Hostname, Labels: o.Labels}); err != nil {
+		return "", err
+	}
 	switch o.ExitPolicy {
 	case "":
 		o.ExitPolicy = "continue"
@@ -394,6 +400,9 @@ func (e *Engine) joinNamespaces(ctx context.Context, c *state.Container, o *engi
 			continue
 		}
 		*f.mode = fmt.Sprintf("ns:/proc/%d/ns/%s", d.State.Pid, f.ns)
+		if f.ns == "net" && d.Options.Network == "host" {
+			*f.mode = "host" // the host's namespace: no network sysctls, host resolv.conf
+		}
 		switch f.ns {
 		case "net":
 			depRun, err := e.ctrRunDir(d.ID)

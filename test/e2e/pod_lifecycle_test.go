@@ -165,6 +165,14 @@ func TestPodPublishedPort(t *testing.T) {
 		return strings.Contains(body, "via-pod-port")
 	})
 	c.Must(t, "pod", "rm", "-f", "web")
+
+	// A pod on the host network: its members are in the host's namespace.
+	c.Must(t, "pod", "create", "--name", "hostpod", "--network", "host")
+	hostNS, _ := os.Readlink("/proc/self/ns/net")
+	if got := strings.TrimSpace(c.Must(t, "run", "--rm", "--pod", "hostpod", "bb", "readlink", "/proc/self/ns/net")); got != hostNS {
+		t.Fatalf("member of a host-network pod in %s, host %s", got, hostNS)
+	}
+	c.Must(t, "pod", "rm", "-f", "hostpod")
 }
 
 // pod stop stops every member, pod start starts the infra first, and
