@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/config"
 	"github.com/selkie-containers/selkie/internal/rootless"
+	"github.com/selkie-containers/selkie/internal/storage"
 	"github.com/selkie-containers/selkie/local"
 	"github.com/selkie-containers/selkie/remote"
 	"github.com/sirupsen/logrus"
@@ -76,6 +78,32 @@ func (g *Globals) config() (*config.Config, error) {
 	}
 	g.deps = &deps{cfg: cfg}
 	return cfg, nil
+}
+
+// Unshare runs args in the rootless user namespace (`selkie unshare`) and
+// returns the command's exit code.
+func (g *Globals) Unshare(args []string) (int, error) {
+	if !rootless.Enabled() {
+		return 125, errors.New("please use unshare with rootless")
+	}
+	cfg, err := g.config()
+	if err != nil {
+		return 125, err
+	}
+	paths, err := storage.StoreOptions(storage.Options{GraphRoot: cfg.GraphRoot, RunRoot: cfg.RunRoot})
+	if err != nil {
+		return 125, err
+	}
+	return rootless.Unshare(args, paths.GraphRoot, paths.RunRoot)
+}
+
+// MigratePause ends the rootless pause process (`system migrate`), so the
+// next command builds the user namespace afresh from /etc/subuid.
+func (g *Globals) MigratePause() error {
+	if !rootless.Enabled() {
+		return nil
+	}
+	return rootless.Migrate(rootless.UID())
 }
 
 // StopTimeout is the default shown for -t/--time flags. It is called while

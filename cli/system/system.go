@@ -18,6 +18,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 	sys.AddCommand(
 		newInfoCommand(g),
 		newServiceCommand(g),
+		newMigrateCommand(g),
 	)
-	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), sys}
+	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), sys}
 }

@@ -18,7 +18,6 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -308,9 +307,9 @@ func startPause(uid int) (int, error) {
 // environment; join.c's constructor then enters its namespaces before the Go
 // runtime starts. Signals are forwarded and the exit status relayed.
 func joinAndExit(pid, uid int) {
-	// Pdeathsig fires when the forking thread ends (go.dev/issue/27505):
-	// keep this goroutine on its thread until the process exits.
-	runtime.LockOSThread()
+	// No Pdeathsig: it fires when the forking thread ends, not the process
+	// (go.dev/issue/27505), and killed the inner command at random. Signals
+	// are forwarded instead.
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
@@ -325,7 +324,6 @@ func joinAndExit(pid, uid int) {
 		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(uid),
 		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(os.Getgid()),
 	)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGWINCH)
 	if err := cmd.Start(); err != nil {
@@ -364,4 +362,38 @@ func Migrate(uid int) error {
 	}
 	_ = os.Remove(PausePIDFile(uid))
 	return nil
+}
+
+// Unshare runs args (default $SHELL, else /bin/sh) in the user's namespaces
+// (the caller has already entered them), with CONTAINERS_GRAPHROOT and
+// CONTAINERS_RUNROOT set, as `podman unshare` does. It returns the
+// command's exit code.
+func Unshare(args []string, graphRoot, runRoot string) (int, error) {
+	if !Enabled() {
+		return 125, errors.New("please use unshare with rootless")
+	}
+	if len(args) == 0 {
+		sh := os.Getenv("SHELL")
+		if sh == "" {
+			sh = "/bin/sh"
+		}
+		args = []string{sh}
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "CONTAINERS_GRAPHROOT="+graphRoot, "CONTAINERS_RUNROOT="+runRoot)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
+		return 127, err
+	}
+	return 126, err
 }

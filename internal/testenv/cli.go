@@ -260,8 +260,15 @@ func killUnder(dir string) {
 		cmdline, _ := os.ReadFile(proc + "/cmdline")
 		inContainer := false
 		if ns, _ := os.Readlink(proc + "/ns/mnt"); ns != "" && ns != selfNS {
+			// Only the root mount counts: a rootless user's namespace holds
+			// copies of every host mount that existed when it was made,
+			// other tests' included, but its root is the host's.
 			mounts, _ := os.ReadFile(proc + "/mountinfo")
-			inContainer = bytes.Contains(mounts, []byte(dir+"/"))
+			for _, line := range bytes.Split(mounts, []byte("\n")) {
+				if f := bytes.Fields(line); len(f) > 4 && string(f[4]) == "/" {
+					inContainer = bytes.Contains(line, []byte(dir+"/"))
+				}
+			}
 		}
 		if inContainer || in(root) || in(cwd) || bytes.Contains(cmdline, []byte(dir+"/")) {
 			victims = append(victims, pid)

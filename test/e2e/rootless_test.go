@@ -434,3 +434,51 @@ func TestRootlessUserNSKeepID(t *testing.T) {
 		t.Fatalf("userns=host: %q", out)
 	}
 }
+
+// `selkie unshare` runs a command in the user namespace (the store's files
+// are root's there) and passes its exit code; as root it is refused.
+// `system migrate` stops the containers and replaces the pause process.
+func TestRootlessUnshareMigrate(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	u.pullBusybox(t)
+	out := u.Must(t, "unshare", "sh", "-c", `id -u; echo $CONTAINERS_GRAPHROOT; stat -c %u "$CONTAINERS_GRAPHROOT"`)
+	graph := filepath.Join(u.Home, ".local", "share", "containers", "storage")
+	if want := "0\n" + graph + "\n0"; out != want {
+		t.Fatalf("unshare: %q, want %q", out, want)
+	}
+	if r := u.Run("unshare", "sh", "-c", "exit 7"); r.ExitCode != 7 {
+		t.Fatalf("unshare exit code: %s", r)
+	}
+	c := testenv.NewCLI(t)
+	if r := c.Run("unshare", "true"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "please use unshare with rootless") {
+		t.Fatalf("unshare as root: %s", r)
+	}
+	u.Must(t, "run", "-d", "--name", "s", "--network", "none", "bb", "sh", "-c", "trap exit TERM; sleep 300 & wait")
+	before := u.pausePID()
+	u.Must(t, "system", "migrate")
+	if processRunning(before) {
+		t.Fatalf("pause process %d still running after system migrate", before)
+	}
+	if out := u.Must(t, "ps", "-a", "--format", "{{.Names}} {{.State}}"); out != "s exited" {
+		t.Fatalf("after migrate: %q", out)
+	}
+	if after := u.pausePID(); after == 0 || after == before {
+		t.Fatalf("pause process not replaced: %d -> %d", before, after)
+	}
+	// The container starts again in the new namespace.
+	u.Must(t, "start", "s")
+	if out := u.Must(t, "ps", "--format", "{{.Names}}"); out != "s" {
+		t.Fatalf("restart after migrate: %q", out)
+	}
+}
+
+// processRunning reports whether pid exists and is not a zombie (this
+// host's PID 1 does not always reap orphans).
+func processRunning(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	return i >= 0 && i+2 < len(data) && data[i+2] != 'Z'
+}
