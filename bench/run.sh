@@ -5,7 +5,7 @@
 # host's /var/lib/containers. Needs root for tmpfs mounts and containers.
 #
 #   bash bench/run.sh            all rows
-#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle resident ps100 ps1000 volumes cp build pods)
+#   BENCH_ROWS="startup images"  only some rows (startup images pull smallfiles run lifecycle resident ps100 ps1000 volumes cp build pods rootless)
 #   BENCH_RUNS=20                runs per timed command (hyperfine rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ SELKIE=${SELKIE:-$ROOTDIR/bin/selkie}
 TAGS='containers_image_openpgp exclude_graphdriver_btrfs'
 RUNS=${BENCH_RUNS:-20}
 PULL_RUNS=${BENCH_PULL_RUNS:-3}
-ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle resident ps100 ps1000 volumes cp build pods"}
+ROWS=${BENCH_ROWS:-"startup images pull smallfiles run lifecycle resident ps100 ps1000 volumes cp build pods rootless"}
 [ -x "$SELKIE" ] || go build -tags "$TAGS" -o "$SELKIE" ./cmd/selkie
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -397,6 +397,53 @@ resident() {
 	done
 	eval "$E rm -f -t0 $id" >/dev/null 2>&1
 	echo "$rss $n"
+}
+
+# row_rootless: pull and run --rm as an unprivileged account (selkie-bench,
+# created with /etc/subuid ranges), Selkie vs Podman rootless; the floor
+# column holds rootful Selkie for the same command. Stores on a 0755 tmpfs.
+row_rootless() {
+	local u=selkie-bench uid gid RL
+	command -v setpriv >/dev/null && command -v newuidmap >/dev/null || { note "rootless: setpriv/newuidmap missing"; return; }
+	id "$u" >/dev/null 2>&1 || useradd --no-create-home --shell /bin/sh "$u" || { note "rootless: useradd $u failed"; return; }
+	grep -q "^$u:" /etc/subuid || usermod --add-subuids 800000-865535 --add-subgids 800000-865535 "$u"
+	uid=$(id -u "$u") gid=$(id -g "$u")
+	RL=$(mktemp -d /tmp/selkie-bench-rl.XXXXXX)
+	mount -t tmpfs -o size=2g,mode=755 tmpfs "$RL"
+	mkdir -p "$RL/sh" "$RL/sr" "$RL/ph" "$RL/pr" && chown "$uid:$gid" "$RL/sh" "$RL/sr" "$RL/ph" "$RL/pr" && chmod 700 "$RL/sh" "$RL/sr" "$RL/ph" "$RL/pr"
+	cp "$SELKIE" "$RL/selkie" && cp "$WORK/containers.conf" "$RL/containers.conf" && chmod 644 "$RL/containers.conf"
+	go run -tags "$TAGS" ./hack/mkimage -o "$RL/bb.tar" && chmod 644 "$RL/bb.tar"
+	local AS="setpriv --reuid $uid --regid $gid --init-groups env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+	local RS="$AS HOME=$RL/sh XDG_RUNTIME_DIR=$RL/sr $RL/selkie"
+	local RP="$AS HOME=$RL/ph XDG_RUNTIME_DIR=$RL/pr CONTAINERS_CONF=$RL/containers.conf $PODMAN"
+	local G="$TMPFS/rg" s p f
+	# Stores are emptied between pulls (the user's namespace stays: it holds no mounts then).
+	s=$(ms_runs "$PULL_RUNS" "rm -rf $RL/sh/.local" "$RS pull -q oci-archive:$RL/bb.tar")
+	p=-
+	[ -n "$PODMAN" ] && p=$(ms_runs "$PULL_RUNS" "$RP rm -af >/dev/null 2>&1; $RP rmi -af >/dev/null 2>&1" "$RP pull -q oci-archive:$RL/bb.tar")
+	f=$(ms_runs "$PULL_RUNS" "reset $G" "$SELKIE --root $G/root --runroot $G/runroot pull -q oci-archive:$RL/bb.tar")
+	row "rootless pull busybox oci-archive (ms)" "$s" "$p" "-" "$f"
+	local img
+	img=$($RS images -q | head -1)
+	local pimg=-
+	[ -n "$PODMAN" ] && pimg=$($RP images -q | head -1)
+	for net in none default; do
+		local n="--network none"
+		[ "$net" = default ] && n=""
+		s=$(ms_runs "$LRUNS" : "$RS run --rm --pull never $n $img true")
+		p=-
+		[ -n "$PODMAN" ] && p=$(ms_runs "$LRUNS" : "$RP run --rm --pull never $n $pimg true")
+		f=$(ms_runs "$LRUNS" : "$SELKIE --root $G/root --runroot $G/runroot run --rm --pull never $n $img true")
+		row "rootless run --rm true, network $net (ms)" "$s" "$p" "-" "$f"
+	done
+	$RS rm -af -t0 >/dev/null 2>&1
+	[ -f "$RL/sr/selkie/pause.pid" ] && kill -9 "$(cat "$RL/sr/selkie/pause.pid")" 2>/dev/null
+	[ -n "$PODMAN" ] && $RP system migrate >/dev/null 2>&1
+	[ -f "$RL/pr/libpod/tmp/pause.pid" ] && kill -9 "$(cat "$RL/pr/libpod/tmp/pause.pid")" 2>/dev/null
+	sleep 0.2
+	unmount_under "$RL"
+	rm -rf "$RL"
+	reset "$G"
 }
 
 for r in $ROWS; do
