@@ -1,9 +1,11 @@
 package pod
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -431,13 +433,21 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o.Stdout, o.Stderr = g.Stdout, g.Stderr
+			names := o.Names
+			o.Names = false
 			found := ctr == ""
 			for _, c := range ctrs {
 				if ctr != "" && c.Name != ctr && !strings.HasPrefix(c.ID, ctr) {
 					continue
 				}
 				found = true
+				// As Podman: each line starts with the container's short ID (--names: its name).
+				prefix := short(c.ID, false) + " "
+				if names {
+					prefix = c.Name + " "
+				}
+				out, errOut := &prefixWriter{w: g.Stdout, prefix: prefix, bol: true}, &prefixWriter{w: g.Stderr, prefix: prefix, bol: true}
+				o.Stdout, o.Stderr = out, errOut
 				if err := eng.ContainerLogs(cmd.Context(), c.ID, o); err != nil {
 					return err
 				}
@@ -459,21 +469,83 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 	return cmd
 }
 
+// prefixWriter writes prefix at the start of every line.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	bol    bool
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	var out []byte
+	for len(b) > 0 {
+		if p.bol {
+			out = append(out, p.prefix...)
+			p.bol = false
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			out = append(out, b...)
+			break
+		}
+		out = append(out, b[:i+1]...)
+		b = b[i+1:]
+		p.bol = true
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 type statsRow struct {
 	engine.ContainerStats
-	pod string
+	pod     string
+	running bool
 }
 
-func (r statsRow) Pod() string     { return r.pod[:min(12, len(r.pod))] }
-func (r statsRow) CID() string     { return r.ContainerID[:min(12, len(r.ContainerID))] }
-func (r statsRow) CPU() string     { return fmt.Sprintf("%.2f%%", r.ContainerStats.CPU) }
-func (r statsRow) MemPerc() string { return fmt.Sprintf("%.2f%%", r.ContainerStats.MemPerc) }
+func (r statsRow) Pod() string { return r.pod[:min(12, len(r.pod))] }
+func (r statsRow) CID() string { return r.ContainerID[:min(12, len(r.ContainerID))] }
+func (r statsRow) CPU() string {
+	if !r.running {
+		return "--"
+	}
+	return fmt.Sprintf("%.2f%%", r.ContainerStats.CPU)
+}
+func (r statsRow) MemPerc() string {
+	if !r.running {
+		return "--"
+	}
+	return fmt.Sprintf("%.2f%%", r.ContainerStats.MemPerc)
+}
 func (r statsRow) MemUsage() string {
-	return units.HumanSize(float64(r.ContainerStats.MemUsage)) + " / " + units.HumanSize(float64(r.ContainerStats.MemLimit))
+	if !r.running {
+		return "-- / --"
+	}
+	return units.HumanSizeWithPrecision(float64(r.ContainerStats.MemUsage), 4) + " / " + units.HumanSizeWithPrecision(float64(r.ContainerStats.MemLimit), 4)
 }
-func (r statsRow) PIDS() uint64 { return r.PIDs }
+func (r statsRow) NetIO() string {
+	if !r.running {
+		return "-- / --"
+	}
+	return units.HumanSizeWithPrecision(float64(r.NetInput), 4) + " / " + units.HumanSizeWithPrecision(float64(r.NetOutput), 4)
+}
+func (r statsRow) BlockIO() string {
+	if !r.running || r.BlockInput+r.BlockOutput == 0 {
+		return "-- / --"
+	}
+	return units.HumanSizeWithPrecision(float64(r.BlockInput), 4) + " / " + units.HumanSizeWithPrecision(float64(r.BlockOutput), 4)
+}
+func (r statsRow) PIDS() string {
+	if !r.running {
+		return "--"
+	}
+	return fmt.Sprint(r.PIDs)
+}
 
-var statsHeaders = format.Headers{"Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT", "MemPerc": "MEM %", "PIDS": "PIDS"}
+var statsHeaders = format.Headers{"Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT",
+	"MemPerc": "MEM %", "NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDS": "PIDS"}
 
 func newStatsCommand(g *command.Globals) *cobra.Command {
 	var userFormat string
@@ -499,23 +571,25 @@ func newStatsCommand(g *command.Globals) *cobra.Command {
 			}
 			var rows []statsRow
 			for _, a := range args {
-				in, ctrs, err := members(cmd.Context(), eng, a, true, true)
+				in, ctrs, err := members(cmd.Context(), eng, a, false, true)
 				if err != nil {
 					return err
 				}
 				for _, c := range ctrs {
-					s, err := eng.ContainerStats(cmd.Context(), c.ID)
-					if err != nil {
-						continue
+					row := statsRow{ContainerStats: engine.ContainerStats{ContainerID: c.ID, Name: c.Name}, pod: in.ID}
+					if c.State == "running" {
+						if s, err := eng.ContainerStats(cmd.Context(), c.ID); err == nil {
+							row.ContainerStats, row.running = *s, true
+						}
 					}
-					rows = append(rows, statsRow{ContainerStats: *s, pod: in.ID})
+					rows = append(rows, row)
 				}
 			}
 			if format.IsJSON(userFormat) {
 				return format.JSON(g.Stdout, rows)
 			}
 			return format.WriteNamed(g.Stdout, "stats", userFormat,
-				"table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDS}}", rows, statsHeaders, false)
+				"table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDS}}", rows, statsHeaders, false)
 		},
 	}
 	f := cmd.Flags()

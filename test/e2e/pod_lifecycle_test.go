@@ -348,6 +348,13 @@ func TestPodVerbs(t *testing.T) {
 	waitFor(t, "pod logs", 5*time.Second, func() bool {
 		return strings.Contains(c.Must(t, "pod", "logs", "v"), "said-hello")
 	})
+	talkerID := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.Id}}", "talker"))
+	if logs := c.Must(t, "pod", "logs", "v"); logs != talkerID[:12]+" said-hello" {
+		t.Fatalf("pod logs lines should start with the container's short ID: %q", logs)
+	}
+	if logs := c.Must(t, "pod", "logs", "--names", "-c", "talker", "v"); logs != "talker said-hello" {
+		t.Fatalf("pod logs --names -c talker: %q", logs)
+	}
 	if r := c.Run("pod", "logs", "-c", "nope", "v"); r.ExitCode == 0 {
 		t.Fatalf("pod logs -c of a foreign container: %s", r)
 	}
@@ -369,6 +376,10 @@ func TestPodVerbs(t *testing.T) {
 	c.Must(t, "pod", "restart", "v")
 	if pid2 := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", "talker")); pid2 == pid1 || podState() != "Running" {
 		t.Fatalf("pod restart: pid %s -> %s, state %s", pid1, pid2, podState())
+	}
+	stats := c.Must(t, "pod", "stats", "--no-stream", "v")
+	if !strings.Contains(stats, "talker") || !strings.Contains(stats, "-infra") || !strings.HasPrefix(stats, "POD ") {
+		t.Fatalf("pod stats: %s", stats)
 	}
 	c.Must(t, "pod", "kill", "v")
 	waitFor(t, "pod kill", 10*time.Second, func() bool { return podState() == "Exited" })
