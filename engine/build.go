@@ -42,6 +42,8 @@ type BuildOptions struct {
 	Format     string `json:"format,omitempty"` // oci (default) or docker
 	IIDFile    string `json:"iidFile,omitempty"`
 	Quiet      bool   `json:"quiet,omitempty"`
+	// Platform is --platform: only the native OS/ARCH is supported.
+	Platform string `json:"platform,omitempty"`
 	// From replaces the image of the first FROM.
 	From string `json:"from,omitempty"`
 	// Timestamp, when set, is the creation time (Unix seconds) of the image and its history.

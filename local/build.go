@@ -470,8 +470,11 @@ func (b *builder) from(ctx context.Context, s *stageState, stage instructions.St
 	if s.index == 0 && b.o.From != "" {
 		base = b.o.From
 	}
-	if stage.Platform != "" {
-		p, _ := b.lex.Expander(mapEnv(b.global))(stage.Platform)
+	for _, plat := range []string{stage.Platform, b.o.Platform} {
+		if plat == "" {
+			continue
+		}
+		p, _ := b.lex.Expander(mapEnv(b.global))(plat)
 		if want := build.PlatformArgs()["TARGETPLATFORM"]; p != "" && p != want && !strings.HasPrefix(p, want+"/") {
 			return fmt.Errorf("platform %q: only the native platform %s is supported: %w", p, want, engine.ErrNotImplemented)
 		}

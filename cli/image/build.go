@@ -85,8 +85,7 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.StringVar(&o.IgnoreFile, "ignorefile", "", "path to an alternate .dockerignore file")
 	var jobs int
 	fl.IntVar(&jobs, "jobs", 1, "how many stages to run in parallel")
-	var platform string
-	fl.StringVar(&platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
+	fl.StringVar(&o.Platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
 	return cmd
 }
 

@@ -379,6 +379,8 @@ func TestBuildBadInput(t *testing.T) {
 	mustFail(t, c, 1, `building at STEP "RUN false": while running runtime: exit status 1`, "build", "-f", write("FROM localhost/busybox\nRUN false\n"), ctx)
 	mustFail(t, c, 3, "exit status 3", "build", "-f", write("FROM localhost/busybox\nRUN exit 3\n"), ctx)
 	mustFail(t, c, 125, "no Containerfile or Dockerfile", "build", ctx)
+	mustFail(t, c, 125, "only the native platform", "build", "-f", write("FROM --platform=linux/s390x localhost/busybox\n"), ctx)
+	mustFail(t, c, 125, "escaping context", "build", "-f", write("FROM localhost/busybox\nRUN --mount=type=bind,source=../../..,target=/m true\n"), ctx)
 	noContainersLeft(t, c)
 	if out := c.Must(t, "images", "-q", "--filter", "reference=*does-not-exist*"); out != "" {
 		t.Errorf("images after failures: %q", out)
