@@ -42,7 +42,7 @@ func (e *Engine) ContainerRename(ctx context.Context, ref, newName string) error
 	})
 	if err != nil {
 		if errors.Is(err, engine.ErrNameInUse) {
-			return fmt.Errorf("renaming container %s: name %s already in use, cannot rename container %s: %w", id, n, id, engine.ErrNameInUse)
+			return fmt.Errorf("renaming container %s: name %s already in use, cannot rename container %s: %w", id, n, id, errCtrExists{})
 		}
 		return err
 	}
@@ -55,3 +55,9 @@ func (e *Engine) ContainerRename(ctx context.Context, ref, newName string) error
 	}
 	return nil
 }
+
+// errCtrExists reads as Podman's define.ErrCtrExists and is engine.ErrNameInUse.
+type errCtrExists struct{}
+
+func (errCtrExists) Error() string { return "container already exists" }
+func (errCtrExists) Unwrap() error { return engine.ErrNameInUse }

@@ -327,6 +327,13 @@ func TestContainerAuditVerbFlags(t *testing.T) {
 	recFail(t, c, 125, "--filter takes no arguments", "rm", "--filter", "name=x", "up")
 	recFail(t, c, 125, "--latest and containers cannot be used together", "rm", "--latest", "up")
 	recFail(t, c, 125, "no arguments are needed with --all", "rm", "--all", "up")
+	// Names: Podman's texts for a name held by another container or a pod.
+	recFail(t, c, 125, "name ex3 already in use, cannot rename container", "rename", "up", "ex3")
+	if r := c.Run("rename", "up", "ex3"); !strings.HasSuffix(strings.TrimSpace(r.Stderr), ": container already exists") {
+		t.Errorf("rename onto a used name: %s", r)
+	}
+	c.Must(t, "pod", "create", "--infra=false", "--name", "apod")
+	recFail(t, c, 125, `name "apod" is in use: pod already exists`, "create", "--name", "apod", "bb", "true")
 	// commit --pause of a running container keeps it running.
 	c.Must(t, "commit", "-q", "--pause", "up", "paused-commit")
 	if st := c.Must(t, "inspect", "--format", "{{.State.Status}}", "up"); st != "running" {
