@@ -33,3 +33,33 @@ func toIDMap(m []specs.LinuxIDMapping) []idtools.IDMap {
 	}
 	return out
 }
+
+// nsIDs translates a container UID/GID into the IDs of the namespace selkie
+// runs in, through the container's own user namespace when it has one
+// (--userns=keep-id/nomap), for `-v …:U`.
+func (e *Engine) nsIDs(o *engine.ContainerCreateOptions, uid, gid int) (int, int) {
+	uns, err := rootless.ContainerUserNS(o.UserNS, e.cfg.Rootless)
+	if err != nil || !uns.Private {
+		return uid, gid
+	}
+	return translate(uns.UIDMap, uid), translate(uns.GIDMap, gid)
+}
+
+// defaultUser is the process user the user namespace mode implies when
+// neither --user nor the image sets one (keep-id: the user's IDs).
+func (e *Engine) defaultUser(o *engine.ContainerCreateOptions) string {
+	uns, err := rootless.ContainerUserNS(o.UserNS, e.cfg.Rootless)
+	if err != nil {
+		return ""
+	}
+	return uns.User
+}
+
+func translate(m []specs.LinuxIDMapping, id int) int {
+	for _, x := range m {
+		if id >= int(x.ContainerID) && id < int(x.ContainerID)+int(x.Size) {
+			return int(x.HostID) + id - int(x.ContainerID)
+		}
+	}
+	return 65534 // unmapped: the overflow ID
+}

@@ -216,6 +216,9 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 			return user, nil
 		}
 		us := c.Options.User
+		if us == "" {
+			us = e.defaultUser(&c.Options)
+		}
 		if us == "" && c.ImageConfig != nil {
 			us = c.ImageConfig.Config.User
 		}
@@ -287,7 +290,8 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 			if err != nil {
 				return nil, err
 			}
-			if err := chownTree(m.Source, int(u.UID), int(u.GID)); err != nil {
+			uid, gid := e.nsIDs(&c.Options, int(u.UID), int(u.GID))
+			if err := chownTree(m.Source, uid, gid); err != nil {
 				return nil, err
 			}
 		}

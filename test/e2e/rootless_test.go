@@ -433,6 +433,28 @@ func TestRootlessUserNSKeepID(t *testing.T) {
 	if out := u.Must(t, "run", "--rm", "--network", "none", "--userns", "host", "bb", "id", "-u"); out != "0" {
 		t.Fatalf("userns=host: %q", out)
 	}
+	// -v …:U chowns the source to the container user, through the mappings.
+	vol := filepath.Join(u.Dir, "vol")
+	if err := os.Mkdir(vol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(vol, u.UID, u.GID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		host int
+	}{
+		{[]string{"--user", "1000:1000"}, u.Sub + 999},
+		{[]string{"--userns", "keep-id:uid=500,gid=500", "--user", "0:0"}, u.Sub},
+		{[]string{"--userns", "keep-id"}, u.UID},
+	} {
+		args := append(append([]string{"run", "--rm", "--network", "none"}, c.args...), "-v", vol+":/d:U", "bb", "true")
+		u.Must(t, args...)
+		if err := syscall.Stat(vol, &st); err != nil || int(st.Uid) != c.host || int(st.Gid) != c.host {
+			t.Fatalf("%v -v :U: host owner %d:%d (%v), want %d", c.args, st.Uid, st.Gid, err, c.host)
+		}
+	}
 }
 
 // `selkie unshare` runs a command in the user namespace (the store's files
