@@ -129,6 +129,7 @@ type builder struct {
 	created     []string          // intermediate images (removed without --layers)
 	cleanups    []func()
 	names       []string
+	parents     bool // the COPY being run has --parents
 }
 
 func (b *builder) cleanup() {
@@ -673,8 +674,18 @@ func (b *builder) step(ctx context.Context, s *stageState, c instructions.Comman
 		h := *c.Health
 		s.health = &h
 	case *instructions.CopyCommand:
+		if len(c.ExcludePatterns) > 0 {
+			return fmt.Errorf("COPY --exclude: %w", engine.ErrNotImplemented)
+		}
+		if c.Parents {
+			b.parents = true
+			defer func() { b.parents = false }()
+		}
 		return b.copyStep(ctx, s, c.SourcesAndDest, c.From, c.Chown, c.Chmod, false, "", stepText(c), named, last)
 	case *instructions.AddCommand:
+		if len(c.ExcludePatterns) > 0 {
+			return fmt.Errorf("ADD --exclude: %w", engine.ErrNotImplemented)
+		}
 		return b.copyStep(ctx, s, c.SourcesAndDest, "", c.Chown, c.Chmod, true, c.Checksum, stepText(c), named, last)
 	case *instructions.RunCommand:
 		return b.runStep(ctx, s, c, named, last)
@@ -992,7 +1003,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	}
 	var sets []srcSet
 	h := sha256.New()
-	fmt.Fprintf(h, "from=%s chown=%s chmod=%s\n", fromKey, chown, chmod)
+	fmt.Fprintf(h, "from=%s chown=%s chmod=%s parents=%v\n", fromKey, chown, chmod, b.parents)
 	for _, p := range sd.SourcePaths {
 		if isAdd && build.IsURL(p) {
 			sets = append(sets, srcSet{url: p})
@@ -1041,7 +1052,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		}
 	}
 	total += len(sd.SourceContents)
-	if total > 1 && !strings.HasSuffix(sd.DestPath, "/") {
+	if total > 1 && !strings.HasSuffix(sd.DestPath, "/") && !b.parents {
 		return errors.New("when using COPY with more than one source file, the destination must be a directory and end with a /")
 	}
 	if !isAdd {
@@ -1153,7 +1164,7 @@ func (b *builder) copyViaTar(s *stageState, h v1.History, key string, named bool
 	} else if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
-	o := build.CopyOptions{KeepOwner: keep, Chmod: mode}
+	o := build.CopyOptions{KeepOwner: keep, Chmod: mode, Parents: b.parents}
 	if chown != "" {
 		u, g, err := lookupChown(root, chown)
 		if err != nil {

@@ -21,6 +21,8 @@ type CopyOptions struct {
 	KeepOwner bool
 	// Chmod, when set, is the mode of every file and directory written.
 	Chmod *fs.FileMode
+	// Parents keeps each source's path below the context (COPY --parents).
+	Parents bool
 }
 
 // DestIsDir tells whether COPY's destination names a directory: it ends in

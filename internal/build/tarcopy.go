@@ -37,7 +37,10 @@ func TarCopy(w io.Writer, imageRoot, dest string, src *Source, ms []Match, o Cop
 	}
 	for _, m := range ms {
 		base := dest
-		if !m.Info.IsDir() && isDir {
+		switch {
+		case o.Parents:
+			base = path.Join(dest, filepath.ToSlash(m.Rel))
+		case !m.Info.IsDir() && isDir:
 			base = path.Join(dest, filepath.Base(m.Rel))
 		}
 		err := src.Walk(m, func(e Entry) error {

@@ -422,6 +422,13 @@ func TestBuildStdinAndIgnore(t *testing.T) {
 	if out := c.Must(t, "run", "--rm", "tarctx", "cat", "/hello"); out != "from tar" {
 		t.Errorf("tar context: %q", out)
 	}
+	// COPY --parents keeps the source paths.
+	pctx := buildContext(t, map[string]string{"a/b/f.txt": "1\n", "c/g.txt": "2\n",
+		"Containerfile": "FROM localhost/busybox\nCOPY --parents a/b/f.txt c /dst/\n"})
+	c.Must(t, "build", "-q", "-t", "parents", pctx)
+	if out := c.Must(t, "run", "--rm", "parents", "cat", "/dst/a/b/f.txt", "/dst/c/g.txt"); out != "1\n2" {
+		t.Errorf("COPY --parents: %q", out)
+	}
 }
 
 // TestBuildFlags: --squash/--squash-all, --iidfile, --timestamp, --layers=false,
