@@ -32,6 +32,19 @@ func TestAPIRemoteCLI(t *testing.T) {
 	if r.ExitCode != 0 || strings.TrimSpace(r.Stdout) != "" {
 		t.Fatalf("remote ps -a: %s", r)
 	}
+	for _, args := range [][]string{
+		{"volume", "create", "rvol"}, {"volume", "inspect", "rvol"}, {"volume", "rm", "rvol"},
+		{"network", "create", "--subnet", "10.231.77.0/24", "--interface-name", "slkremote0", "rnet"}, {"network", "ls"}, {"network", "rm", "rnet"},
+		{"pod", "create", "--infra=false", "--name", "rpod"}, {"pod", "ps"}, {"pod", "rm", "rpod"},
+		{"create", "--name", "rctr", "--network", "none", apiImage, "true"}, {"start", "-a", "rctr"}, {"logs", "rctr"}, {"rm", "rctr"},
+	} {
+		if r := s.remote(t, args...); r.ExitCode != 0 {
+			t.Fatalf("remote %v: %s", args, r)
+		}
+	}
+	if r := s.remote(t, "volume", "inspect", "rvol"); r.ExitCode != 125 {
+		t.Fatalf("remote inspect of a removed volume: %s", r)
+	}
 	if local := c.Run("ps", "-a", "-q"); strings.TrimSpace(local.Stdout) != "" {
 		t.Fatalf("--rm through the service left containers: %s", local)
 	}
