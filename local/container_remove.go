@@ -36,6 +36,9 @@ func (e *Engine) ContainerRemove(ctx context.Context, ref string, o engine.Conta
 		}
 		return rep, err
 	}
+	if err := e.infraRemoveGuard(ctx, c); err != nil {
+		return rep, err
+	}
 	deps, err := e.dependents(ctx, c)
 	if err != nil {
 		return rep, err

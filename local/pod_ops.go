@@ -224,6 +224,7 @@ func (e *Engine) PodRemove(ctx context.Context, ref string, o engine.PodRemoveOp
 	}
 	// Members first, infra last: the infra container is their dependency.
 	slices.Reverse(members)
+	ctx = context.WithValue(ctx, podRemovalKey{}, p.ID)
 	for _, c := range members {
 		r, err := e.ContainerRemove(ctx, c.ID, engine.ContainerRemoveOptions{Force: true, Ignore: true, Timeout: o.Timeout, Volumes: true})
 		if err != nil {
@@ -508,4 +509,28 @@ func podFilter(filters map[string][]string) (func(*engine.PodSummary) bool, erro
 		}
 		return true
 	}, nil
+}
+
+// podRemovalKey marks a context of PodRemove: only it may remove the pod's
+// infra container.
+type podRemovalKey struct{}
+
+// infraRemoveGuard refuses to remove a pod's infra container outside pod
+// rm, as Podman.
+func (e *Engine) infraRemoveGuard(ctx context.Context, c *state.Container) error {
+	if c.Pod == "" {
+		return nil
+	}
+	if id, _ := ctx.Value(podRemovalKey{}).(string); id == c.Pod {
+		return nil
+	}
+	db, err := e.db(ctx)
+	if err != nil {
+		return err
+	}
+	var p *state.Pod
+	if err := db.View(ctx, func(tx *state.Tx) error { p, err = tx.Pod(c.Pod); return err }); err != nil || p.InfraID != c.ID {
+		return nil
+	}
+	return &textError{fmt.Sprintf("container %s is the infra container of pod %s and cannot be removed without removing the pod", c.ID, p.ID), engine.ErrInvalidArg}
 }

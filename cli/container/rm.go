@@ -20,6 +20,7 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 		filters  []string
 		timeout  uint
 	)
+	var infraPods []string
 	cmd := &cobra.Command{
 		Use:   "rm [options] CONTAINER [CONTAINER...]",
 		Short: "Remove one or more containers",
@@ -74,6 +75,11 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 					return err
 				}
 				for _, c := range l {
+					if c.IsInfra {
+						// As Podman: rm --all removes infra containers with their pods.
+						infraPods = append(infraPods, c.Pod)
+						continue
+					}
 					refs = append(refs, c.ID)
 				}
 			default:
@@ -86,7 +92,17 @@ func newRmCommand(g *command.Globals) *cobra.Command {
 			if o.Force {
 				opts.Ignore = true
 			}
-			return removeEach(ctx, g, eng, refs, opts, all)
+			err = removeEach(ctx, g, eng, refs, opts, all)
+			for _, p := range infraPods {
+				r, perr := eng.PodRemove(ctx, p, engine.PodRemoveOptions{Force: o.Force, Ignore: true, Timeout: opts.Timeout})
+				for _, id := range r.Containers {
+					fmt.Fprintln(g.Stdout, id)
+				}
+				if perr != nil && err == nil {
+					err = rmExit(g, perr)
+				}
+			}
+			return err
 		},
 	}
 	fl := cmd.Flags()
