@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -334,6 +335,21 @@ func TestContainerAuditVerbFlags(t *testing.T) {
 	}
 	c.Must(t, "pod", "create", "--infra=false", "--name", "apod")
 	recFail(t, c, 125, `name "apod" is in use: pod already exists`, "create", "--name", "apod", "bb", "true")
+	// exec --env-file.
+	ef := filepath.Join(t.TempDir(), "exec.env")
+	if err := os.WriteFile(ef, []byte("EXECVAR=fromfile\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Must(t, "exec", "--env-file", ef, "up", "sh", "-c", "echo $EXECVAR"); got != "fromfile" {
+		t.Errorf("exec --env-file: %q", got)
+	}
+	// stats streams: several frames within 3 s at --interval 1.
+	sctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
+	defer cancel()
+	frames, _ := c.Command(sctx, "stats", "--interval", "1", "--format", "{{.Name}} {{.PIDS}}", "up").Output()
+	if n := strings.Count(string(frames), "up 1"); n < 2 {
+		t.Errorf("stats streaming: %d frames in 3.5 s: %q", n, frames)
+	}
 	// commit --pause of a running container keeps it running.
 	c.Must(t, "commit", "-q", "--pause", "up", "paused-commit")
 	if st := c.Must(t, "inspect", "--format", "{{.State.Status}}", "up"); st != "running" {
