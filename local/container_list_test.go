@@ -23,7 +23,7 @@ func TestStatusText(t *testing.T) {
 		want string
 	}{
 		{state.ContainerState{Status: state.StatusConfigured}, "Created"},
-		{state.ContainerState{Status: state.StatusCreated}, "Created"},
+		{state.ContainerState{Status: state.StatusCreated}, "Initialized"}, // created in the runtime, not started (Podman 4.3)
 		{state.ContainerState{Status: state.StatusRunning, StartedAt: now.Add(-3 * time.Second)}, "Up 3 seconds ago"},
 		{state.ContainerState{Status: state.StatusExited, ExitCode: 1, FinishedAt: now.Add(-2 * time.Second)}, "Exited (1) 2 seconds ago"},
 		{state.ContainerState{Status: state.StatusStopped, ExitCode: 137, FinishedAt: now.Add(-5 * time.Minute)}, "Exited (137) 5 minutes ago"},
