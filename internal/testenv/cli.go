@@ -241,9 +241,23 @@ func CleanupDir(dir string) error {
 // root, working directory or command line is under dir, or it runs in
 // another mount namespace whose mounts come from dir (a container's rootfs).
 func killUnder(dir string) {
+	victims := ProcessesUnder(dir)
+	for _, pid := range victims {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if len(victims) > 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ProcessesUnder lists the processes (except this one and zombies) whose
+// root, working directory or command line is under dir, or whose mount
+// namespace's root mount comes from dir.
+func ProcessesUnder(dir string) []int {
+	dir = filepath.Clean(dir)
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return
+		return nil
 	}
 	self := os.Getpid()
 	selfNS, _ := os.Readlink("/proc/self/ns/mnt")
@@ -271,15 +285,26 @@ func killUnder(dir string) {
 			}
 		}
 		if inContainer || in(root) || in(cwd) || bytes.Contains(cmdline, []byte(dir+"/")) {
+			if stat, _ := os.ReadFile(proc + "/stat"); bytes.Contains(stat, []byte(") Z ")) {
+				continue // a zombie is dead already; its parent reaps it
+			}
 			victims = append(victims, pid)
 		}
 	}
-	for _, pid := range victims {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
+	return victims
+}
+
+// MountsUnder lists the mount points at or below dir.
+func MountsUnder(dir string) []string {
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(filepath.Clean(dir)))
+	if err != nil {
+		return nil
 	}
-	if len(victims) > 0 {
-		time.Sleep(100 * time.Millisecond)
+	var out []string
+	for _, m := range mounts {
+		out = append(out, m.Mountpoint)
 	}
+	return out
 }
 
 // StorageRef returns the containers-storage transport reference of ref in

@@ -8,7 +8,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
 )
@@ -34,7 +42,130 @@ func TestMain(m *testing.M) {
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "e2e: not root; tests needing root skip")
 	}
+	// Every temp dir of the run (t.TempDir, os.MkdirTemp) lives under one
+	// private dir, so what the tests leave behind can be found afterwards
+	// without touching other packages' tests running at the same time.
+	// Short (Podman refuses run roots over 50 bytes) and 0755 (rootless
+	// tests' users traverse it).
+	tmp, err := os.MkdirTemp("", "e2e")
+	if err == nil {
+		err = os.Chmod(tmp, 0o755)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	os.Setenv("TMPDIR", tmp)
+	links := hostLinks()
+	stop := guard(tmp)
 	code := m.Run()
+	stop()
 	testenv.RemoveBuiltBinary()
+	if leakCheck(tmp, links) && code == 0 {
+		code = 1
+	}
+	os.RemoveAll(tmp)
 	os.Exit(code)
+}
+
+// guard cleans the run's temp dir (kills its processes, unmounts) when the
+// suite is interrupted or about to hit go test's -timeout, whose panic
+// skips every t.Cleanup and would leave conmon, containers and mounts.
+func guard(tmp string) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	var timer <-chan time.Time
+	if f := flag.Lookup("test.timeout"); f != nil {
+		if d, err := time.ParseDuration(f.Value.String()); err == nil && d > 2*time.Minute {
+			timer = time.After(d - time.Minute)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(os.Stderr, "e2e: %v: cleaning up %s\n", s, tmp)
+			testenv.CleanupDir(tmp)
+			os.RemoveAll(tmp)
+			os.Exit(2)
+		case <-timer:
+			// Killing the tests' processes also unblocks a hung test, so the
+			// timeout panic that follows names it with a readable stack.
+			fmt.Fprintf(os.Stderr, "e2e: -test.timeout is one minute away: killing processes and unmounting under %s\n", tmp)
+			testenv.CleanupDir(tmp)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(sigs); close(done) }
+}
+
+// leakCheck reports and removes what the tests left behind: processes and
+// mounts under tmp, and network interfaces that appeared during the run
+// (bridges, veths). It returns whether anything leaked. Interfaces count as
+// leaks only under CI (a developer's machine has other work creating them).
+func leakCheck(tmp string, before map[string]bool) bool {
+	leaked := false
+	// Give exiting conmons and exit commands a moment.
+	for i := 0; i < 20 && len(testenv.ProcessesUnder(tmp)) > 0; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if pids := testenv.ProcessesUnder(tmp); len(pids) > 0 {
+		leaked = true
+		for _, pid := range pids {
+			cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+			s := strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " ")
+			if len(s) > 200 {
+				s = s[:200] + "..."
+			}
+			fmt.Fprintf(os.Stderr, "e2e: LEAK: process %d left running: %s\n", pid, s)
+		}
+	}
+	if ms := testenv.MountsUnder(tmp); len(ms) > 0 {
+		leaked = true
+		sort.Strings(ms)
+		for _, m := range ms {
+			fmt.Fprintf(os.Stderr, "e2e: LEAK: mount left: %s\n", m)
+		}
+	}
+	if err := testenv.CleanupDir(tmp); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: cleanup:", err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		fmt.Fprintf(os.Stderr, "e2e: note: temp dirs not removed by their tests: %s\n", strings.Join(names, " "))
+	}
+	if before != nil {
+		for name := range hostLinks() {
+			if before[name] {
+				continue
+			}
+			if os.Getenv("CI") != "" {
+				leaked = true
+				fmt.Fprintf(os.Stderr, "e2e: LEAK: network interface left: %s (deleted)\n", name)
+				_ = exec.Command("ip", "link", "del", name).Run()
+			} else {
+				fmt.Fprintf(os.Stderr, "e2e: note: network interface created during the run still exists: %s\n", name)
+			}
+		}
+	}
+	if leaked {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL: the tests leaked the resources above (cleaned up now)")
+	}
+	return leaked
+}
+
+// hostLinks lists the host's network interfaces (nil when it cannot).
+func hostLinks() map[string]bool {
+	entries, err := os.ReadDir("/sys/class/net")
+	if err != nil {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, e := range entries {
+		m[filepath.Base(e.Name())] = true
+	}
+	return m
 }
