@@ -52,10 +52,40 @@ func lookupChown(rootfs, chown string) (int, int, error) {
 }
 
 // runArgv is the RUN's command line (heredocs become the script).
-func (b *builder) runArgv(s *stageState, c *instructions.RunCommand) []string {
+// A heredoc script starting with #! is mounted (read-only) at /dev/pipes/NAME
+// and executed, as BuildKit does; script is then its host copy.
+func (b *builder) runArgv(s *stageState, c *instructions.RunCommand) (argv []string, script *engine.Mount, err error) {
 	if !c.PrependShell {
-		return append([]string{}, c.CmdLine...)
+		return append([]string{}, c.CmdLine...), nil, nil
 	}
+	if len(c.Files) == 1 && len(c.CmdLine) == 1 && strings.HasPrefix(c.Files[0].Data, "#!") {
+		if hd, err := parser.ParseHeredoc(c.CmdLine[0]); err == nil && hd != nil {
+			data := c.Files[0].Data
+			if c.Files[0].Chomp {
+				data = parser.ChompHeredocContent(data)
+			}
+			f, err := os.CreateTemp(b.tmp, "heredoc-")
+			if err != nil {
+				return nil, nil, err
+			}
+			_, err = f.WriteString(data)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil {
+				err = os.Chmod(f.Name(), 0o755)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			target := "/dev/pipes/" + path.Base(c.Files[0].Name)
+			return []string{target}, &engine.Mount{Type: "bind", Source: f.Name(), Destination: target, Options: []string{"ro"}}, nil
+		}
+	}
+	return b.shellArgv(s, c), nil, nil
+}
+
+func (b *builder) shellArgv(s *stageState, c *instructions.RunCommand) []string {
 	script := strings.Join(c.CmdLine, " ")
 	if len(c.Files) > 0 {
 		if len(c.CmdLine) == 1 {
@@ -80,7 +110,10 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 	if s.imageID == "" {
 		return fmt.Errorf("RUN in an empty (scratch) stage: no shell to run: %w", engine.ErrInvalidArg)
 	}
-	argv := b.runArgv(s, c)
+	argv, scriptMount, err := b.runArgv(s, c)
+	if err != nil {
+		return err
+	}
 	env := map[string]string{}
 	var argWords []string
 	for _, kv := range s.args.Env() {
@@ -107,6 +140,10 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 	mounts, targets, mkey, err := b.runMounts(ctx, s, c)
 	if err != nil {
 		return err
+	}
+	if scriptMount != nil {
+		mounts = append(mounts, *scriptMount)
+		targets = append(targets, scriptMount.Destination)
 	}
 	network := b.o.Network
 	if n := instructions.GetNetwork(c); n != "" {

@@ -422,6 +422,15 @@ func TestBuildStdinAndIgnore(t *testing.T) {
 	if out := c.Must(t, "run", "--rm", "tarctx", "cat", "/hello"); out != "from tar" {
 		t.Errorf("tar context: %q", out)
 	}
+	// Heredocs: a #! script is executed as a file, others go to the shell.
+	hctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN <<EOF\n#!/bin/sh -e\necho \"script $0\"\necho x > /made\nEOF\nRUN <<EOT cat\nto stdin\nEOT\n"})
+	r = c.Run("build", "-t", "heredocs", hctx)
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "script /dev/pipes/EOF") || !strings.Contains(r.Stdout, "to stdin") {
+		t.Errorf("heredoc RUN: %s", r)
+	}
+	if out := c.Must(t, "run", "--rm", "heredocs", "sh", "-c", "cat /made; ls /dev/pipes 2>/dev/null | wc -l"); out != "x\n0" {
+		t.Errorf("heredoc result: %q", out)
+	}
 	// COPY --parents keeps the source paths.
 	pctx := buildContext(t, map[string]string{"a/b/f.txt": "1\n", "c/g.txt": "2\n",
 		"Containerfile": "FROM localhost/busybox\nCOPY --parents a/b/f.txt c /dst/\n"})
