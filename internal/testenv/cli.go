@@ -263,12 +263,20 @@ func ProcessesUnder(dir string) []int {
 	selfNS, _ := os.Readlink("/proc/self/ns/mnt")
 	in := func(p string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
 	var victims []int
+	parent := map[int]int{}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self || pid == 1 {
 			continue
 		}
 		proc := "/proc/" + e.Name()
+		if stat, _ := os.ReadFile(proc + "/stat"); len(stat) > 0 && !bytes.Contains(stat, []byte(") Z ")) {
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 {
+				if f := bytes.Fields(stat[i+1:]); len(f) > 1 {
+					parent[pid], _ = strconv.Atoi(string(f[1]))
+				}
+			}
+		}
 		root, _ := os.Readlink(proc + "/root")
 		cwd, _ := os.Readlink(proc + "/cwd")
 		cmdline, _ := os.ReadFile(proc + "/cmdline")
@@ -289,6 +297,20 @@ func ProcessesUnder(dir string) []int {
 				continue // a zombie is dead already; its parent reaps it
 			}
 			victims = append(victims, pid)
+		}
+	}
+	// and their descendants (a test's shell leaves its children behind)
+	in2 := map[int]bool{}
+	for _, v := range victims {
+		in2[v] = true
+	}
+	for grew := true; grew; {
+		grew = false
+		for pid, pp := range parent {
+			if !in2[pid] && in2[pp] {
+				in2[pid], grew = true, true
+				victims = append(victims, pid)
+			}
 		}
 	}
 	return victims
