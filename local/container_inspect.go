@@ -68,6 +68,9 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 	}
 	if c.State.Mountpoint != "" {
 		insp.GraphDriver.Data["MergedDir"] = c.State.Mountpoint
+		if driver == "overlay" {
+			overlayDirs(insp.GraphDriver.Data, c.State.Mountpoint)
+		}
 	}
 	if db, err := e.db(ctx); err == nil {
 		_ = db.View(ctx, func(tx *state.Tx) error {
@@ -452,6 +455,40 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 		insp.HostConfig.VolumesFrom = nil
 	}
 	return insp
+}
+
+// overlayDirs adds Podman's UpperDir, WorkDir and LowerDir for a mounted
+// overlay container: the layer directory is the parent of merged/, its
+// "lower" file lists l/<short> links that point at the lower layers' diff/.
+func overlayDirs(data map[string]string, merged string) {
+	layer := filepath.Dir(merged)
+	if filepath.Base(merged) != "merged" {
+		return
+	}
+	data["UpperDir"] = filepath.Join(layer, "diff")
+	data["WorkDir"] = filepath.Join(layer, "work")
+	lower, err := os.ReadFile(filepath.Join(layer, "lower"))
+	if err != nil {
+		return
+	}
+	base := filepath.Dir(layer)
+	var dirs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(lower)), ":") {
+		if !strings.HasPrefix(l, "l/") || strings.Contains(l[2:], "/") {
+			return
+		}
+		target, err := os.Readlink(filepath.Join(base, l))
+		if err != nil {
+			return
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(base, "l", target)
+		}
+		dirs = append(dirs, filepath.Clean(target))
+	}
+	if len(dirs) > 0 {
+		data["LowerDir"] = strings.Join(dirs, ":")
+	}
 }
 
 // podmanAnnotations are the annotations Podman 4.3 puts in every

@@ -335,6 +335,20 @@ func TestContainerAuditVerbFlags(t *testing.T) {
 	}
 	c.Must(t, "pod", "create", "--infra=false", "--name", "apod")
 	recFail(t, c, 125, `name "apod" is in use: pod already exists`, "create", "--name", "apod", "bb", "true")
+	// inspect of a mounted overlay container: Podman's GraphDriver dirs.
+	gd := strings.Fields(c.Must(t, "inspect", "--format", "{{.GraphDriver.Name}} {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.WorkDir}} {{.GraphDriver.Data.LowerDir}}", "up"))
+	if len(gd) == 4 && gd[0] == "overlay" {
+		for _, d := range append(gd[1:3], strings.Split(gd[3], ":")...) {
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				t.Errorf("GraphDriver dir %s: %v", d, err)
+			}
+		}
+		if !strings.HasSuffix(gd[1], "/diff") || !strings.HasSuffix(gd[2], "/work") || !strings.HasSuffix(gd[3], "/diff") {
+			t.Errorf("GraphDriver data: %v", gd)
+		}
+	} else if len(gd) == 0 || gd[0] == "overlay" {
+		t.Errorf("GraphDriver of a running container: %v", gd)
+	}
 	// exec --env-file.
 	ef := filepath.Join(t.TempDir(), "exec.env")
 	if err := os.WriteFile(ef, []byte("EXECVAR=fromfile\n"), 0o644); err != nil {
@@ -428,20 +442,20 @@ func TestContainerAuditInspectShape(t *testing.T) {
 	}
 	// Podman creates its container in Selkie's store (the image is there);
 	// Selkie sees it only as an external storage container.
-	cmd := exec.Command(podman, "--root", c.Root, "--runroot", prun, "--storage-driver", "overlay", "create", "--network", "none", "--name", "pshape",
+	cmd := boundedCmd(2*time.Minute, podman, "--root", c.Root, "--runroot", prun, "--storage-driver", "overlay", "create", "--network", "none", "--name", "pshape",
 		"--stop-signal", "SIGUSR1", "--entrypoint", "/bin/sh", "--log-opt", "max-size=2m", "--cap-drop", "CHOWN", "docker.io/library/bb:latest", "-c", "true")
 	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("podman create: %v\n%s", err, out)
 	}
-	cmd = exec.Command(podman, "--root", c.Root, "--runroot", prun, "--storage-driver", "overlay", "inspect", "pshape")
+	cmd = boundedCmd(2*time.Minute, podman, "--root", c.Root, "--runroot", prun, "--storage-driver", "overlay", "inspect", "pshape")
 	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 	pout, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("podman inspect: %v", err)
 	}
 	t.Cleanup(func() {
-		cmd := exec.Command(podman, "--root", c.Root, "--runroot", prun, "--storage-driver", "overlay", "rm", "-f", "pshape")
+		cmd := boundedCmd(2*time.Minute, podman, "--root", c.Root, "--runroot", prun, "--storage-driver", "overlay", "rm", "-f", "pshape")
 		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 		_ = cmd.Run()
 	})
