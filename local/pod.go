@@ -395,10 +395,6 @@ func (e *Engine) joinNamespaces(ctx context.Context, c *state.Container, o *engi
 		if err != nil {
 			return err
 		}
-		if f.ns == "cgroup" {
-			*f.mode = "" // the spec joins no cgroup namespace by path; stay in the host's, as the infra
-			continue
-		}
 		*f.mode = fmt.Sprintf("ns:/proc/%d/ns/%s", d.State.Pid, f.ns)
 		if f.ns == "net" && d.Options.Network == "host" {
 			*f.mode = "host" // the host's namespace: no network sysctls, host resolv.conf

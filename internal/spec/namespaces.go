@@ -53,6 +53,8 @@ func setNamespaces(s *specs.Spec, o *engine.ContainerCreateOptions, netnsPath st
 	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.MountNamespace})
 	if o.CgroupNS == "private" {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+	} else if p, ok := strings.CutPrefix(o.CgroupNS, "ns:"); ok {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace, Path: p})
 	}
 	return nil
 }

@@ -120,6 +120,22 @@ func TestPodSharedNamespaces(t *testing.T) {
 	if !strings.Contains(procs, "sleep 1000") || !strings.Contains(procs, "catatonit") {
 		t.Fatalf("with +pid a member should see sleep and catatonit: %s", procs)
 	}
+	// An explicit list with cgroup: members share the infra's cgroup namespace.
+	c.Must(t, "pod", "create", "--name", "p3", "--share", "net,cgroup")
+	c.Must(t, "run", "-d", "--pod", "p3", "--name", "cg", "bb", "sleep", "1000")
+	if m := podInspect(t, c, "p3"); fmt.Sprint(m["SharedNamespaces"]) != "[cgroup net]" {
+		t.Fatalf("SharedNamespaces: %v", m["SharedNamespaces"])
+	}
+	infraPid := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", podInspect(t, c, "p3")["InfraContainerID"].(string)))
+	infraCg, _ := os.Readlink("/proc/" + infraPid + "/ns/cgroup")
+	hostCg, _ := os.Readlink("/proc/self/ns/cgroup")
+	if got := c.Must(t, "exec", "cg", "readlink", "/proc/self/ns/cgroup"); got != infraCg || got == hostCg {
+		t.Fatalf("member cgroup ns %s, infra %s, host %s", got, infraCg, hostCg)
+	}
+	if h := c.Must(t, "exec", "cg", "hostname"); h == "p3" {
+		t.Fatal("uts shared although --share net,cgroup")
+	}
+	c.Must(t, "pod", "rm", "-f", "-t", "0", "p3")
 	c.Must(t, "pod", "rm", "-f", "p2")
 }
 
