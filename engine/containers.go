@@ -224,6 +224,14 @@ type ContainerCreateOptions struct {
 	Pod          string            `json:"pod,omitempty"`
 	Sysctls      map[string]string `json:"sysctls,omitempty"`
 
+	// UIDMap/GIDMap are --uidmap/--gidmap "container:host:size" triples
+	// (rootless: IDs of the user's namespace); SubUIDName/SubGIDName take
+	// the ranges of /etc/subuid and /etc/subgid for that name.
+	UIDMap     []string `json:"uidmap,omitempty"`
+	GIDMap     []string `json:"gidmap,omitempty"`
+	SubUIDName string   `json:"subuidname,omitempty"`
+	SubGIDName string   `json:"subgidname,omitempty"`
+
 	// Platform selects the image variant when pulling.
 	Platform string `json:"platform,omitempty"`
 	// CreateCommand is the command line that created the container (inspect's Config.CreateCommand).

@@ -43,6 +43,9 @@ func (e *Engine) writeBundle(c *state.Container, o *engine.ContainerCreateOption
 	if err != nil {
 		return err
 	}
+	if err := makeRootfsReachable(s); err != nil {
+		return err
+	}
 	e.log.Debug("spec generated", "id", c.ID)
 	data, err := json.Marshal(s)
 	if err != nil {

@@ -1,11 +1,16 @@
 package local
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/rootless"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/idtools"
+	"golang.org/x/sys/unix"
 )
 
 // storageContainerOptions gives the container's layer the ID mapping of its
@@ -14,10 +19,10 @@ import (
 // generation; here they just mean no mapping.
 func (e *Engine) storageContainerOptions(o *engine.ContainerCreateOptions) *cstorage.ContainerOptions {
 	opts := &cstorage.ContainerOptions{}
-	if o == nil || o.UserNS == "" {
+	if o == nil {
 		return opts
 	}
-	uns, err := rootless.ContainerUserNS(o.UserNS, e.cfg.Rootless)
+	uns, err := containerUserNS(o, e.cfg.Rootless)
 	if err != nil || !uns.Private {
 		return opts
 	}
@@ -38,7 +43,7 @@ func toIDMap(m []specs.LinuxIDMapping) []idtools.IDMap {
 // runs in, through the container's own user namespace when it has one
 // (--userns=keep-id/nomap), for `-v …:U`.
 func (e *Engine) nsIDs(o *engine.ContainerCreateOptions, uid, gid int) (int, int) {
-	uns, err := rootless.ContainerUserNS(o.UserNS, e.cfg.Rootless)
+	uns, err := containerUserNS(o, e.cfg.Rootless)
 	if err != nil || !uns.Private {
 		return uid, gid
 	}
@@ -48,7 +53,7 @@ func (e *Engine) nsIDs(o *engine.ContainerCreateOptions, uid, gid int) (int, int
 // defaultUser is the process user the user namespace mode implies when
 // neither --user nor the image sets one (keep-id: the user's IDs).
 func (e *Engine) defaultUser(o *engine.ContainerCreateOptions) string {
-	uns, err := rootless.ContainerUserNS(o.UserNS, e.cfg.Rootless)
+	uns, err := containerUserNS(o, e.cfg.Rootless)
 	if err != nil {
 		return ""
 	}
@@ -62,4 +67,35 @@ func translate(m []specs.LinuxIDMapping, id int) int {
 		}
 	}
 	return 65534 // unmapped: the overflow ID
+}
+
+func containerUserNS(o *engine.ContainerCreateOptions, isRootless bool) (rootless.UserNS, error) {
+	return rootless.ContainerUserNSMaps(o.UserNS, o.UIDMap, o.GIDMap, o.SubUIDName, o.SubGIDName, isRootless)
+}
+
+// makeRootfsReachable lets the root of a container with its own user
+// namespace reach its root filesystem, as Podman's makeAccessible does (runc
+// mounts the rootfs from inside the namespace): every directory above it
+// that this process owns gets search permission (o+x, never read).
+// Directories owned by the container's root are left alone.
+func makeRootfsReachable(s *specs.Spec) error {
+	if s == nil || s.Linux == nil || len(s.Linux.UIDMappings) == 0 || s.Root == nil {
+		return nil
+	}
+	uid := translate(s.Linux.UIDMappings, 0)
+	gid := translate(s.Linux.GIDMappings, 0)
+	me := os.Geteuid()
+	for dir := filepath.Dir(s.Root.Path); dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+		var st unix.Stat_t
+		if err := unix.Stat(dir, &st); err != nil {
+			return err
+		}
+		if (int(st.Uid) == uid && int(st.Gid) == gid) || int(st.Uid) != me || st.Mode&0o111 == 0o111 {
+			continue
+		}
+		if err := os.Chmod(dir, os.FileMode(st.Mode&0o777|0o111)); err != nil {
+			return fmt.Errorf("making %s reachable for the container's user namespace: %w", dir, err)
+		}
+	}
+	return nil
 }

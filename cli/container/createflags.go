@@ -105,6 +105,10 @@ type CreateFlags struct {
 	pid        string
 	uts        string
 	userns     string
+	uidmap     []string
+	gidmap     []string
+	subuidname string
+	subgidname string
 	cgroupns   string
 	pod        string
 	podIDFile  string
@@ -211,6 +215,10 @@ func AddCreateFlags(fs *pflag.FlagSet, f *CreateFlags, run bool, stopTimeout uin
 	fs.StringVar(&f.pid, "pid", "", "PID namespace to use")
 	fs.StringVar(&f.uts, "uts", "", "UTS namespace to use")
 	fs.StringVar(&f.userns, "userns", "", "User namespace to use")
+	fs.StringSliceVar(&f.uidmap, "uidmap", nil, "UID map to use for the user namespace")
+	fs.StringSliceVar(&f.gidmap, "gidmap", nil, "GID map to use for the user namespace")
+	fs.StringVar(&f.subuidname, "subuidname", "", "Name of range listed in /etc/subuid for use in user namespace")
+	fs.StringVar(&f.subgidname, "subgidname", "", "Name of range listed in /etc/subgid for use in user namespace")
 	fs.StringVar(&f.cgroupns, "cgroupns", "", "cgroup namespace to use")
 	fs.StringVar(&f.pod, "pod", "", "Run container in an existing pod")
 	fs.StringVar(&f.podIDFile, "pod-id-file", "", "Read the pod ID from the file")
@@ -267,6 +275,10 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 		PIDMode:           f.pid,
 		UTSMode:           f.uts,
 		UserNS:            f.userns,
+		UIDMap:            f.uidmap,
+		GIDMap:            f.gidmap,
+		SubUIDName:        f.subuidname,
+		SubGIDName:        f.subgidname,
 		CgroupNS:          f.cgroupns,
 		Pod:               f.pod,
 		Platform:          f.platform,

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"go.podman.io/storage/pkg/unshare"
 )
 
 // UserNS is a container's user namespace as --userns asks for it.
@@ -34,6 +35,20 @@ type UserNS struct {
 //	nomap      the subordinate IDs only, the user's own ID is not mapped
 //	ns:PATH    join that user namespace
 func ContainerUserNS(mode string, rootless bool) (UserNS, error) {
+	return ContainerUserNSMaps(mode, nil, nil, "", "", rootless)
+}
+
+// ContainerUserNSMaps is ContainerUserNS with --uidmap/--gidmap (triples
+// "container:host:size"; rootless the host IDs are those of the user's
+// namespace, as in Podman 4) and --subuidname/--subgidname. A GID map
+// defaults to the UID map, and a subgid name to the subuid name.
+func ContainerUserNSMaps(mode string, uidmap, gidmap []string, subuidName, subgidName string, rootless bool) (UserNS, error) {
+	if len(uidmap) > 0 || len(gidmap) > 0 || subuidName != "" || subgidName != "" {
+		if mode != "" {
+			return UserNS{}, fmt.Errorf("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
+		}
+		return explicitMaps(uidmap, gidmap, subuidName, subgidName, rootless)
+	}
 	kind, arg, _ := strings.Cut(mode, ":")
 	switch kind {
 	case "", "host":
@@ -140,4 +155,84 @@ func available(file string) (uint32, error) {
 		total = 1<<32 - 2
 	}
 	return uint32(total), nil
+}
+
+func explicitMaps(uidmap, gidmap []string, subuidName, subgidName string, rootless bool) (UserNS, error) {
+	if len(gidmap) == 0 && len(uidmap) > 0 {
+		gidmap = uidmap
+	}
+	if len(uidmap) == 0 && len(gidmap) > 0 {
+		uidmap = gidmap
+	}
+	if subgidName == "" {
+		subgidName = subuidName
+	}
+	if subuidName == "" {
+		subuidName = subgidName
+	}
+	uns := UserNS{Private: true}
+	var err error
+	if uns.UIDMap, err = parseTriples(uidmap, "uidmap"); err != nil {
+		return UserNS{}, err
+	}
+	if uns.GIDMap, err = parseTriples(gidmap, "gidmap"); err != nil {
+		return UserNS{}, err
+	}
+	if subuidName != "" {
+		if rootless {
+			return UserNS{}, fmt.Errorf("--subuidname/--subgidname need root: a normal user can only map its own subordinate IDs (use --uidmap)")
+		}
+		u, g, err := unshare.GetSubIDMappings(subuidName, subgidName)
+		if err != nil {
+			return UserNS{}, fmt.Errorf("reading subordinate IDs of %q: %w", subuidName, err)
+		}
+		if len(u) == 0 || len(g) == 0 {
+			return UserNS{}, fmt.Errorf("no subordinate ID ranges for %q in /etc/subuid and /etc/subgid", subuidName)
+		}
+		uns.UIDMap = append(uns.UIDMap, u...)
+		uns.GIDMap = append(uns.GIDMap, g...)
+	}
+	// Rootless, every host ID must exist in the user's namespace.
+	if rootless {
+		for _, c := range []struct {
+			m    []specs.LinuxIDMapping
+			file string
+		}{{uns.UIDMap, "/proc/self/uid_map"}, {uns.GIDMap, "/proc/self/gid_map"}} {
+			n, err := available(c.file)
+			if err != nil {
+				return UserNS{}, err
+			}
+			for _, m := range c.m {
+				if uint64(m.HostID)+uint64(m.Size) > uint64(n) {
+					return UserNS{}, fmt.Errorf("mapping %d:%d:%d is outside the %d IDs of the rootless user namespace (the user's own ID and its /etc/subuid, /etc/subgid ranges)", m.ContainerID, m.HostID, m.Size, n)
+				}
+			}
+		}
+	}
+	return uns, nil
+}
+
+// parseTriples parses "container:host:size" (also with '/' separators, as
+// Podman accepts).
+func parseTriples(in []string, what string) ([]specs.LinuxIDMapping, error) {
+	var out []specs.LinuxIDMapping
+	for _, s := range in {
+		f := strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == '/' })
+		if len(f) != 3 {
+			return nil, fmt.Errorf("invalid %s %q: expected container:host:size", what, s)
+		}
+		var n [3]uint32
+		for i, x := range f {
+			v, err := strconv.ParseUint(x, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("invalid %s %q: %w", what, s, err)
+			}
+			n[i] = uint32(v)
+		}
+		if n[2] == 0 {
+			return nil, fmt.Errorf("invalid %s %q: size must be positive", what, s)
+		}
+		out = append(out, specs.LinuxIDMapping{ContainerID: n[0], HostID: n[1], Size: n[2]})
+	}
+	return out, nil
 }

@@ -132,7 +132,7 @@ func containerUserNS(o *engine.ContainerCreateOptions, cfg *config.Config) (root
 	case "auto", "container":
 		return rootless.UserNS{}, fmt.Errorf("userns mode %q: %w", o.UserNS, engine.ErrNotImplemented)
 	}
-	uns, err := rootless.ContainerUserNS(o.UserNS, cfg.Rootless)
+	uns, err := rootless.ContainerUserNSMaps(o.UserNS, o.UIDMap, o.GIDMap, o.SubUIDName, o.SubGIDName, cfg.Rootless)
 	if err != nil {
 		return uns, fmt.Errorf("%v: %w", err, engine.ErrInvalidArg)
 	}

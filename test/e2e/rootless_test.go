@@ -504,3 +504,46 @@ func processRunning(pid int) bool {
 	i := bytes.LastIndexByte(data, ')')
 	return i >= 0 && i+2 < len(data) && data[i+2] != 'Z'
 }
+
+// --userns=nomap and --uidmap as a user: the user's own ID is not mapped
+// (nomap), container root is subordinate ID 1 of the namespace; a mapping
+// beyond the user's ranges is refused.
+func TestRootlessUserNSNomapUIDMap(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	u.pullBusybox(t)
+	out := u.Must(t, "run", "--rm", "--network", "none", "--userns", "nomap", "bb", "cat", "/proc/self/uid_map")
+	if f := strings.Fields(out); len(f) != 3 || f[0] != "0" || f[1] != "1" {
+		t.Fatalf("nomap uid_map: %q", out)
+	}
+	u.Must(t, "run", "-d", "--name", "m", "--network", "none", "--uidmap", "0:1:1000", "--uidmap", "1000:0:1", "bb", "sleep", "300")
+	pid := u.Must(t, "inspect", "--format", "{{.State.Pid}}", "m")
+	if uid, _ := statusIDs(t, pid); uid != u.Sub {
+		t.Fatalf("--uidmap 0:1:1000: container root is host %d, want %d", uid, u.Sub)
+	}
+	if out := u.Must(t, "exec", "m", "id", "-u"); out != "0" {
+		t.Fatalf("exec id -u: %q", out)
+	}
+	r := u.Run("run", "--rm", "--network", "none", "--uidmap", "0:1:1000000", "bb", "true")
+	if r.ExitCode != 125 || !strings.Contains(r.Stderr, "outside") {
+		t.Fatalf("--uidmap beyond the ranges: %s", r)
+	}
+	if r := u.Run("run", "--rm", "--userns", "keep-id", "--uidmap", "0:1:1", "bb", "true"); r.ExitCode != 125 {
+		t.Fatalf("--userns with --uidmap: %s", r)
+	}
+}
+
+// Rootful --uidmap/--subuidname: container root runs as the mapped host ID.
+func TestUserNSUIDMapRootful(t *testing.T) {
+	testenv.RequiresRoot(t)
+	c := testenv.NewCLI(t)
+	c.SeedImage(t, "localhost/bb:latest", testenv.ImageSpec{})
+	c.Must(t, "run", "-d", "--name", "r", "--network", "none", "--uidmap", "0:300000:65536", "--gidmap", "0:310000:65536", "localhost/bb", "sleep", "300")
+	pid := c.Must(t, "inspect", "--format", "{{.State.Pid}}", "r")
+	if uid, gid := statusIDs(t, pid); uid != 300000 || gid != 310000 {
+		t.Fatalf("--uidmap 0:300000: container root is host %d:%d", uid, gid)
+	}
+	if out := c.Must(t, "exec", "r", "stat", "-c", "%u:%g", "/bin/sh"); out != "0:0" {
+		t.Fatalf("image files inside: %q", out)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", "r")
+}
