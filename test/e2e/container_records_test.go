@@ -486,7 +486,7 @@ func TestContainerRecordsExternal(t *testing.T) {
 	})
 	c.RunRoot = short
 	c.SeedImage(t, recImage, testenv.ImageSpec{})
-	pod := exec.Command("podman", "--root", c.Root, "--runroot", c.RunRoot, "--storage-driver", "overlay",
+	pod := boundedCmd(2*time.Minute, "podman", "--root", c.Root, "--runroot", c.RunRoot, "--storage-driver", "overlay",
 		"create", "--name", "foreign", "--network", "none", recImage, "true")
 	if out, err := pod.CombinedOutput(); err != nil {
 		t.Skipf("podman create on the test store: %v\n%s", err, out)

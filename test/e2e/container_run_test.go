@@ -413,7 +413,7 @@ func TestContainerRunTerminalInitLogs(t *testing.T) {
 	// -t on a real terminal (script(1) gives the command a PTY).
 	if testenv.LookPath("script") != "" {
 		cmdline := strings.Join(append([]string{c.Bin}, c.Args("run", "--rm", "-it", "bb", "sh", "-c", "tty; echo $TERM")...), " ")
-		cmd := exec.Command("script", "-qec", cmdline, "/dev/null")
+		cmd := boundedCmd(90*time.Second, "script", "-qec", cmdline, "/dev/null")
 		cmd.Env = append(os.Environ(), c.Env...)
 		cmd.Stdin = strings.NewReader("")
 		out, err := cmd.CombinedOutput()

@@ -236,7 +236,7 @@ func TestContainerVerbsDiffExportCommit(t *testing.T) {
 	if skopeo := testenv.LookPath("skopeo"); skopeo != "" {
 		// containers/image (Podman, Skopeo) reads the committed image back
 		// from the shared store, verifying every layer against its digest.
-		out, err := exec.Command(skopeo, "copy", "--quiet", "--policy", c.PolicyPath,
+		out, err := boundedCmd(3*time.Minute, skopeo, "copy", "--quiet", "--policy", c.PolicyPath,
 			c.StorageRef("localhost/committed:latest"), "oci:"+t.TempDir()+":x").CombinedOutput()
 		if err != nil {
 			t.Fatalf("skopeo copy of the committed image: %v\n%s", err, out)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
 )
@@ -20,7 +21,7 @@ func podman(t *testing.T, c *testenv.CLI, args ...string) (string, error) {
 	if err := os.WriteFile(conf, []byte("[containers]\ndefault_ulimits = []\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("podman", a...)
+	cmd := boundedCmd(3*time.Minute, "podman", a...)
 	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {

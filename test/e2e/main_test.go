@@ -5,6 +5,7 @@
 package e2e
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -168,4 +169,15 @@ func hostLinks() map[string]bool {
 		m[filepath.Base(e.Name())] = true
 	}
 	return m
+}
+
+// boundedCmd is exec.Command killed after d, whose Wait gives up 10 s later
+// on output pipes its children still hold: no external command may hang
+// the suite.
+func boundedCmd(d time.Duration, name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	time.AfterFunc(d, cancel)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
 )
@@ -117,7 +118,7 @@ func hostTraces(t *testing.T, n testNet) (rules, ports int) {
 }
 
 func runOut(name string, args ...string) (string, error) {
-	out, err := exec.Command(name, args...).CombinedOutput()
+	out, err := boundedCmd(time.Minute, name, args...).CombinedOutput()
 	return string(out), err
 }
 
@@ -158,7 +159,7 @@ func udpEchoBinary(t *testing.T) string {
 	}
 	_ = os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module udpecho\n\ngo 1.21\n"), 0o644)
 	out := filepath.Join(dir, "udpecho")
-	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd := boundedCmd(5*time.Minute, "go", "build", "-o", out, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
 	if b, err := cmd.CombinedOutput(); err != nil {

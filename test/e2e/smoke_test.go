@@ -3,11 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
 )
@@ -128,7 +128,7 @@ func TestSmokeDemoScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("bash", filepath.Join(root, "hack", "demo.sh"))
+	cmd := boundedCmd(5*time.Minute, "bash", filepath.Join(root, "hack", "demo.sh"))
 	cmd.Env = append(os.Environ(), "SELKIE="+c.Bin, "DEMO_FLAGS="+strings.Join(c.Args(), " "))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
