@@ -345,7 +345,10 @@ func (c *CLI) SeedImage(t testing.TB, ref string, s ImageSpec) {
 	if _, err := WriteOCILayout(dir, "img", s); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("skopeo", "copy", "--quiet", "--policy", c.PolicyPath, "oci:"+dir+":img", c.StorageRef(ref))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "skopeo", "copy", "--quiet", "--policy", c.PolicyPath, "oci:"+dir+":img", c.StorageRef(ref))
+	cmd.WaitDelay = 10 * time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("skopeo copy into %s: %v\n%s", c.Root, err, out)
 	}
