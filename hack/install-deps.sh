@@ -3,7 +3,12 @@
 set -euo pipefail
 pkgs=(runc crun conmon netavark aardvark-dns catatonit slirp4netns passt uidmap
       fuse-overlayfs iptables iproute2 busybox-static docker-registry skopeo
-      curl jq)
+      curl jq
+      # used by the tests and the bench: Podman for interop and comparison,
+      # docker-py and Compose v1 against the API service, script(1) for
+      # PTYs, setpriv/nsenter, pgrep, useradd, xz, systemd-socket-activate
+      podman python3-docker docker-compose bsdutils util-linux procps passwd
+      xz-utils systemd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
