@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/selkie-containers/selkie/engine"
@@ -24,6 +25,11 @@ func (e *Engine) storageContainerOptions(o *engine.ContainerCreateOptions) *csto
 	}
 	uns, err := containerUserNS(o, e.cfg.Rootless)
 	if err != nil || !uns.Private {
+		return opts
+	}
+	if uns.Auto {
+		opts.IDMappingOptions.AutoUserNs = true
+		opts.IDMappingOptions.AutoUserNsOpts.Size = uns.AutoSize
 		return opts
 	}
 	opts.IDMappingOptions.UIDMap = toIDMap(uns.UIDMap)
@@ -98,4 +104,31 @@ func makeRootfsReachable(s *specs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// autoUserNS gives a --userns=auto container the mappings containers/storage
+// allocated for it (from /etc/subuid's "containers" ranges as root, from the
+// user's namespace rootless) as explicit maps for spec generation.
+func autoUserNS(st cstorage.Store, storageID string, o *engine.ContainerCreateOptions) error {
+	if kind, _, _ := strings.Cut(o.UserNS, ":"); kind != "auto" {
+		return nil
+	}
+	sc, err := st.Container(storageID)
+	if err != nil {
+		return err
+	}
+	if len(sc.UIDMap) == 0 || len(sc.GIDMap) == 0 {
+		return fmt.Errorf("userns=auto: the storage container has no ID mappings")
+	}
+	o.UserNS = ""
+	o.UIDMap, o.GIDMap = triples(sc.UIDMap), triples(sc.GIDMap)
+	return nil
+}
+
+func triples(m []idtools.IDMap) []string {
+	out := make([]string, 0, len(m))
+	for _, x := range m {
+		out = append(out, fmt.Sprintf("%d:%d:%d", x.ContainerID, x.HostID, x.Size))
+	}
+	return out
 }

@@ -23,6 +23,10 @@ type UserNS struct {
 	// User is the default process user ("uid:gid") the mode implies
 	// (keep-id), empty for the image's.
 	User string
+	// Auto asks containers/storage to allocate the mappings (auto), of
+	// AutoSize IDs when not 0.
+	Auto     bool
+	AutoSize uint32
 }
 
 // ContainerUserNS resolves --userns for a container. Rootless, the
@@ -86,6 +90,24 @@ func ContainerUserNSMaps(mode string, uidmap, gidmap []string, subuidName, subgi
 			return UserNS{}, err
 		}
 		return UserNS{Private: true, UIDMap: uids, GIDMap: gids, User: fmt.Sprintf("%d:%d", uid, gid)}, nil
+	case "auto":
+		uns := UserNS{Private: true, Auto: true}
+		if arg != "" {
+			for _, kv := range strings.Split(arg, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "size":
+					n, err := strconv.ParseUint(v, 10, 32)
+					if err != nil || n == 0 {
+						return UserNS{}, fmt.Errorf("invalid size %q for userns mode auto", v)
+					}
+					uns.AutoSize = uint32(n)
+				default:
+					return UserNS{}, fmt.Errorf("unknown option %q for userns mode auto", k)
+				}
+			}
+		}
+		return uns, nil
 	case "nomap":
 		if !rootless {
 			return UserNS{}, fmt.Errorf("nomap is only supported in rootless mode")

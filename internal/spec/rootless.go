@@ -129,7 +129,7 @@ func currentOOMScoreAdj() int {
 func containerUserNS(o *engine.ContainerCreateOptions, cfg *config.Config) (rootless.UserNS, error) {
 	kind, _, _ := strings.Cut(o.UserNS, ":")
 	switch kind {
-	case "auto", "container":
+	case "container":
 		return rootless.UserNS{}, fmt.Errorf("userns mode %q: %w", o.UserNS, engine.ErrNotImplemented)
 	}
 	uns, err := rootless.ContainerUserNSMaps(o.UserNS, o.UIDMap, o.GIDMap, o.SubUIDName, o.SubGIDName, cfg.Rootless)

@@ -530,6 +530,14 @@ func TestRootlessUserNSNomapUIDMap(t *testing.T) {
 	if r := u.Run("run", "--rm", "--userns", "keep-id", "--uidmap", "0:1:1", "bb", "true"); r.ExitCode != 125 {
 		t.Fatalf("--userns with --uidmap: %s", r)
 	}
+	// auto: containers/storage allocates distinct ranges of the asked size.
+	u.Must(t, "run", "-d", "--name", "a1", "--network", "none", "--userns", "auto:size=2000", "bb", "sleep", "300")
+	m1 := u.Must(t, "exec", "a1", "cat", "/proc/self/uid_map")
+	m2 := u.Must(t, "run", "--rm", "--network", "none", "--userns", "auto:size=2000", "bb", "cat", "/proc/self/uid_map")
+	f1, f2 := strings.Fields(m1), strings.Fields(m2)
+	if len(f1) != 3 || len(f2) != 3 || f1[2] != "2000" || f2[2] != "2000" || f1[1] == f2[1] {
+		t.Fatalf("userns=auto:size=2000 maps %q and %q, want two distinct ranges of 2000", m1, m2)
+	}
 }
 
 // Rootful --uidmap/--subuidname: container root runs as the mapped host ID.
