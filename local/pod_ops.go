@@ -462,7 +462,7 @@ func podFilter(filters map[string][]string) (func(*engine.PodSummary) bool, erro
 				switch v {
 				case "stopped", "running", "paused", "exited", "dead", "created", "degraded":
 				default:
-					return nil, fmt.Errorf("%s is not a valid status: %w", v, engine.ErrInvalidArg)
+					return nil, &textError{v + " is not a valid pod status", engine.ErrInvalidArg}
 				}
 			}
 			p = func(s *engine.PodSummary) bool {

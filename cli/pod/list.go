@@ -151,7 +151,7 @@ func sortPods(pods []engine.PodSummary, by string) error {
 	case "status":
 		less = func(a, b engine.PodSummary) bool { return a.Status < b.Status }
 	default:
-		return fmt.Errorf("invalid option for --sort, options are: created, id, name, number, or status: %w", engine.ErrInvalidArg)
+		return errors.New("invalid option for --sort, options are: id, names, or number")
 	}
 	sort.SliceStable(pods, func(i, j int) bool { return less(pods[i], pods[j]) })
 	return nil
