@@ -65,7 +65,7 @@ func TestMain(m *testing.M) {
 	if leakCheck(tmp, links) && code == 0 {
 		code = 1
 	}
-	os.RemoveAll(tmp)
+	removeIfUnmounted(tmp)
 	os.Exit(code)
 }
 
@@ -87,7 +87,7 @@ func guard(tmp string) (stop func()) {
 		case s := <-sigs:
 			fmt.Fprintf(os.Stderr, "e2e: %v: cleaning up %s\n", s, tmp)
 			testenv.CleanupDir(tmp)
-			os.RemoveAll(tmp)
+			removeIfUnmounted(tmp)
 			os.Exit(2)
 		case <-timer:
 			// Killing the tests' processes also unblocks a hung test, so the
@@ -156,6 +156,16 @@ func leakCheck(tmp string, before map[string]bool) bool {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL: the tests leaked the resources above (cleaned up now)")
 	}
 	return leaked
+}
+
+// removeIfUnmounted removes tmp unless something is still mounted below it
+// (removing through a bind mount would delete the host's files).
+func removeIfUnmounted(tmp string) {
+	if ms := testenv.MountsUnder(tmp); len(ms) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: %s kept: still mounted: %v\n", tmp, ms)
+		return
+	}
+	os.RemoveAll(tmp)
 }
 
 // hostLinks lists the host's network interfaces (nil when it cannot).
