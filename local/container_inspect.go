@@ -87,7 +87,7 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 				if n, err := st.DiffSize("", ctr.LayerID); err == nil {
 					insp.SizeRw = &n
 				}
-				if n, err := st.ImageSize(ctr.ImageID); err == nil {
+				if n, err := rootFsSize(st, ctr.LayerID); err == nil {
 					insp.SizeRootFs = n
 				}
 			}

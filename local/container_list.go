@@ -15,6 +15,7 @@ import (
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/network"
 	"github.com/selkie-containers/selkie/internal/state"
+	cstorage "go.podman.io/storage"
 )
 
 // ContainerList is ps: one read of the state DB, no runtime calls, and no
@@ -244,15 +245,36 @@ func (e *Engine) fillSizes(res []engine.ContainerSummary) error {
 			if n, err := st.DiffSize("", ctr.LayerID); err == nil {
 				sz.RwSize = n
 			}
-			if img, err := st.Image(ctr.ImageID); err == nil {
-				if n, err := st.ImageSize(img.ID); err == nil {
-					sz.RootFsSize = n
-				}
+			if n, err := rootFsSize(st, ctr.LayerID); err == nil {
+				sz.RootFsSize = n
 			}
 		}
 		res[i].Size = sz
 	}
 	return nil
+}
+
+// rootFsSize is Podman's "virtual" size: the diff sizes of the layers below
+// the container's read-write layer (file contents, not the image's tar size).
+func rootFsSize(st cstorage.Store, rwLayer string) (int64, error) {
+	l, err := st.Layer(rwLayer)
+	if err != nil {
+		return 0, err
+	}
+	var size int64
+	for id, n := l.Parent, 0; id != "" && n < 1000; n++ {
+		layer, err := st.Layer(id)
+		if err != nil {
+			return 0, err
+		}
+		d, err := st.DiffSize(layer.Parent, layer.ID)
+		if err != nil {
+			return 0, err
+		}
+		size += d
+		id = layer.Parent
+	}
+	return size, nil
 }
 
 // externalContainers lists storage containers without a Selkie record
