@@ -122,6 +122,13 @@ func runContainer(ctx context.Context, g *command.Globals, f *CreateFlags, o eng
 		// Release the mounts now rather than when conmon's delayed cleanup runs.
 		_ = eng.ContainerCleanup(ctx, id, engine.ContainerCleanupOptions{})
 	}
+	if o.RemoveImage {
+		// --rmi, as Podman: remove (or just untag) the image after the run;
+		// an image still in use is an error line, not the exit code.
+		if _, rerr := eng.ImageRemove(ctx, o.Image, engine.ImageRemoveOptions{}); rerr != nil {
+			fmt.Fprintln(g.Stderr, "Error:", rerr)
+		}
+	}
 	if err != nil {
 		return err
 	}

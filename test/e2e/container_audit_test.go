@@ -217,7 +217,21 @@ func TestContainerAuditLifecycleFlags(t *testing.T) {
 	if d := time.Since(start); d > 6*time.Second {
 		t.Errorf("--timeout 1 took %s", d)
 	}
-	// --rmi is accepted but does not remove the image yet (audit gap, E1).
+	// --rmi removes the image after the run; an image in use stays, with
+	// an error line and the container's exit code.
+	c.SeedImage(t, "localhost/rmi-me:latest", testenv.ImageSpec{Files: map[string]string{"/rmi.txt": "x"}})
+	auditRun(t, c, "--rmi", "localhost/rmi-me:latest", "true")
+	if out := c.Must(t, "images", "--format", "{{.Repository}}"); strings.Contains(out, "rmi-me") {
+		t.Errorf("--rmi left the image: %q", out)
+	}
+	c.SeedImage(t, "localhost/rmi-used:latest", testenv.ImageSpec{Files: map[string]string{"/used.txt": "x"}})
+	c.Must(t, "create", "--name", "user", "localhost/rmi-used:latest", "true")
+	if r := c.Run("run", "--rm", "--network", "none", "--rmi", "localhost/rmi-used:latest", "sh", "-c", "exit 3"); r.ExitCode != 3 || !strings.Contains(r.Stderr, "image is in use by a container") {
+		t.Errorf("--rmi of an image in use: %s", r)
+	}
+	if out := c.Must(t, "images", "--format", "{{.Repository}}"); !strings.Contains(out, "rmi-used") {
+		t.Errorf("--rmi removed an image in use: %q", out)
+	}
 
 	// init: created in the runtime, not started; Podman calls it initialized.
 	c.Must(t, "create", "--network", "none", "--name", "ini", "bb", "sleep", "100")
