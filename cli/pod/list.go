@@ -144,7 +144,7 @@ func sortPods(pods []engine.PodSummary, by string) error {
 		less = func(a, b engine.PodSummary) bool { return a.Created.After(b.Created) }
 	case "id":
 		less = func(a, b engine.PodSummary) bool { return a.ID < b.ID }
-	case "name":
+	case "name", "names":
 		less = func(a, b engine.PodSummary) bool { return a.Name < b.Name }
 	case "number":
 		less = func(a, b engine.PodSummary) bool { return len(a.Containers) < len(b.Containers) }
