@@ -755,7 +755,10 @@ func shortID(id string) string {
 
 // metaStep commits a config-only step.
 func (b *builder) metaStep(s *stageState, h v1.History, named, last bool) error {
-	key := b.cacheKey(s.imageID, h.CreatedBy, s.healthKey())
+	// The key holds the resulting config: the step text is not expanded,
+	// and ENV A=$ARG must not hit the cache after --build-arg ARG changed.
+	cfg, _ := json.Marshal(s.cfg.Config)
+	key := b.cacheKey(s.imageID, h.CreatedBy, s.healthKey()+"\x00"+string(cfg))
 	if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
 		return err
 	}

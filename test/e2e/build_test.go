@@ -207,6 +207,13 @@ func TestBuildCache(t *testing.T) {
 	if out := c.Must(t, "run", "--rm", "cached"); out != "v2" {
 		t.Errorf("run after rebuild: %q", out)
 	}
+	// A changed build arg used by ENV invalidates that step.
+	actx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nARG V=a\nENV E=$V\nLABEL l=$V\n"})
+	c.Must(t, "build", "-q", "--build-arg", "V=one", "-t", "argcache", actx)
+	c.Must(t, "build", "-q", "--build-arg", "V=two", "-t", "argcache", actx)
+	if got := c.Must(t, "inspect", "--format", `{{index .Config.Labels "l"}} {{.Config.Env}}`, "argcache"); !strings.HasPrefix(got, "two ") || !strings.Contains(got, "E=two") {
+		t.Errorf("stale cache after a build-arg change: %s", got)
+	}
 	nc := c.Run("build", "--no-cache", "-t", "cached", ctx)
 	if nc.ExitCode != 0 || strings.Contains(nc.Stdout, "Using cache") {
 		t.Errorf("--no-cache: %s", nc)
