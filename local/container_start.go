@@ -194,7 +194,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 	if o.Mounts, err = e.startVolumeMounts(ctx, c, mp, runDir); err != nil {
 		return err
 	}
-	if err := autoUserNS(st, c.StorageID, &o); err != nil {
+	if err := e.autoUserNS(ctx, st, c.StorageID, &o); err != nil {
 		return err
 	}
 	if err := e.writeBundle(c, &o, mp, runDir, netnsPath); err != nil {

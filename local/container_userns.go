@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/rootless"
+	"github.com/selkie-containers/selkie/internal/state"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/idtools"
 	"golang.org/x/sys/unix"
@@ -21,6 +23,15 @@ import (
 func (e *Engine) storageContainerOptions(o *engine.ContainerCreateOptions) *cstorage.ContainerOptions {
 	opts := &cstorage.ContainerOptions{}
 	if o == nil {
+		return opts
+	}
+	if id, ok := strings.CutPrefix(o.UserNS, "container:"); ok {
+		// The other container's mapping, so the rootfs owners match.
+		if st, err := e.Store(); err == nil {
+			if sc, err := st.Container(id); err == nil {
+				opts.IDMappingOptions.UIDMap, opts.IDMappingOptions.GIDMap = sc.UIDMap, sc.GIDMap
+			}
+		}
 		return opts
 	}
 	uns, err := containerUserNS(o, e.cfg.Rootless)
@@ -109,7 +120,10 @@ func makeRootfsReachable(s *specs.Spec) error {
 // autoUserNS gives a --userns=auto container the mappings containers/storage
 // allocated for it (from /etc/subuid's "containers" ranges as root, from the
 // user's namespace rootless) as explicit maps for spec generation.
-func autoUserNS(st cstorage.Store, storageID string, o *engine.ContainerCreateOptions) error {
+func (e *Engine) autoUserNS(ctx context.Context, st cstorage.Store, storageID string, o *engine.ContainerCreateOptions) error {
+	if id, ok := strings.CutPrefix(o.UserNS, "container:"); ok {
+		return e.joinUserNS(ctx, id, o)
+	}
 	if kind, _, _ := strings.Cut(o.UserNS, ":"); kind != "auto" {
 		return nil
 	}
@@ -131,4 +145,32 @@ func triples(m []idtools.IDMap) []string {
 		out = append(out, fmt.Sprintf("%d:%d:%d", x.ContainerID, x.HostID, x.Size))
 	}
 	return out
+}
+
+// joinUserNS turns --userns=container:ID into the running container's
+// namespace path (or, when that container shares ours, no namespace).
+func (e *Engine) joinUserNS(ctx context.Context, id string, o *engine.ContainerCreateOptions) error {
+	db, err := e.db(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := db.Container(ctx, id)
+	if err != nil {
+		return err
+	}
+	if d.State.Pid <= 0 || (d.State.Status != state.StatusRunning && d.State.Status != state.StatusPaused) {
+		return fmt.Errorf("userns: container %s is not running: %w", id, engine.ErrCtrStateInvalid)
+	}
+	path := fmt.Sprintf("/proc/%d/ns/user", d.State.Pid)
+	theirs, err := os.Readlink(path)
+	if err != nil {
+		return fmt.Errorf("userns of container %s: %w", id, err)
+	}
+	ours, _ := os.Readlink("/proc/self/ns/user")
+	if theirs == ours {
+		o.UserNS = ""
+		return nil
+	}
+	o.UserNS = "ns:" + path
+	return nil
 }

@@ -58,7 +58,14 @@ func ContainerUserNSMaps(mode string, uidmap, gidmap []string, subuidName, subgi
 	case "", "host":
 		return UserNS{}, nil
 	case "ns":
-		return UserNS{Path: arg}, nil
+		uns := UserNS{Path: arg}
+		// runc wants the mappings of a namespace it joins: a process's
+		// namespace shows them in /proc/PID/{uid,gid}_map (relative to ours).
+		if dir, ok := strings.CutSuffix(arg, "/ns/user"); ok && strings.HasPrefix(dir, "/proc/") {
+			uns.UIDMap, _ = readMap(dir + "/uid_map")
+			uns.GIDMap, _ = readMap(dir + "/gid_map")
+		}
+		return uns, nil
 	case "keep-id":
 		if !rootless {
 			return UserNS{}, fmt.Errorf("keep-id is only supported in rootless mode")
@@ -255,6 +262,29 @@ func parseTriples(in []string, what string) ([]specs.LinuxIDMapping, error) {
 			return nil, fmt.Errorf("invalid %s %q: size must be positive", what, s)
 		}
 		out = append(out, specs.LinuxIDMapping{ContainerID: n[0], HostID: n[1], Size: n[2]})
+	}
+	return out, nil
+}
+
+// readMap parses a /proc/PID/uid_map-style file.
+func readMap(file string) ([]specs.LinuxIDMapping, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []specs.LinuxIDMapping
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		var n [3]uint64
+		for i := range f {
+			if n[i], err = strconv.ParseUint(f[i], 10, 32); err != nil {
+				return nil, fmt.Errorf("%s: %w", file, err)
+			}
+		}
+		out = append(out, specs.LinuxIDMapping{ContainerID: uint32(n[0]), HostID: uint32(n[1]), Size: uint32(n[2])})
 	}
 	return out, nil
 }

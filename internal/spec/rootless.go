@@ -128,9 +128,9 @@ func currentOOMScoreAdj() int {
 // engine's error kinds.
 func containerUserNS(o *engine.ContainerCreateOptions, cfg *config.Config) (rootless.UserNS, error) {
 	kind, _, _ := strings.Cut(o.UserNS, ":")
-	switch kind {
-	case "container":
-		return rootless.UserNS{}, fmt.Errorf("userns mode %q: %w", o.UserNS, engine.ErrNotImplemented)
+	if kind == "container" {
+		// Resolved to ns:PATH when the container starts; nothing to map.
+		return rootless.UserNS{}, nil
 	}
 	uns, err := rootless.ContainerUserNSMaps(o.UserNS, o.UIDMap, o.GIDMap, o.SubUIDName, o.SubGIDName, cfg.Rootless)
 	if err != nil {
@@ -149,5 +149,7 @@ func setUserNS(s *specs.Spec, uns rootless.UserNS) {
 		s.Linux.GIDMappings = uns.GIDMap
 	case uns.Path != "":
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: uns.Path})
+		s.Linux.UIDMappings = uns.UIDMap
+		s.Linux.GIDMappings = uns.GIDMap
 	}
 }

@@ -538,6 +538,11 @@ func TestRootlessUserNSNomapUIDMap(t *testing.T) {
 	if len(f1) != 3 || len(f2) != 3 || f1[2] != "2000" || f2[2] != "2000" || f1[1] == f2[1] {
 		t.Fatalf("userns=auto:size=2000 maps %q and %q, want two distinct ranges of 2000", m1, m2)
 	}
+	// container:ID joins a1's namespace (and its storage mapping).
+	m3 := u.Must(t, "run", "--rm", "--network", "none", "--userns", "container:a1", "bb", "sh", "-c", "cat /proc/self/uid_map; stat -c %u /bin/sh")
+	if f3 := strings.Fields(m3); len(f3) != 4 || strings.Join(f3[:3], " ") != strings.Join(f1, " ") || f3[3] != "0" {
+		t.Fatalf("userns=container:a1: %q, want a1's map %q and root-owned /bin/sh", m3, m1)
+	}
 }
 
 // Rootful --uidmap/--subuidname: container root runs as the mapped host ID.
