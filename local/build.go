@@ -654,7 +654,7 @@ func (b *builder) step(ctx context.Context, s *stageState, c instructions.Comman
 			// WORKDIR creates the directory, in a layer of its own.
 			h := nop()
 			h.EmptyLayer = false
-			key := b.cacheKey(s.imageID, h.CreatedBy, "mkdir")
+			key := b.cacheKey(s.imageID, h.CreatedBy, "mkdir "+cc.WorkingDir)
 			if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
 				return err
 			}
