@@ -7,9 +7,11 @@ package network
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/selkie-containers/selkie/engine"
+	"go.podman.io/storage/pkg/unshare"
 )
 
 // textError prints exactly msg (Podman's wording) while errors.Is still
@@ -52,4 +54,32 @@ func tunError(tool, msg string) error {
 		return nil
 	}
 	return fmt.Errorf("%s failed: open(/dev/net/tun): Permission denied: the node is mode %04o on this host, so a normal user cannot open it; run `chmod 666 /dev/net/tun` (distributions ship 0666)", tool, st.Mode().Perm())
+}
+
+// checkPrivilegedPorts refuses, rootless, host ports below
+// net.ipv4.ip_unprivileged_port_start with Podman's rootlessport message.
+func checkPrivilegedPorts(ports []engine.PortMapping) error {
+	if !unshare.IsRootless() {
+		return nil
+	}
+	start := 1024
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+			start = n
+		}
+	}
+	for _, p := range ports {
+		if p.HostPort != 0 && int(p.HostPort) < start {
+			return fmt.Errorf("rootlessport cannot expose privileged port %d, you can add 'net.ipv4.ip_unprivileged_port_start=%d' to /etc/sysctl.conf (currently %d), or choose a larger port number (>= %d): listen tcp %s:%d: bind: permission denied",
+				p.HostPort, p.HostPort, start, start, hostIPOrAny(p.HostIP), p.HostPort)
+		}
+	}
+	return nil
+}
+
+func hostIPOrAny(ip string) string {
+	if ip == "" {
+		return "0.0.0.0"
+	}
+	return ip
 }

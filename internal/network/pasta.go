@@ -69,6 +69,9 @@ func pastaArgs(o PastaOptions) []string {
 // StartPasta starts pasta for the namespace; it returns once pasta has
 // configured the namespace and gone to the background.
 func StartPasta(ctx context.Context, o PastaOptions) error {
+	if err := checkPrivilegedPorts(o.Ports); err != nil {
+		return err
+	}
 	bin := o.Binary
 	if bin == "" {
 		p, err := exec.LookPath("pasta")

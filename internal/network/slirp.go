@@ -64,6 +64,9 @@ func slirpArgs(o SlirpOptions) ([]string, error) {
 // StartSlirp starts slirp4netns in the background, waits until it has
 // configured tap0 in the namespace, then adds the port forwards.
 func StartSlirp(ctx context.Context, o SlirpOptions) error {
+	if err := checkPrivilegedPorts(o.Ports); err != nil {
+		return err
+	}
 	bin := o.Binary
 	if bin == "" {
 		p, err := exec.LookPath("slirp4netns")

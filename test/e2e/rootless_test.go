@@ -402,6 +402,16 @@ func TestRootlessPorts(t *testing.T) {
 		}
 		u.Must(t, "rm", "-f", "-t", "0", id)
 	}
+	// Ports below net.ipv4.ip_unprivileged_port_start: Podman's message.
+	if data, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); strings.TrimSpace(string(data)) == "1024" {
+		r := u.Run("run", "--rm", "-p", "80:8080", "bb", "true")
+		if r.ExitCode != 125 || !strings.Contains(r.Stderr, "rootlessport cannot expose privileged port 80") {
+			t.Fatalf("-p 80 rootless: %s", r)
+		}
+		if out := u.Must(t, "ps", "-a", "-q"); out != "" {
+			t.Fatalf("run --rm left %q after the network failed", out)
+		}
+	}
 }
 
 // --userns=keep-id: the user's own UID/GID inside, files the user owns on
