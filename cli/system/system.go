@@ -19,6 +19,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newInfoCommand(g),
 		newServiceCommand(g),
 		newMigrateCommand(g),
+		newResetCommand(g),
 	)
-	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), sys}
+	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), newEventsCommand(g), sys}
 }

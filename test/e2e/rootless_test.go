@@ -570,3 +570,31 @@ func TestUserNSUIDMapRootful(t *testing.T) {
 	}
 	c.Must(t, "rm", "-f", "-t", "0", "r")
 }
+
+// system reset as a user empties that user's store (asking first unless
+// --force) and leaves another user's alone.
+func TestRootlessSystemReset(t *testing.T) {
+	a := newRootless(t, "selkie-rl1", true)
+	b := newRootless(t, "selkie-rl2", true)
+	a.pullBusybox(t)
+	b.pullBusybox(t)
+	a.Must(t, "volume", "create", "v1")
+	a.Must(t, "run", "-d", "--network", "none", "-v", "v1:/v", "bb", "sleep", "300")
+	cmd := a.command(context.Background(), "system", "reset")
+	cmd.Stdin = strings.NewReader("n\n")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Are you sure you want to continue? [y/N]") {
+		t.Fatalf("reset prompt: %v: %s", err, out)
+	}
+	if out := a.Must(t, "images", "-q"); out == "" {
+		t.Fatal("answering n removed the images")
+	}
+	a.Must(t, "system", "reset", "--force")
+	for _, args := range [][]string{{"images", "-q"}, {"ps", "-aq"}, {"volume", "ls", "-q"}} {
+		if out := a.Must(t, args...); out != "" {
+			t.Fatalf("%v after reset: %q", args, out)
+		}
+	}
+	if out := b.Must(t, "images", "-q"); out == "" {
+		t.Fatal("user 1's reset removed user 2's images")
+	}
+}
