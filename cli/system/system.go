@@ -21,5 +21,5 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newMigrateCommand(g),
 		newResetCommand(g),
 	)
-	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), newEventsCommand(g), sys}
+	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), sys}
 }
