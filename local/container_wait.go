@@ -49,20 +49,28 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.Contain
 		return -1, err
 	}
 	id := c.ID
+	exits, err := e.exitDir()
+	if err != nil {
+		return -1, err
+	}
 	for {
 		e.syncExit(c)
+		observeExit(c, exits) // conmon killed with -9: dead, 137
 		status := publicStatus(c.State.Status)
+		if status == state.StatusStopped {
+			status = "exited" // stopped by the engine, cleanup pending
+		}
 		if conds[status] || (status == "created" && conds["configured"]) {
 			if status != "exited" {
 				return -1, nil // as Podman: no exit code for other conditions
 			}
 			return c.State.ExitCode, nil
 		}
+		// A created (or initialized) container is waited for until it
+		// has run and exited: poll the record until it runs, then watch
+		// the exit file.
+		waited := false
 		if conds["exited"] && len(conds) == 1 && (c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused) {
-			exits, err := e.exitDir()
-			if err != nil {
-				return -1, err
-			}
 			conmonPid := c.State.ConmonPid
 			code, _, err := monitor.WaitExitFile(ctx, exits, id, func() bool { return monitor.ProcessAlive(conmonPid) })
 			if err == nil {
@@ -73,7 +81,9 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.Contain
 				return -1, ctx.Err()
 			}
 			// conmon vanished: the record (after cleanup) has the answer.
-		} else {
+			waited = !monitor.ProcessAlive(conmonPid)
+		}
+		if !waited {
 			select {
 			case <-ctx.Done():
 				return -1, ctx.Err()
@@ -83,9 +93,6 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.Contain
 		c, err = e.lookupContainer(ctx, id)
 		if err != nil {
 			return -1, err
-		}
-		if conds["exited"] && c.State.Status != state.StatusRunning && c.State.Status != state.StatusPaused && c.State.Status != state.StatusCreated {
-			return c.State.ExitCode, nil
 		}
 	}
 }
