@@ -42,9 +42,23 @@ func (e *Engine) ContainerLogs(ctx context.Context, ref string, o engine.Contain
 	}
 	ro := monitor.LogReadOptions{Since: o.Since, Until: o.Until, Tail: o.Tail, Follow: o.Follow && running()}
 	if ro.Follow {
+		// Following ends once the container is no longer running: its exit
+		// file is there, its conmon is gone (the exit file may already
+		// have been removed by cleanup), or — checked about once a second
+		// — its record says it is not running or it was removed.
+		conmonPid, polls := c.State.ConmonPid, 0
 		ro.Done = func() bool {
-			_, _, err := monitor.ReadExitFile(exits, c.ID)
-			return err == nil
+			if _, _, err := monitor.ReadExitFile(exits, c.ID); err == nil {
+				return true
+			}
+			if conmonPid > 0 && !monitor.ProcessAlive(conmonPid) {
+				return true
+			}
+			if polls++; polls%10 != 0 {
+				return false
+			}
+			cc, err := e.lookupContainer(ctx, c.ID)
+			return err != nil || !(cc.State.Status == state.StatusRunning || cc.State.Status == state.StatusPaused)
 		}
 	}
 	partial := map[string]bool{}
