@@ -22,47 +22,53 @@ const killTimeout = 5 * time.Second
 // container that is not running is not an error.
 func (e *Engine) ContainerStop(ctx context.Context, ref string, o engine.ContainerStopOptions) error {
 	err := e.withContainer(ctx, ref, func(c *state.Container) error {
-		if e.syncExit(c) {
-			e.cleanupLocked(ctx, c)
-			return nil
-		}
-		switch c.State.Status {
-		case state.StatusRunning, state.StatusPaused:
-		case state.StatusCreated:
-			e.cleanupLocked(ctx, c)
-			c.State.Status = state.StatusConfigured
-			return nil
-		default:
-			return errNoSave
-		}
-		timeout := e.cfg.Engine.StopTimeout
-		if c.Options.StopTimeout != nil {
-			timeout = *c.Options.StopTimeout
-		}
-		if o.Timeout != nil {
-			timeout = *o.Timeout
-		}
-		sig := syscall.SIGTERM
-		if c.Options.StopSignal != "" {
-			if s, err := parseSignal(c.Options.StopSignal); err == nil {
-				sig = s
-			}
-		}
-		c.State.StoppedByUser = true
-		code, err := e.stopProcess(ctx, c, sig, timeout)
-		if err != nil {
-			return err
-		}
-		c.State.Status = state.StatusExited
-		c.State.ExitCode = code
-		c.State.FinishedAt = time.Now()
-		e.cleanupLocked(ctx, c)
-		return nil
+		return e.stopLocked(ctx, c, o.Timeout)
 	})
 	if o.Ignore && errors.Is(err, engine.ErrNoSuchContainer) {
 		return nil
 	}
 	return err
+}
+
+// stopLocked is stop under c's lock (held by the caller, who saves c unless
+// errNoSave is returned).
+func (e *Engine) stopLocked(ctx context.Context, c *state.Container, stopTimeout *uint) error {
+	if e.syncExit(c) {
+		e.cleanupLocked(ctx, c)
+		return nil
+	}
+	switch c.State.Status {
+	case state.StatusRunning, state.StatusPaused:
+	case state.StatusCreated:
+		e.cleanupLocked(ctx, c)
+		c.State.Status = state.StatusConfigured
+		return nil
+	default:
+		return errNoSave
+	}
+	timeout := e.cfg.Engine.StopTimeout
+	if c.Options.StopTimeout != nil {
+		timeout = *c.Options.StopTimeout
+	}
+	if stopTimeout != nil {
+		timeout = *stopTimeout
+	}
+	sig := syscall.SIGTERM
+	if c.Options.StopSignal != "" {
+		if s, err := parseSignal(c.Options.StopSignal); err == nil {
+			sig = s
+		}
+	}
+	c.State.StoppedByUser = true
+	code, err := e.stopProcess(ctx, c, sig, timeout)
+	if err != nil {
+		return err
+	}
+	c.State.Status = state.StatusExited
+	c.State.ExitCode = code
+	c.State.FinishedAt = time.Now()
+	e.cleanupLocked(ctx, c)
+	return nil
 }
 
 // stopProcess signals the container and waits for conmon's exit file. When
