@@ -1001,16 +1001,32 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		mode = &m
 	}
 	type srcSet struct {
-		url     string
-		matches []build.Match
+		url       string
+		tmp, name string // the downloaded URL
+		matches   []build.Match
 	}
 	var sets []srcSet
 	h := sha256.New()
 	fmt.Fprintf(h, "from=%s chown=%s chmod=%s parents=%v\n", fromKey, chown, chmod, b.parents)
 	for _, p := range sd.SourcePaths {
 		if isAdd && build.IsURL(p) {
-			sets = append(sets, srcSet{url: p})
-			fmt.Fprintf(h, "url %s %s\n", p, checksum)
+			// Fetched before the cache lookup: the content is part of the key.
+			tmp, name, err := build.Fetch(ctx, p, checksum, b.tmp)
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(tmp)
+			if err != nil {
+				return err
+			}
+			fh := sha256.New()
+			_, err = io.Copy(fh, f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			sets = append(sets, srcSet{url: p, tmp: tmp, name: name})
+			fmt.Fprintf(h, "url %s %s %x\n", p, checksum, fh.Sum(nil))
 			continue
 		}
 		ms, err := src.Resolve(p)
@@ -1081,10 +1097,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		o.Chmod = mode
 		for _, set := range sets {
 			if set.url != "" {
-				tmp, name, err := build.Fetch(ctx, set.url, checksum, b.tmp)
-				if err != nil {
-					return err
-				}
+				tmp, name := set.tmp, set.name
 				target := dest
 				if strings.HasSuffix(dest, "/") {
 					target = path.Join(dest, name)

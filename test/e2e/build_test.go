@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -535,6 +536,18 @@ func TestBuildFlags(t *testing.T) {
 	mustFail(t, c, 125, "unexpected response digest", "build", ctx4)
 	ctx5 := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nADD --checksum=" + good + " " + srv.URL + "/x /x\n"})
 	c.Must(t, "build", "-q", "-t", "checksummed", ctx5)
+	// ADD of a URL is keyed by the downloaded content.
+	var body atomic.Value
+	body.Store("v1")
+	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body.Load().(string))) }))
+	defer srv2.Close()
+	ctx6 := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nADD " + srv2.URL + "/u /u\n"})
+	c.Must(t, "build", "-q", "-t", "urlcache", ctx6)
+	body.Store("v2")
+	c.Must(t, "build", "-q", "-t", "urlcache", ctx6)
+	if out := c.Must(t, "run", "--rm", "--user", "0", "urlcache", "cat", "/u"); out != "v2" {
+		t.Errorf("ADD URL after the content changed: %q", out)
+	}
 	noContainersLeft(t, c)
 }
 
