@@ -330,13 +330,10 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 			DNSOption:     o.DNSOptions,
 			NoManageHosts: o.NoHosts,
 			HostAdd:       o.AddHosts,
-			Networks:      o.Networks,
+			Networks:      e.podNetworks(p),
 			PidNS:         "private",
 			UserNS:        "host",
 			UtsNS:         "private",
-		}
-		if len(ic.Networks) == 0 && (o.Network == "" || o.Network == "bridge") && slices.Contains(p.Share, "net") {
-			ic.Networks = []string{e.cfg.Network.DefaultNetwork}
 		}
 		for _, pm := range o.PortMappings {
 			proto := pm.Protocol
@@ -399,20 +396,12 @@ func (e *Engine) PodList(ctx context.Context, o engine.PodListOptions) ([]engine
 			ID:         p.ID,
 			InfraID:    p.InfraID,
 			Name:       p.Name,
-			Networks:   []string{},
+			Networks:   e.podNetworks(p),
 			Status:     podStatus(ms),
 			Labels:     p.Options.Labels,
 		}
 		if s.Labels == nil {
 			s.Labels = map[string]string{}
-		}
-		if slices.Contains(p.Share, "net") && !p.Options.NoInfra {
-			switch {
-			case len(p.Options.Networks) > 0:
-				s.Networks = p.Options.Networks
-			case p.Options.Network == "" || p.Options.Network == "bridge":
-				s.Networks = []string{e.cfg.Network.DefaultNetwork}
-			}
 		}
 		for _, c := range ms {
 			s.Containers = append(s.Containers, engine.PodContainerInfo{ID: c.ID, Names: c.Name, Status: publicStatus(c.State.Status)})
@@ -533,4 +522,28 @@ func (e *Engine) infraRemoveGuard(ctx context.Context, c *state.Container) error
 		return nil
 	}
 	return &textError{fmt.Sprintf("container %s is the infra container of pod %s and cannot be removed without removing the pod", c.ID, p.ID), engine.ErrInvalidArg}
+}
+
+// podNetworks is the pod's network names for ps and inspect (the default
+// network for bridge, without per-network options such as ip=).
+func (e *Engine) podNetworks(p *state.Pod) []string {
+	o := p.Options
+	if o.NoInfra || !slices.Contains(p.Share, "net") {
+		return []string{}
+	}
+	if len(o.Networks) == 0 {
+		if o.Network == "" || o.Network == "bridge" || o.Network == "private" {
+			return []string{e.cfg.Network.DefaultNetwork}
+		}
+		return []string{}
+	}
+	out := make([]string, 0, len(o.Networks))
+	for _, n := range o.Networks {
+		n, _, _ = strings.Cut(n, ":")
+		if n == "bridge" {
+			n = e.cfg.Network.DefaultNetwork
+		}
+		out = append(out, n)
+	}
+	return out
 }

@@ -101,3 +101,12 @@ func (n *networkFlags) apply(o *engine.ContainerCreateOptions) error {
 	o.Network, o.Networks = "", nets
 	return nil
 }
+
+// NetworkFlags registers create's network flags (--network, --ip, --ip6,
+// --mac-address, --network-alias) on fs; the returned function fills
+// o.Network / o.Networks from them (pod create uses it for the infra).
+func NetworkFlags(fs *pflag.FlagSet) func(o *engine.ContainerCreateOptions) error {
+	n := &networkFlags{}
+	n.register(fs)
+	return n.apply
+}

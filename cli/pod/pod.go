@@ -46,7 +46,8 @@ func parseFilters(list []string) (map[string][]string, error) {
 func newCreateCommand(g *command.Globals) *cobra.Command {
 	var o engine.PodCreateOptions
 	var infra bool
-	var share, publish, networks, labels, volumes []string
+	var share, publish, labels, volumes []string
+	var applyNetwork func(*engine.ContainerCreateOptions) error
 	var podIDFile, infraCommand string
 	cmd := &cobra.Command{
 		Use:   "create [options] [NAME]",
@@ -86,19 +87,14 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 				}
 				o.PortMappings = append(o.PortMappings, pm...)
 			}
-			for _, n := range networks {
-				switch {
-				case n == "host" || n == "none" || n == "private" || n == "bridge" || strings.HasPrefix(n, "ns:") || strings.HasPrefix(n, "slirp4netns") || strings.HasPrefix(n, "pasta"):
-					if len(networks) > 1 {
-						return fmt.Errorf("cannot set multiple networks without bridge network mode, selected mode %s: %w", n, engine.ErrInvalidArg)
-					}
-					o.Network = n
-				case strings.HasPrefix(n, "container:"):
-					return fmt.Errorf("pods presently do not support network mode %s: %w", n, engine.ErrInvalidArg)
-				default:
-					o.Networks = append(o.Networks, strings.Split(n, ",")...)
-				}
+			var netOpts engine.ContainerCreateOptions
+			if err := applyNetwork(&netOpts); err != nil {
+				return err
 			}
+			if strings.HasPrefix(netOpts.Network, "container:") {
+				return fmt.Errorf("pods presently do not support network mode %s", netOpts.Network)
+			}
+			o.Network, o.Networks = netOpts.Network, netOpts.Networks
 			if len(labels) > 0 {
 				o.Labels = map[string]string{}
 				for _, l := range labels {
@@ -161,9 +157,7 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.StringVar(&o.InfraName, "infra-name", "", "Assign a name to the infra container")
 	f.StringSliceVar(&share, "share", nil, "A comma delimited list of kernel namespaces the pod will share")
 	f.StringArrayVarP(&publish, "publish", "p", nil, "Publish a container's port, or a range of ports, to the host")
-	f.StringArrayVar(&networks, "network", nil, "Connect a container to a network")
-	f.StringArrayVar(&networks, "net", nil, "Connect a container to a network")
-	_ = f.MarkHidden("net")
+	applyNetwork = container.NetworkFlags(f)
 	f.StringVar(&o.Hostname, "hostname", "", "Set container hostname")
 	f.StringSliceVar(&o.AddHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
 	f.StringSliceVar(&o.DNSServers, "dns", nil, "Set custom DNS servers")

@@ -422,3 +422,26 @@ func TestPodVerbs(t *testing.T) {
 	}
 	c.Must(t, "pod", "rm", "-af")
 }
+
+// pod create --network NET --ip: the infra (and so every member) gets that
+// address on that network; pod ps and inspect name the network.
+func TestPodUserNetworkStaticIP(t *testing.T) {
+	c := newPodCLI(t)
+	n := c.createNet(t)
+	ip := strings.TrimSuffix(n.Subnet, "0/24") + "42"
+	c.Must(t, "pod", "create", "--name", "sip", "--network", n.Name, "--ip", ip)
+	out := c.Must(t, "run", "--rm", "--pod", "sip", "bb", "ip", "-4", "-o", "addr", "show", "eth0")
+	if !strings.Contains(out, " "+ip+"/24") {
+		t.Fatalf("member address: %q, want %s", out, ip)
+	}
+	if got := c.Must(t, "pod", "ps", "--filter", "network="+n.Name, "--format", "{{.Name}} {{.Networks}}"); got != "sip "+n.Name {
+		t.Fatalf("pod ps: %q", got)
+	}
+	if got := c.Must(t, "pod", "inspect", "--format", "{{.InfraConfig.Networks}}", "sip"); got != "["+n.Name+"]" {
+		t.Fatalf("inspect networks: %q", got)
+	}
+	if r := c.Run("pod", "create", "--network", "container:x"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "pods presently do not support network mode container:x") {
+		t.Fatalf("--network container: %s", r)
+	}
+	c.Must(t, "pod", "rm", "-f", "sip")
+}
