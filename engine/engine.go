@@ -25,4 +25,5 @@ type Engine interface {
 type System interface {
 	// Info reports the host, the store, the registries and the runtime.
 	Info(ctx context.Context) (*InfoReport, error)
+	EventsReader
 }

@@ -105,6 +105,7 @@ func (e *Engine) ContainerAttach(ctx context.Context, ref string, o engine.Conta
 	if err != nil {
 		return err
 	}
+	e.ctrEvent(ctx, c, "attach")
 	streams := o.Streams
 	if o.NoStdin {
 		streams.Stdin = nil

@@ -51,6 +51,9 @@ func conmonGone(c *state.Container) bool {
 // network namespace, the rootfs mount. Idempotent; errors are logged, as a
 // half-cleaned container must still be removable.
 func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
+	if c.State.ConmonPid != 0 {
+		defer e.diedEvent(ctx, c)()
+	}
 	if rt, err := e.runtimeFor(c, false); err == nil {
 		if args := rt.GlobalArgs(); len(args) == 2 {
 			if _, err := os.Stat(filepath.Join(args[1], c.ID)); err == nil {

@@ -156,6 +156,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 		return rep, fmt.Errorf("creating container storage: %w", err)
 	}
 	rep.ID = id
+	e.ctrEvent(ctx, c, "create")
 	return rep, nil
 }
 

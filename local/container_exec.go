@@ -182,6 +182,7 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 		PreserveFDs: s.Options.PreserveFDs,
 	}
 	s.Started = time.Now().Unix()
+	e.ctrEvent(ctx, c, "exec")
 	if o.Detach {
 		return 0, e.execDetached(ctx, rt, c, s, opts, x)
 	}

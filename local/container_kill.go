@@ -43,6 +43,7 @@ func (e *Engine) ContainerKill(ctx context.Context, ref string, o engine.Contain
 			}
 			return err
 		}
+		e.ctrEvent(ctx, c, "kill")
 		return errNoSave
 	})
 }

@@ -28,6 +28,7 @@ func (e *Engine) ContainerPause(ctx context.Context, ref string) error {
 			return fmt.Errorf("pausing container %s: %w", c.ID, err)
 		}
 		c.State.Status = state.StatusPaused
+		e.ctrEvent(ctx, c, "pause")
 		return nil
 	})
 }
@@ -47,6 +48,7 @@ func (e *Engine) ContainerUnpause(ctx context.Context, ref string) error {
 			return fmt.Errorf("unpausing container %s: %w", c.ID, err)
 		}
 		c.State.Status = state.StatusRunning
+		e.ctrEvent(ctx, c, "unpause")
 		return nil
 	})
 }

@@ -133,6 +133,7 @@ func (e *Engine) ContainerRemove(ctx context.Context, ref string, o engine.Conta
 		e.removeAnonVolumes(ctx, c)
 	}
 	rep.Removed = append(rep.Removed, c.ID)
+	e.ctrEvent(ctx, c, "remove")
 	e.log.Debug("container removed", "id", c.ID, "name", c.Name)
 	return rep, nil
 }

@@ -53,6 +53,7 @@ func (e *Engine) ContainerRename(ctx context.Context, ref, newName string) error
 	if err := st.SetNames(c.StorageID, []string{n}); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
 		e.log.Warn("renaming storage container", "id", id, "err", err)
 	}
+	e.ctrEvent(ctx, c, "rename")
 	return nil
 }
 

@@ -113,6 +113,7 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 	c.State.StoppedByUser = false
 	c.State.OOMKilled = false
 	c.State.FinishedAt = time.Time{}
+	e.ctrEvent(ctx, c, "start")
 	e.log.Debug("container started", "id", c.ID, "pid", c.State.Pid, "conmon", c.State.ConmonPid)
 	return session, nil
 }
@@ -226,6 +227,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 	}
 	c.State.Status = state.StatusCreated
 	c.State.ExitCode = 0
+	e.ctrEvent(ctx, c, "init")
 	return nil
 }
 

@@ -68,6 +68,7 @@ func (e *Engine) stopLocked(ctx context.Context, c *state.Container, stopTimeout
 	c.State.ExitCode = code
 	c.State.FinishedAt = time.Now()
 	e.cleanupLocked(ctx, c)
+	e.ctrEvent(ctx, c, "stop")
 	return nil
 }
 

@@ -2,7 +2,14 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/selkie-containers/selkie/api/wire"
 
 	"github.com/selkie-containers/selkie/engine"
 )
@@ -19,4 +26,36 @@ func (c *Client) Info(ctx context.Context) (*engine.InfoReport, error) {
 // Ping checks that the service answers.
 func (c *Client) Ping(ctx context.Context) error {
 	return c.call(ctx, http.MethodGet, "/_ping", nil, nil, nil)
+}
+
+// Events streams the service's events log.
+func (c *Client) Events(ctx context.Context, o engine.EventsOptions, fn func(engine.Event) error) error {
+	q := query("since", o.Since, "until", o.Until, "stream", strconv.FormatBool(o.Stream))
+	if len(o.Filters) > 0 {
+		m := map[string][]string{}
+		for _, f := range o.Filters {
+			k, v, _ := strings.Cut(f, "=")
+			m[k] = append(m[k], v)
+		}
+		b, _ := json.Marshal(m)
+		q.Set("filters", string(b))
+	}
+	resp, err := c.do(ctx, http.MethodGet, "/events", q, nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var m wire.EventMessage
+		if err := dec.Decode(&m); err != nil {
+			if err == io.EOF || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("reading events: %w", err)
+		}
+		if err := fn(wire.FromEventMessage(m)); err != nil {
+			return err
+		}
+	}
 }

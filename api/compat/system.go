@@ -90,7 +90,10 @@ func (s *routes) system(h handle) {
 		}
 		return writeJSON(w, http.StatusOK, map[string]string{"Status": "Login Succeeded", "IdentityToken": ""})
 	})
-	for _, p := range []string{"GET /events", "GET /system/df"} {
+	h("GET /events", func(w http.ResponseWriter, r *http.Request) error {
+		return wire.ServeEvents(w, r, s.eng, true)
+	})
+	for _, p := range []string{"GET /system/df"} {
 		what := p[4:]
 		h(p, func(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)

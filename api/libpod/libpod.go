@@ -22,6 +22,7 @@ func Register(mux *http.ServeMux, eng engine.Engine) {
 	s := &routes{eng: eng}
 	h := func(pattern string, fn wire.HandlerFunc) { mux.Handle(pattern, fn) }
 	s.system(h)
+	s.events(h)
 	s.images(h)
 	s.containers(h)
 	s.exec(h)

@@ -2,6 +2,8 @@ package libpod
 
 import (
 	"net/http"
+
+	"github.com/selkie-containers/selkie/api/wire"
 )
 
 func (s *routes) system(h handle) {
@@ -16,5 +18,14 @@ func (s *routes) system(h handle) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, err := w.Write([]byte("OK"))
 		return err
+	})
+}
+
+// events streams the events log as newline-separated JSON messages in
+// Docker's shape (Podman's libpod /events); query since, until, stream
+// (default true) and filters ({"key":["value"]}).
+func (s *routes) events(h handle) {
+	h("GET /libpod/events", func(w http.ResponseWriter, r *http.Request) error {
+		return wire.ServeEvents(w, r, s.eng, false)
 	})
 }

@@ -20,6 +20,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newServiceCommand(g),
 		newMigrateCommand(g),
 		newResetCommand(g),
+		newEventsCommand(g),
 	)
-	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), sys}
+	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), newEventsCommand(g), sys}
 }
