@@ -361,6 +361,13 @@ func Migrate(uid int) error {
 		return fmt.Errorf("stopping the pause process: %w", err)
 	}
 	_ = os.Remove(PausePIDFile(uid))
+	// Wait (bounded) until it is gone or a zombie.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if i := bytes.LastIndexByte(data, ')'); err != nil || (i >= 0 && i+2 < len(data) && data[i+2] == 'Z') {
+			break
+		}
+	}
 	return nil
 }
 

@@ -488,6 +488,9 @@ func TestRootlessUnshareMigrate(t *testing.T) {
 	u.Must(t, "run", "-d", "--name", "s", "--network", "none", "bb", "sh", "-c", "trap exit TERM; sleep 300 & wait")
 	before := u.pausePID()
 	u.Must(t, "system", "migrate")
+	for i := 0; processRunning(before) && i < 100; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if processRunning(before) {
 		t.Fatalf("pause process %d still running after system migrate", before)
 	}
