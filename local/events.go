@@ -89,3 +89,24 @@ func (e *Engine) diedEvent(ctx context.Context, c *state.Container) func() {
 	}
 	return func() { e.ctrEvent(ctx, c, "cleanup") }
 }
+
+// imageID is the ID of the local image ref names, or "".
+func (e *Engine) imageID(ref string) string {
+	m, err := e.images()
+	if err != nil {
+		return ""
+	}
+	img, err := m.Lookup(ref)
+	if err != nil || img == nil {
+		return ""
+	}
+	return img.ID
+}
+
+// imageEvent records an image event for the image ref names.
+func (e *Engine) imageEvent(ctx context.Context, status, ref, name string) {
+	if e.eventLog() == nil {
+		return
+	}
+	e.event(ctx, engine.EventTypeImage, status, e.imageID(ref), name, "", nil)
+}

@@ -67,6 +67,7 @@ func (e *Engine) ImagePull(ctx context.Context, ref string, o engine.ImagePullOp
 	rep := engine.ImagePullReport{}
 	for _, p := range pulled {
 		rep.Images = append(rep.Images, p.ID)
+		e.event(ctx, engine.EventTypeImage, "pull", p.ID, ref, "", nil)
 	}
 	return rep, nil
 }
@@ -77,7 +78,11 @@ func (e *Engine) ImagePush(ctx context.Context, source, destination string, o en
 	if err != nil {
 		return err
 	}
-	return m.Push(ctx, source, destination, o, progress)
+	err = m.Push(ctx, source, destination, o, progress)
+	if err == nil {
+		e.event(ctx, engine.EventTypeImage, "push", "", destination, "", nil)
+	}
+	return err
 }
 
 // ImageList lists local images.
@@ -129,7 +134,14 @@ func (e *Engine) ImageRemove(ctx context.Context, nameOrID string, o engine.Imag
 		_, err := e.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Force: true})
 		return err
 	}
-	return m.Remove(ctx, nameOrID, o, rm)
+	rep, err := m.Remove(ctx, nameOrID, o, rm)
+	for _, n := range rep.Untagged {
+		e.event(ctx, engine.EventTypeImage, "untag", "", n, "", nil)
+	}
+	for _, id := range rep.Deleted {
+		e.event(ctx, engine.EventTypeImage, "remove", id, nameOrID, "", nil)
+	}
+	return rep, err
 }
 
 // ImageTag adds a name to an image.
@@ -138,7 +150,11 @@ func (e *Engine) ImageTag(ctx context.Context, nameOrID, newName string) error {
 	if err != nil {
 		return err
 	}
-	return m.Tag(nameOrID, newName)
+	if err := m.Tag(nameOrID, newName); err != nil {
+		return err
+	}
+	e.imageEvent(ctx, "tag", nameOrID, newName)
+	return nil
 }
 
 // ImageUntag removes a name (all names when empty) from an image.
@@ -147,7 +163,12 @@ func (e *Engine) ImageUntag(ctx context.Context, nameOrID, name string) error {
 	if err != nil {
 		return err
 	}
-	return m.Untag(nameOrID, name)
+	id := e.imageID(nameOrID)
+	if err := m.Untag(nameOrID, name); err != nil {
+		return err
+	}
+	e.event(ctx, engine.EventTypeImage, "untag", id, name, "", nil)
+	return nil
 }
 
 // ImagePrune removes dangling (or, with All, unused) images.
@@ -178,7 +199,13 @@ func (e *Engine) ImageSave(ctx context.Context, names []string, o engine.ImageSa
 	if err != nil {
 		return err
 	}
-	return m.Save(ctx, names, o, w)
+	if err := m.Save(ctx, names, o, w); err != nil {
+		return err
+	}
+	for _, n := range names {
+		e.imageEvent(ctx, "save", n, n)
+	}
+	return nil
 }
 
 // ImageLoad loads the images of an archive.
@@ -191,6 +218,11 @@ func (e *Engine) ImageLoad(ctx context.Context, r io.Reader, o engine.ImageLoadO
 		progress = nil
 	}
 	names, err := m.Load(ctx, r, o.Input, o.SignaturePolicy, progress)
+	if err == nil {
+		for _, n := range names {
+			e.imageEvent(ctx, "loadfromarchive", n, n)
+		}
+	}
 	return engine.ImageLoadReport{Names: names}, err
 }
 
@@ -200,7 +232,11 @@ func (e *Engine) ImageImport(ctx context.Context, r io.Reader, o engine.ImageImp
 	if err != nil {
 		return "", err
 	}
-	return m.Import(ctx, r, o, progress)
+	id, err := m.Import(ctx, r, o, progress)
+	if err == nil {
+		e.event(ctx, engine.EventTypeImage, "import", id, o.Reference, "", nil)
+	}
+	return id, err
 }
 
 // Login stores registry credentials after checking them.

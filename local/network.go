@@ -96,7 +96,11 @@ func (e *Engine) NetworkCreate(ctx context.Context, o engine.NetworkCreateOption
 	if err != nil {
 		return engine.Network{}, err
 	}
-	return m.Create(o)
+	n, err := m.Create(o)
+	if err == nil {
+		e.emit(ctx, engine.Event{Type: engine.EventTypeNetwork, Status: "create", ID: n.ID, Name: n.Name, Network: n.Name})
+	}
+	return n, err
 }
 
 // NetworkInspect returns one network.
@@ -287,7 +291,11 @@ func (e *Engine) NetworkRemove(ctx context.Context, nameOrID string, o engine.Ne
 			rep.Containers = append(rep.Containers, c.ID)
 		}
 	}
-	return rep, m.Remove(n.Name)
+	if err := m.Remove(n.Name); err != nil {
+		return rep, err
+	}
+	e.emit(ctx, engine.Event{Type: engine.EventTypeNetwork, Status: "remove", ID: n.ID, Name: n.Name, Network: n.Name})
+	return rep, nil
 }
 
 // NetworkPrune removes unused networks (never the default one).

