@@ -57,7 +57,7 @@ func newStopCommand(g *command.Globals) *cobra.Command {
 	fs.BoolVarP(&latest, "latest", "l", false, "Act on the latest container podman is aware of")
 	fs.StringArrayVar(&cidfiles, "cidfile", nil, "Read the container ID from the file")
 	fs.UintVarP(&timeout, "time", "t", 10, "Seconds to wait for stop before killing the container")
-	fs.StringArrayVar(&filters, "filter", nil, "Filter output based on conditions given")
+	fs.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions given")
 	return cmd
 }
 
@@ -65,13 +65,23 @@ func newRestartCommand(g *command.Globals) *cobra.Command {
 	var (
 		all, latest, running bool
 		timeout              uint
+		cidfiles, filters    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "restart [options] CONTAINER [CONTAINER...]",
 		Short: "Restart one or more containers",
 		Long:  "Restarts one or more running containers. The container ID or name can be used.\n\n  A timeout before forcibly stopping can be set, but defaults to 10 seconds.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names, err := targets(cmd.Context(), g, args, all, latest, nil, running)
+			var names []string
+			var err error
+			if len(filters) > 0 {
+				if len(args) > 0 || all || latest || len(cidfiles) > 0 {
+					return fmt.Errorf("--filter takes no container names, --all, --latest or --cidfile")
+				}
+				names, err = filterTargets(cmd.Context(), g, filters)
+			} else {
+				names, err = targets(cmd.Context(), g, args, all, latest, cidfiles, running)
+			}
 			if err != nil {
 				return err
 			}
@@ -91,6 +101,8 @@ func newRestartCommand(g *command.Globals) *cobra.Command {
 	fs.BoolVarP(&all, "all", "a", false, "Restart all non-running containers")
 	fs.BoolVarP(&latest, "latest", "l", false, "Act on the latest container podman is aware of")
 	fs.BoolVar(&running, "running", false, "Restart only running containers when --all is used")
+	fs.StringArrayVar(&cidfiles, "cidfile", nil, "Read the container ID from the file")
+	fs.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions given")
 	fs.UintVarP(&timeout, "time", "t", 10, "Seconds to wait for stop before killing the container")
 	return cmd
 }

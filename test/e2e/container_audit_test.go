@@ -326,6 +326,15 @@ func TestContainerAuditVerbFlags(t *testing.T) {
 	if got := c.Must(t, "restart", "-t", "0", "--all"); len(recLines(got)) != 5 {
 		t.Errorf("restart --all: %q", got)
 	}
+	// restart --cidfile and --filter (-f).
+	rid := c.Must(t, "run", "-d", "--network", "none", "--cidfile", cid+"2", "bb", "sleep", "1000")
+	if got := c.Must(t, "restart", "-t", "0", "--cidfile", cid+"2"); got != rid {
+		t.Errorf("restart --cidfile: %q, want %s", got, rid)
+	}
+	if got := c.Must(t, "restart", "-t", "0", "-f", "id="+rid[:12]); got != rid {
+		t.Errorf("restart -f id=: %q, want %s", got, rid)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", rid)
 	// rm --latest and --filter.
 	last := c.Must(t, "create", "--network", "none", "--name", "newest", "bb", "true")
 	if got := c.Must(t, "rm", "--latest"); got != last {
