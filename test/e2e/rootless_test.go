@@ -105,6 +105,16 @@ func newRootless(t *testing.T, name string, ranges bool) *rlUser {
 	u := &rlUser{Name: name, UID: uid, GID: gid, Sub: sub, Dir: dir,
 		Home: filepath.Join(dir, "home"), Runtime: filepath.Join(dir, "run"),
 		Bin: filepath.Join(dir, "selkie"), Image: filepath.Join(dir, "bb.tar")}
+	t.Cleanup(func() {
+		u.Run("rm", "--all", "--force", "--time", "0")
+		if pid := u.pausePID(); pid > 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if err := testenv.CleanupDir(dir); err != nil {
+			t.Logf("cleanup %s: %v", dir, err)
+		}
+		os.RemoveAll(dir)
+	})
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -121,16 +131,6 @@ func newRootless(t *testing.T, name string, ranges bool) *rlUser {
 	must(os.WriteFile(u.Bin, data, 0o755))
 	must(testenv.WriteOCIArchive(u.Image, "latest", testenv.ImageSpec{}))
 	must(os.Chmod(u.Image, 0o644))
-	t.Cleanup(func() {
-		u.Run("rm", "--all", "--force", "--time", "0")
-		if pid := u.pausePID(); pid > 0 {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		if err := testenv.CleanupDir(dir); err != nil {
-			t.Logf("cleanup %s: %v", dir, err)
-		}
-		os.RemoveAll(dir)
-	})
 	return u
 }
 
