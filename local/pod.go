@@ -207,7 +207,7 @@ func (e *Engine) ensurePauseImage(ctx context.Context) error {
 	if run, err := e.runDir(); err == nil && os.MkdirAll(run, 0o700) == nil {
 		if f, err := os.OpenFile(filepath.Join(run, "pause-image.lock"), os.O_CREATE|os.O_RDWR, 0o600); err == nil {
 			defer f.Close()
-			if err := error(nil); err == nil && false {
+			if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err == nil {
 				if ok, err := e.ImageExists(ctx, pauseImage); err == nil && ok {
 					return nil
 				}

@@ -445,3 +445,26 @@ func TestPodUserNetworkStaticIP(t *testing.T) {
 	}
 	c.Must(t, "pod", "rm", "-f", "sip")
 }
+
+// Concurrent first pod creates build the pause image once: no dangling
+// copies, every pod gets an infra container.
+func TestPodConcurrentFirstCreate(t *testing.T) {
+	c := newPodCLI(t)
+	done := make(chan testenv.Result, 3)
+	for i := 0; i < 3; i++ {
+		go func(i int) { done <- c.Run("pod", "create", "--name", fmt.Sprintf("cc%d", i)) }(i)
+	}
+	for i := 0; i < 3; i++ {
+		if r := <-done; r.ExitCode != 0 {
+			t.Fatalf("pod create: %s", r)
+		}
+	}
+	imgs := c.Must(t, "images", "-a", "--format", "{{.Repository}}:{{.Tag}}")
+	if n := strings.Count(imgs, "selkie-pause"); n != 1 || strings.Contains(imgs, "<none>") {
+		t.Fatalf("images after concurrent pod creates: %q", imgs)
+	}
+	if n := len(strings.Fields(c.Must(t, "ps", "-a", "-q", "--filter", "name=-infra"))); n != 3 {
+		t.Fatalf("%d infra containers, want 3", n)
+	}
+	c.Must(t, "pod", "rm", "-a")
+}
