@@ -29,6 +29,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, o engine.ContainerCreateOp
 	if err := validateCreate(&o); err != nil {
 		return rep, err
 	}
+	if err := e.validateUserNS(&o); err != nil {
+		return rep, err
+	}
 	db, err := e.db(ctx)
 	if err != nil {
 		return rep, err

@@ -174,3 +174,15 @@ func (e *Engine) joinUserNS(ctx context.Context, id string, o *engine.ContainerC
 	o.UserNS = "ns:" + path
 	return nil
 }
+
+// validateUserNS refuses a --userns/--uidmap combination before anything is
+// created (keep-id and nomap as root, bad maps), with Podman's wording.
+func (e *Engine) validateUserNS(o *engine.ContainerCreateOptions) error {
+	if _, ok := strings.CutPrefix(o.UserNS, "container:"); ok {
+		return nil
+	}
+	if _, err := containerUserNS(o, e.cfg.Rootless); err != nil {
+		return &textError{msg: err.Error(), kind: engine.ErrInvalidArg}
+	}
+	return nil
+}

@@ -572,6 +572,15 @@ func TestUserNSUIDMapRootful(t *testing.T) {
 		t.Fatalf("image files inside: %q", out)
 	}
 	c.Must(t, "rm", "-f", "-t", "0", "r")
+	for mode, msg := range map[string]string{"keep-id": "keep-id is only supported in rootless mode", "nomap": "nomap is only supported in rootless mode"} {
+		r := c.Run("create", "--userns", mode, "localhost/bb", "true")
+		if r.ExitCode != 125 || strings.TrimSpace(r.Stderr) != "Error: "+msg {
+			t.Fatalf("--userns=%s as root: %s", mode, r)
+		}
+	}
+	if out := c.Must(t, "ps", "-aq"); out != "" {
+		t.Fatalf("refused creates left containers: %q", out)
+	}
 }
 
 // system reset as a user empties that user's store (asking first unless
