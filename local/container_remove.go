@@ -148,8 +148,12 @@ func (e *Engine) removeStorage(c *state.Container) error {
 	if id == "" {
 		id = c.ID
 	}
-	if _, err := st.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
-		e.log.Warn("unmounting container rootfs", "id", id, "err", err)
+	// Cleanup has normally unmounted it already: a forced unmount of an
+	// unmounted layer still rewrites (and fsyncs) mountpoints.json.
+	if n, err := st.Mounted(id); err != nil || n > 0 {
+		if _, err := st.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+			e.log.Warn("unmounting container rootfs", "id", id, "err", err)
+		}
 	}
 	if err := st.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
 		return fmt.Errorf("removing storage for container %s: %w", c.ID, err)
