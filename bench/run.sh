@@ -64,7 +64,12 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2
 # ms_median CMD...: median wall time in ms of CMD (hyperfine, or a loop).
 ms_median() {
 	if have hyperfine; then
-		hyperfine -N -w 3 -r "$RUNS" --export-json "$WORK/h.json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1 || { echo fail; return; }
+		if ! hyperfine -N -w 3 -r "$RUNS" --export-json "$WORK/h.json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1; then
+			"$@" >/dev/null 2>"$WORK/err" || true
+			note "$(basename "$1") ${*:2}: failed in hyperfine; once more: $(tail -1 "$WORK/err" | cut -c1-150)"
+			echo fail
+			return
+		fi
 		awk -F: '/"median"/ {gsub(/[ ,]/, "", $2); printf "%.1f\n", $2 * 1000; exit}' "$WORK/h.json"
 	else
 		local i t0 t1
@@ -104,10 +109,14 @@ row_images() {
 		"$SKOPEO" copy -q "oci:$WORK/many:img$i" "containers-storage:[overlay@$store/root+$store/runroot]localhost/bench/img$i:latest" >/dev/null
 	done
 	local g=(--root "$store/root" --runroot "$store/runroot")
-	if selkie_has images && [ "$("$SELKIE" "${g[@]}" images -q 2>/dev/null | wc -l)" -ge $n ]; then
+	local got
+	if ! selkie_has images; then
+		s="n/a"
+	elif got=$("$SELKIE" "${g[@]}" images -q 2>"$WORK/err" | wc -l) && [ "$got" -ge $n ]; then
 		s=$(ms_median "$SELKIE" "${g[@]}" images)
 	else
-		s="n/a"
+		s=fail
+		note "selkie images listed $got of $n images: $(tail -1 "$WORK/err")"
 	fi
 	[ -n "$PODMAN" ] && p=$(ms_median "$PODMAN" "${g[@]}" images)
 	row "images, $n images (ms)" "$s" "$p" "-" "-"
