@@ -172,9 +172,8 @@ func NeedsNamespace(args []string) bool {
 		break
 	}
 	switch cmd {
-	case "", "help", "version", "completion", "__complete", "__completeNoDesc", "info", "login", "logout":
-		// info reports the host; login/logout only touch auth.json.
-		return cmd == "info"
+	case "", "help", "version", "completion", "__complete", "__completeNoDesc":
+		return false
 	}
 	return true
 }
@@ -318,7 +317,13 @@ func joinAndExit(pid, uid int) {
 	cmd := exec.Command(self, os.Args[1:]...)
 	cmd.Args[0] = os.Args[0]
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(),
+	env := os.Environ()
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		// Inside, the process is UID 0: without this, auth.json and the
+		// like would be looked for under /run/…/0 instead of the user's.
+		env = append(env, "XDG_RUNTIME_DIR="+RuntimeDir(uid))
+	}
+	cmd.Env = append(env,
 		envJoinPID+"="+strconv.Itoa(pid),
 		unshare.UsernsEnvName+"=done",
 		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(uid),
