@@ -28,15 +28,20 @@ func hasLimits(r engine.Resources) bool {
 // host's cgroup tree bound read-only; devpts without gid=5 when GID 5 is not
 // mapped; /sys bound from the host when the container has no network
 // namespace of its own.
-func rootlessAdjust(s *specs.Spec, o *engine.ContainerCreateOptions, cgroupV2 bool) error {
-	if !cgroupV2 {
+func rootlessAdjust(s *specs.Spec, o *engine.ContainerCreateOptions, cfg *config.Config, cgroupV2 bool) error {
+	// cgroup v2 limits need a subtree systemd delegated to the user.
+	delegated := cgroupV2 && cfg.Engine.CgroupManager == "systemd"
+	if !delegated {
 		if hasLimits(o.Resources) {
+			if cgroupV2 {
+				return fmt.Errorf("resource limits for rootless containers need the cgroup v2 subtree systemd delegates to the user: set cgroup_manager = \"systemd\" (with a user session): %w", engine.ErrInvalidArg)
+			}
 			return fmt.Errorf("%s: %w", rootlessV1Limits, engine.ErrInvalidArg)
 		}
 		s.Linux.Resources = nil
 		s.Linux.CgroupsPath = ""
 		for i, m := range s.Mounts {
-			if m.Destination == "/sys/fs/cgroup" && m.Type == "cgroup" {
+			if !cgroupV2 && m.Destination == "/sys/fs/cgroup" && m.Type == "cgroup" {
 				ro := "ro"
 				if o.Privileged {
 					ro = "rw"

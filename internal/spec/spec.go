@@ -142,7 +142,7 @@ func Generate(in Input) (*specs.Spec, error) {
 		s.Process.OOMScoreAdj = &v
 	}
 	if cfg.Rootless {
-		if err := rootlessAdjust(s, o, in.CgroupV2); err != nil {
+		if err := rootlessAdjust(s, o, cfg, in.CgroupV2); err != nil {
 			return nil, err
 		}
 	}
