@@ -134,6 +134,14 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, eng engine.EventsReader
 			}
 		}
 	}
+	if docker {
+		// Docker's clients filter on its spelling of "died".
+		for i, f := range o.Filters {
+			if f == "event=die" || f == "status=die" {
+				o.Filters[i] = "event=died"
+			}
+		}
+	}
 	now := time.Now()
 	for _, t := range []string{o.Since, o.Until} {
 		if _, err := events.ParseTime(t, now); err != nil {

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
+)
+
+// newEventsCLI is a CLI with private network definitions and a private tmp
+// dir, so its events log is its own.
+func newEventsCLI(t *testing.T) (*testenv.CLI, string) {
+	t.Helper()
+	testenv.RequiresRoot(t)
+	testenv.RequiresBinary(t, "runc", "conmon", "skopeo")
+	c := testenv.NewCLI(t)
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	conf := filepath.Join(dir, "containers.conf")
+	data := fmt.Sprintf("[containers]\ndefault_ulimits = []\n[engine]\ntmp_dir = %q\n[network]\nnetwork_config_dir = %q\n", tmp, filepath.Join(dir, "networks"))
+	if err := os.WriteFile(conf, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Env = append(c.Env, "CONTAINERS_CONF="+conf)
+	c.SeedImage(t, "localhost/busybox:latest", testenv.ImageSpec{})
+	return c, tmp
+}
+
+func TestEventsLifecycle(t *testing.T) {
+	c, tmp := newEventsCLI(t)
+	t0 := time.Now()
+	r := c.Run("run", "--rm", "--name", "evrun", "--network", "none", "-l", "evt=yes", "localhost/busybox", "sh", "-c", "exit 3")
+	if r.ExitCode != 3 {
+		t.Fatalf("run: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "events", "events.log")); err != nil {
+		t.Fatalf("events log not in the tmp dir: %v", err)
+	}
+	got := c.Must(t, "events", "--stream=false", "--filter", "container=evrun", "--format", "{{.Status}}")
+	if want := "create\ninit\nstart\ndied\ncleanup\nremove"; strings.TrimSpace(got) != want {
+		t.Fatalf("statuses:\n%s\nwant:\n%s", got, want)
+	}
+	js := c.Must(t, "events", "--stream=false", "--filter", "event=died", "--filter", "label=evt=yes", "--format", "json")
+	var ev struct {
+		ContainerExitCode int
+		Name, Image, Type string
+		Attributes        map[string]string
+	}
+	if err := json.Unmarshal([]byte(js), &ev); err != nil || ev.ContainerExitCode != 3 || ev.Name != "evrun" || ev.Image != "localhost/busybox:latest" || ev.Attributes["evt"] != "yes" {
+		t.Fatalf("died event %q: %v", js, err)
+	}
+	human := c.Must(t, "events", "--stream=false", "--filter", "event=died")
+	if !strings.Contains(human, " container died ") || !strings.Contains(human, "(image=localhost/busybox:latest, name=evrun, evt=yes)") {
+		t.Fatalf("human output: %q", human)
+	}
+	if out := c.Must(t, "events", "--stream=false", "--until", t0.Add(-time.Second).Format(time.RFC3339Nano)); strings.Contains(out, "evrun") {
+		t.Fatalf("--until before the run shows it: %q", out)
+	}
+	if out := c.Must(t, "system", "events", "--stream=false", "--since", "1m", "--filter", "type=container", "--filter", "event=remove", "--format", "{{.Name}}"); out != "evrun" {
+		t.Fatalf("--since: %q", out)
+	}
+	c.Must(t, "volume", "create", "evvol")
+	c.Must(t, "tag", "localhost/busybox", "localhost/evtag:1")
+	if out := c.Must(t, "events", "--stream=false", "--filter", "type=volume", "--filter", "type=image", "--format", "{{.Type}} {{.Status}} {{.Name}}"); !strings.Contains(out, "volume create evvol") || !strings.Contains(out, "image tag localhost/evtag:1") {
+		t.Fatalf("volume/image events: %q", out)
+	}
+	for _, bad := range [][]string{{"--since", "yesterday"}, {"--filter", "bogus=1"}, {"--filter", "novalue"}} {
+		if r := c.Run(append([]string{"events", "--stream=false"}, bad...)...); r.ExitCode != 125 {
+			t.Errorf("events %v: %s", bad, r)
+		}
+	}
+}
+
+// TestEventsStream follows the log: a new event shows up at once, and the
+// command ends when killed (and by itself with --until).
+func TestEventsStream(t *testing.T) {
+	c, _ := newEventsCLI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := c.Command(ctx, "events", "--filter", "type=volume", "--format", "{{.Status}} {{.Name}}")
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := make(chan string, 4)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	c.Must(t, "volume", "create", "streamed")
+	select {
+	case l := <-lines:
+		if l != "create streamed" {
+			t.Fatalf("streamed %q", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no streamed event")
+	}
+	start := time.Now()
+	r := c.Run("events", "--since", "1h", "--until", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10), "--filter", "type=volume", "--format", "{{.Name}}")
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "streamed") || time.Since(start) > 20*time.Second {
+		t.Fatalf("events --until in the future: %s after %v", r, time.Since(start))
+	}
+}
+
+// TestEventsAPI: docker events and selkie --url events through the service.
+func TestEventsAPI(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker CLI not installed")
+	}
+	c, _ := newEventsCLI(t)
+	s := startService(t, c)
+	t0 := time.Now().Add(-time.Second)
+	if r := s.docker(t, "", "run", "--rm", "--name", "dockev", "--network", "none", "localhost/busybox", "sh", "-c", "exit 2"); r.ExitCode != 2 {
+		t.Fatalf("docker run: %s", r)
+	}
+	since, until := strconv.FormatInt(t0.Unix(), 10), strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	out := s.dockerOK(t, "events", "--since", since, "--until", until, "--filter", "container=dockev", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}")
+	for _, want := range []string{"container create dockev", "container start dockev", "container die dockev 2", "container remove dockev"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("docker events lacks %q:\n%s", want, out)
+		}
+	}
+	out = s.dockerOK(t, "events", "--since", since, "--until", until, "--filter", "type=container", "--filter", "event=die", "--format", "{{.Actor.Attributes.name}}")
+	if out != "dockev\n" {
+		t.Fatalf("docker events event filter: %q", out)
+	}
+	r := s.remote(t, "events", "--stream=false", "--since", "5m", "--filter", "container=dockev", "--filter", "event=died", "--format", "{{.Name}} {{.ContainerExitCode}} {{.Image}}")
+	if r.ExitCode != 0 || r.Stdout != "dockev 2 localhost/busybox:latest\n" {
+		t.Fatalf("remote events: %s", r)
+	}
+}
