@@ -61,8 +61,8 @@ func toIDMap(m []specs.LinuxIDMapping) []idtools.IDMap {
 // (--userns=keep-id/nomap), for `-v …:U`.
 func (e *Engine) nsIDs(o *engine.ContainerCreateOptions, uid, gid int) (int, int) {
 	uns, err := containerUserNS(o, e.cfg.Rootless)
-	if err != nil || !uns.Private {
-		return uid, gid
+	if err != nil || !uns.Private || len(uns.UIDMap) == 0 || len(uns.GIDMap) == 0 {
+		return uid, gid // (auto: the allocated maps are not translated yet)
 	}
 	return translate(uns.UIDMap, uid), translate(uns.GIDMap, gid)
 }
