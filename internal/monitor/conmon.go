@@ -269,6 +269,10 @@ func readSync(ctx context.Context, pipe *os.File) (int, error) {
 }
 
 // runtimeLogError returns the last error message of the runtime's JSON log.
+// runc init's own fatal messages (nsexec: a failed clone, setns, unshare…)
+// come before runc's summary, which then only says "read init-p: connection
+// reset by peer" or "error during container init: %!w(<nil>)"; they are
+// appended so the real cause is shown, as runc 1.4 does itself.
 func runtimeLogError(path string) string {
 	if path == "" {
 		return ""
@@ -278,14 +282,28 @@ func runtimeLogError(path string) string {
 		return ""
 	}
 	var last string
+	var fatal []string
 	for _, line := range strings.Split(string(data), "\n") {
 		var e struct {
 			Level string `json:"level"`
 			Msg   string `json:"msg"`
 		}
-		if json.Unmarshal([]byte(line), &e) == nil && (e.Level == "error" || e.Level == "fatal") && e.Msg != "" {
+		if json.Unmarshal([]byte(line), &e) != nil || e.Msg == "" {
+			continue
+		}
+		switch e.Level {
+		case "fatal":
+			fatal = append(fatal, e.Msg)
+			last = e.Msg
+		case "error":
 			last = e.Msg
 		}
+	}
+	if len(fatal) > 0 && fatal[len(fatal)-1] != last {
+		if len(fatal) > 4 {
+			fatal = fatal[len(fatal)-4:]
+		}
+		last += "; runc init error(s): " + strings.Join(fatal, "; ")
 	}
 	return last
 }

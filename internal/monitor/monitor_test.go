@@ -112,3 +112,28 @@ func TestWaitExitFile(t *testing.T) {
 		t.Fatalf("dead conmon: %v", err)
 	}
 }
+
+func TestRuntimeLogErrorInitFatal(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "oci-log")
+	log := `{"level":"fatal","msg":"nsexec-1[123]: failed to unshare remaining namespaces: No space left on device","time":"x"}
+{"level":"fatal","msg":"nsexec-0[120]: failed to sync with stage-1: next state","time":"x"}
+not json
+{"level":"error","msg":"runc create failed: unable to start container process: error during container init: read init-p: connection reset by peer","time":"x"}
+`
+	if err := os.WriteFile(p, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := runtimeLogError(p)
+	if !strings.HasPrefix(got, "runc create failed: unable to start container process") || !strings.Contains(got, "runc init error(s): nsexec-1[123]: failed to unshare remaining namespaces: No space left on device; nsexec-0") {
+		t.Fatalf("got %q", got)
+	}
+	// A plain error stays as it is; a lone fatal is the message.
+	os.WriteFile(p, []byte(`{"level":"error","msg":"exec: \"x\": executable file not found in $PATH"}`+"\n"), 0o600)
+	if got := runtimeLogError(p); got != `exec: "x": executable file not found in $PATH` {
+		t.Fatalf("plain: %q", got)
+	}
+	os.WriteFile(p, []byte(`{"level":"fatal","msg":"only"}`+"\n"), 0o600)
+	if got := runtimeLogError(p); got != "only" {
+		t.Fatalf("lone fatal: %q", got)
+	}
+}
