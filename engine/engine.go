@@ -26,4 +26,5 @@ type System interface {
 	// Info reports the host, the store, the registries and the runtime.
 	Info(ctx context.Context) (*InfoReport, error)
 	EventsReader
+	DiskUsager
 }

@@ -59,3 +59,12 @@ func (c *Client) Events(ctx context.Context, o engine.EventsOptions, fn func(eng
 		}
 	}
 }
+
+// SystemDf asks the service for the store's disk usage.
+func (c *Client) SystemDf(ctx context.Context) (*engine.SystemDfReport, error) {
+	var v engine.SystemDfReport
+	if err := c.call(ctx, http.MethodGet, "/system/df", nil, nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}

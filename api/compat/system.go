@@ -93,12 +93,7 @@ func (s *routes) system(h handle) {
 	h("GET /events", func(w http.ResponseWriter, r *http.Request) error {
 		return wire.ServeEvents(w, r, s.eng, true)
 	})
-	for _, p := range []string{"GET /system/df"} {
-		what := p[4:]
-		h(p, func(w http.ResponseWriter, r *http.Request) error {
-			return fmt.Errorf("%s: %w", what, engine.ErrNotImplemented)
-		})
-	}
+	h("GET /system/df", s.systemDf)
 	h("GET /info", func(w http.ResponseWriter, r *http.Request) error {
 		info, err := s.eng.Info(r.Context())
 		if err != nil {

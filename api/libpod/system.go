@@ -28,4 +28,11 @@ func (s *routes) events(h handle) {
 	h("GET /libpod/events", func(w http.ResponseWriter, r *http.Request) error {
 		return wire.ServeEvents(w, r, s.eng, false)
 	})
+	h("GET /libpod/system/df", func(w http.ResponseWriter, r *http.Request) error {
+		v, err := s.eng.SystemDf(r.Context())
+		if err != nil {
+			return err
+		}
+		return ok(w, v)
+	})
 }

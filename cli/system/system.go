@@ -21,6 +21,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newMigrateCommand(g),
 		newResetCommand(g),
 		newEventsCommand(g),
+		newDfCommand(g),
 	)
 	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), newEventsCommand(g), sys}
 }
