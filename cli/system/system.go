@@ -22,6 +22,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newResetCommand(g),
 		newEventsCommand(g),
 		newDfCommand(g),
+		newPruneCommand(g),
 	)
 	return []*cobra.Command{newVersionCommand(g), newInfoCommand(g), newUnshareCommand(g), newEventsCommand(g), sys}
 }

@@ -58,3 +58,40 @@ func TestSystemDf(t *testing.T) {
 		t.Fatalf("remote df: %s", r)
 	}
 }
+
+// TestSystemPrune composes the prunes: stopped containers, unused networks
+// and (with --volumes) volumes go; what a running container uses stays.
+func TestSystemPrune(t *testing.T) {
+	c, _ := newEventsCLI(t)
+	stopped := c.Must(t, "create", "--name", "prstopped", "--network", "none", "localhost/busybox", "true")
+	c.Must(t, "run", "-d", "--name", "prrunning", "--network", "none", "-v", "prused:/u", "localhost/busybox", "sleep", "1000")
+	c.Must(t, "volume", "create", "prunused")
+	c.Must(t, "network", "create", "prnet")
+	c.Must(t, "tag", "localhost/busybox", "localhost/prextra:1")
+	if r := c.RunStdin(strings.NewReader("n\n"), "system", "prune"); r.ExitCode != 0 || !strings.Contains(r.Stdout, "Are you sure you want to continue? [y/N]") {
+		t.Fatalf("prompt: %s", r)
+	}
+	if c.Run("container", "exists", "prstopped").ExitCode != 0 {
+		t.Fatal("answering n pruned")
+	}
+	if r := c.Run("system", "prune", "-f", "--filter", "bogus=1"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "bogus is an invalid filter") {
+		t.Fatalf("bad filter: %s", r)
+	}
+	out := c.Must(t, "system", "prune", "-f", "--volumes")
+	for _, want := range []string{"Deleted Containers\n" + stopped, "Deleted Networks\nprnet", "Deleted Volumes\nprunused", "Total reclaimed space: "} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("prune output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "prused") || c.Run("container", "exists", "prrunning").ExitCode != 0 || c.Run("volume", "exists", "prused").ExitCode != 0 {
+		t.Fatalf("pruned what a running container uses:\n%s", out)
+	}
+	c.Must(t, "rm", "-f", "-t", "0", "prrunning")
+	out = c.Must(t, "system", "prune", "-a", "-f")
+	if !strings.Contains(out, "Deleted Images") {
+		t.Fatalf("prune -a: %s", out)
+	}
+	if imgs := c.Must(t, "images", "-q"); imgs != "" {
+		t.Fatalf("images left after prune -a: %q", imgs)
+	}
+}
