@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/oci"
@@ -304,12 +306,67 @@ func (e *Engine) writeEtcFiles(c *state.Container, runDir string) error {
 	if o.Network == "host" {
 		files["resolv.conf"] = hostResolv
 	}
+	var img *v1.ImageConfig
+	if c.ImageConfig != nil {
+		img = &c.ImageConfig.Config
+	}
+	if c.State.Mountpoint != "" {
+		passwd, group, err := spec.ContainerIDFiles(c.State.Mountpoint, o, img)
+		if err != nil {
+			return err
+		}
+		optionalEtcFile(files, runDir, "passwd", passwd)
+		optionalEtcFile(files, runDir, "group", group)
+	}
+	zone, err := timezoneFile(o.Timezone)
+	if err != nil {
+		return err
+	}
+	optionalEtcFile(files, runDir, "localtime", zone)
 	for name, data := range files {
 		if err := writeFileAtomic(filepath.Join(runDir, name), data, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// optionalEtcFile queues data as runDir/name, or removes a stale copy when
+// data is nil (spec.Generate binds the file only if it exists).
+func optionalEtcFile(files map[string][]byte, runDir, name string, data []byte) {
+	if data == nil {
+		os.Remove(filepath.Join(runDir, name))
+		return
+	}
+	files[name] = data
+}
+
+// timezoneFile is the content of the zone file --tz names (a copy is bound
+// on /etc/localtime, as Podman does): "local" is the host's /etc/localtime,
+// anything else a file under /usr/share/zoneinfo. Podman sets no TZ.
+func timezoneFile(tz string) ([]byte, error) {
+	if tz == "" {
+		return nil, nil
+	}
+	p := "/etc/localtime"
+	if tz != "local" {
+		if strings.Contains(tz, "..") || path.Clean("/"+tz) != "/"+tz {
+			return nil, fmt.Errorf("invalid timezone %q: %w", tz, engine.ErrInvalidArg)
+		}
+		p = "/usr/share/zoneinfo/" + tz
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil, fmt.Errorf("finding timezone for container: %w", err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return nil, fmt.Errorf("finding timezone for container: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("timezone %q is not a zone file: %w", tz, engine.ErrInvalidArg)
+	}
+	return readSmallFile(real)
 }
 
 func readSmallFile(p string) ([]byte, error) {

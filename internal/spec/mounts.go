@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,8 @@ func etcFileDest(name string) string {
 		return "/etc/hosts"
 	case "resolv.conf":
 		return "/etc/resolv.conf"
+	case "passwd", "group", "localtime":
+		return "/etc/" + name
 	}
 	return "/run/.containerenv"
 }
@@ -108,6 +111,18 @@ func etcMounts(runDir string, o *engine.ContainerCreateOptions) []specs.Mount {
 			continue
 		}
 		if name == "resolv.conf" && o.Network == "none" {
+			continue
+		}
+		ms = append(ms, specs.Mount{Destination: dest, Type: "bind", Source: filepath.Join(runDir, name), Options: []string{"bind", "rprivate"}})
+	}
+	// Written by the engine only when needed: passwd/group entries for a
+	// UID the image does not list, the --tz zone file.
+	for _, name := range []string{"passwd", "group", "localtime"} {
+		dest := etcFileDest(name)
+		if hasMountAt(o.Mounts, dest) {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(runDir, name)); err != nil {
 			continue
 		}
 		ms = append(ms, specs.Mount{Destination: dest, Type: "bind", Source: filepath.Join(runDir, name), Options: []string{"bind", "rprivate"}})

@@ -98,6 +98,9 @@ func Generate(in Input) (*specs.Spec, error) {
 		// group permissions cannot be dropped with setgroups (CVE-2022-2989).
 		user.AdditionalGids = appendUnique(user.AdditionalGids, user.GID)
 	}
+	if user.NoEntry {
+		user.Home = workDir(o, img) // Podman's passwd entry for it has the workdir as home
+	}
 	s.Process.User = specs.User{UID: user.UID, GID: user.GID, AdditionalGids: user.AdditionalGids, Umask: umask(cfg)}
 	s.Process.Env = buildEnv(o, img, cfg, Hostname(in.ID, o), user.Home)
 	if err := setNamespaces(s, o, in.NetNSPath); err != nil {

@@ -23,6 +23,8 @@ type User struct {
 	GID            uint32
 	AdditionalGids []uint32
 	Home           string
+	// NoEntry: a numeric UID the image's /etc/passwd does not list.
+	NoEntry bool
 }
 
 type passwdEntry struct {
@@ -147,9 +149,11 @@ func LookupUser(rootfs, spec string, groupAdd []string) (*User, error) {
 	var name string
 	if uid, ok := parseID(userPart); ok {
 		u.UID = uid
+		u.NoEntry = true
 		for _, e := range users {
 			if e.uid == uid {
 				u.GID, u.Home, name = e.gid, e.home, e.name
+				u.NoEntry = false
 				break
 			}
 		}

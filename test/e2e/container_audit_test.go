@@ -57,6 +57,29 @@ func TestContainerAuditProcessFlags(t *testing.T) {
 	if out := auditRun(t, c, "--tz", "UTC", "bb", "date", "+%Z"); out != "UTC" {
 		t.Errorf("--tz UTC: %q", out)
 	}
+	// --tz binds a copy of the zone file on /etc/localtime (no TZ), as Podman.
+	if _, err := os.Stat("/usr/share/zoneinfo/Asia/Tokyo"); err == nil {
+		if out := auditRun(t, c, "--tz", "Asia/Tokyo", "bb", "sh", "-c", "date +%Z; echo tz=$TZ"); out != "JST\ntz=" {
+			t.Errorf("--tz Asia/Tokyo: %q", out)
+		}
+	}
+	if out := auditRun(t, c, "--tz", "local", "bb", "date", "+%Z"); out != strings.TrimSpace(mustOutput(t, "date", "+%Z")) {
+		t.Errorf("--tz local: %q", out)
+	}
+	if r := c.Run("run", "--rm", "--network", "none", "--tz", "../../etc/shadow", "bb", "true"); r.ExitCode != 125 {
+		t.Errorf("--tz ../../etc/shadow: exit %d %q", r.ExitCode, r.Stderr)
+	}
+	// A UID the image's passwd lacks gets Podman's passwd/group entries in
+	// per-container copies; the image's files stay as they are.
+	if out := auditRun(t, c, "-u", "1", "-w", "/tmp", "bb", "sh", "-c", "id; tail -1 /etc/passwd; tail -1 /etc/group; echo $HOME"); out != "uid=1(1) gid=0(root) groups=0(root)\n1:*:1:0:container user:/tmp:/bin/sh\n1:x:1:1\n/tmp" {
+		t.Errorf("-u 1: %q", out)
+	}
+	if out := auditRun(t, c, "-u", "4000:4000", "bb", "sh", "-c", "id; tail -1 /etc/group"); out != "uid=4000(4000) gid=4000(4000) groups=4000(4000)\n4000:x:4000:4000" {
+		t.Errorf("-u 4000:4000: %q", out)
+	}
+	if out := auditRun(t, c, "bb", "sh", "-c", "grep -c 'container user' /etc/passwd /etc/group || true"); strings.Contains(out, ":1") {
+		t.Errorf("image passwd/group modified: %q", out)
+	}
 	// --init-path names the init binary that runs as PID 1.
 	for _, p := range []string{"/usr/libexec/podman/catatonit", "/usr/bin/catatonit"} {
 		if _, err := os.Stat(p); err == nil {
@@ -507,4 +530,13 @@ func TestContainerAuditInspectShape(t *testing.T) {
 			t.Errorf("Config.%s: selkie %#v, podman %#v", k, sv, pv)
 		}
 	}
+}
+
+func mustOutput(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return string(out)
 }
