@@ -340,6 +340,11 @@ type ContainerWaitOptions struct {
 	// Conditions are states to wait for (default: stopped/exited).
 	Conditions []string      `json:"conditions,omitempty"`
 	Interval   time.Duration `json:"interval,omitempty"`
+	// NextExit waits for the container's next exit (Docker's "next-exit"):
+	// a created or exited container is waited for until it has been
+	// started and has exited again. Without it a container that is not
+	// running answers at once, as Podman's wait does.
+	NextExit bool `json:"nextExit,omitempty"`
 }
 
 // ContainerAttachOptions controls attach.

@@ -49,6 +49,7 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.Contain
 		return -1, err
 	}
 	id := c.ID
+	since, sawRun := time.Now(), false
 	exits, err := e.exitDir()
 	if err != nil {
 		return -1, err
@@ -60,15 +61,30 @@ func (e *Engine) ContainerWait(ctx context.Context, ref string, o engine.Contain
 		if status == state.StatusStopped {
 			status = "exited" // stopped by the engine, cleanup pending
 		}
+		if o.NextExit && !sawRun {
+			switch {
+			case c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused:
+				sawRun = true
+			case c.State.FinishedAt.After(since):
+				// It ran and exited between two looks at the record.
+				return c.State.ExitCode, nil
+			default:
+				status = "" // not started yet: keep waiting
+			}
+		}
 		if conds[status] || (status == "created" && conds["configured"]) {
 			if status != "exited" {
 				return -1, nil // as Podman: no exit code for other conditions
 			}
 			return c.State.ExitCode, nil
 		}
-		// A created (or initialized) container is waited for until it
-		// has run and exited: poll the record until it runs, then watch
-		// the exit file.
+		if status == "created" || status == "initialized" {
+			if !o.NextExit && conds["exited"] && len(conds) == 1 {
+				// As Podman 4.3: a container that never ran answers at
+				// once with its recorded exit code.
+				return c.State.ExitCode, nil
+			}
+		}
 		waited := false
 		if conds["exited"] && len(conds) == 1 && (c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused) {
 			conmonPid := c.State.ConmonPid

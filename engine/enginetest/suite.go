@@ -378,6 +378,41 @@ func (s *suite) containers(t *testing.T) {
 			t.Fatalf("state after exit: %+v", ci.State)
 		}
 	})
+	t.Run("WaitCreatedNextExit", func(t *testing.T) {
+		id := s.create(t, c, engine.ContainerCreateOptions{Command: []string{"sh", "-c", "sleep 0.2; exit 3"}})
+		// As Podman: a container that never ran answers at once.
+		wc, cancel := context.WithTimeout(c, 5*time.Second)
+		code, err := s.eng.ContainerWait(wc, id, engine.ContainerWaitOptions{})
+		cancel()
+		must(t, "wait (created)", err)
+		if code != 0 {
+			t.Fatalf("wait on a created container: %d, want 0", code)
+		}
+		// NextExit (Docker's next-exit) waits until it has run and exited.
+		type result struct {
+			code int32
+			err  error
+		}
+		ch := make(chan result, 1)
+		go func() {
+			code, err := s.eng.ContainerWait(c, id, engine.ContainerWaitOptions{NextExit: true, Interval: 5 * time.Millisecond})
+			ch <- result{code, err}
+		}()
+		select {
+		case r := <-ch:
+			t.Fatalf("next-exit wait returned before start: %+v", r)
+		case <-time.After(time.Second):
+		}
+		must(t, "start", s.eng.ContainerStart(c, id, engine.ContainerStartOptions{}))
+		select {
+		case r := <-ch:
+			if r.err != nil || r.code != 3 {
+				t.Fatalf("next-exit wait: %d %v, want 3", r.code, r.err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("next-exit wait did not return")
+		}
+	})
 	t.Run("StartAttached", func(t *testing.T) {
 		id := s.create(t, c, engine.ContainerCreateOptions{Command: []string{"sh", "-c", "read x; echo got:$x; echo bye >&2"}, Stdin: true})
 		var out, errb bytes.Buffer
