@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/docker/go-units"
 	"github.com/selkie-containers/selkie/engine"
-	"github.com/selkie-containers/selkie/internal/config"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/oci"
 	"github.com/selkie-containers/selkie/internal/spec"
@@ -42,6 +42,11 @@ func (e *Engine) writeBundle(c *state.Container, o *engine.ContainerCreateOption
 	s, err := spec.Generate(in)
 	if err != nil {
 		return err
+	}
+	if c.Pod != "" && !e.cfg.Rootless && s.Linux != nil {
+		if p := podMemberCgroupsPath(c.Pod, c.ID); p != "" {
+			s.Linux.CgroupsPath = p // under the pod's cgroup (pod_cgroup.go)
+		}
 	}
 	if err := makeRootfsReachable(s); err != nil {
 		return err
@@ -92,7 +97,7 @@ func (e *Engine) monitorOptions(c *state.Container, o *engine.ContainerCreateOpt
 		mo.ExitDelay = 1
 	}
 	if v := o.LogOptions["max-size"]; v != "" {
-		if n, err := config.ParseSize(v); err == nil {
+		if n, err := units.FromHumanSize(v); err == nil { // decimal, as Podman: 1m = 1000000
 			mo.LogSizeMax = n
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/docker/go-units"
 	"github.com/selkie-containers/selkie/engine"
 )
 
@@ -103,11 +104,12 @@ func (c *Config) Capabilities() []string {
 	return out
 }
 
-// ShmSizeBytes is [containers] shm_size in bytes.
+// ShmSizeBytes is [containers] shm_size in bytes. Podman parses it with
+// decimal units (units.FromHumanSize): the default "65536k" is 65536000.
 func (c *Config) ShmSizeBytes() (int64, error) {
-	n, err := ParseSize(c.Containers.ShmSize)
-	if err != nil {
-		return 0, fmt.Errorf("containers.conf shm_size: %w", err)
+	n, err := units.FromHumanSize(c.Containers.ShmSize)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("containers.conf shm_size: invalid size: '%s': %w", c.Containers.ShmSize, engine.ErrInvalidArg)
 	}
 	return n, nil
 }

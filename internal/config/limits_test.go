@@ -96,7 +96,7 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 	c := Default()
-	if n, err := c.ShmSizeBytes(); err != nil || n != 64<<20 {
+	if n, err := c.ShmSizeBytes(); err != nil || n != 65536000 { // Podman: decimal units
 		t.Errorf("default shm size %d %v", n, err)
 	}
 	if c.StopTimeout() != 10 {

@@ -68,14 +68,16 @@ func hasMountAt(ms []engine.Mount, dest string) bool {
 	return false
 }
 
+// shmSize is the /dev/shm size option in bytes: --shm-size, else
+// containers.conf shm_size in Podman's decimal units (65536k = 65536000).
 func shmSize(o *engine.ContainerCreateOptions, cfg *config.Config) string {
 	if o.ShmSize != nil && *o.ShmSize > 0 {
-		return fmt.Sprintf("%dk", *o.ShmSize/1024)
+		return fmt.Sprintf("%d", *o.ShmSize)
 	}
-	if cfg.Containers.ShmSize != "" {
-		return cfg.Containers.ShmSize
+	if n, err := cfg.ShmSizeBytes(); err == nil && n > 0 {
+		return fmt.Sprintf("%d", n)
 	}
-	return "65536k"
+	return "65536000"
 }
 
 // etcFileDest maps the files of the run dir that etcMounts binds to

@@ -118,6 +118,12 @@ func TestContainerAuditIOFlags(t *testing.T) {
 	if data, err := os.ReadFile(pidf); err != nil || strings.TrimSpace(string(data)) != pid {
 		t.Errorf("--pidfile: %q %v, want %s", data, err, pid)
 	}
+	// max-size in decimal units, as Podman: 1m = 1000000 bytes for conmon.
+	if cpid := c.Must(t, "inspect", "--format", "{{.State.ConmonPid}}", id); cpid != "0" {
+		if data, err := os.ReadFile("/proc/" + cpid + "/cmdline"); err != nil || !strings.Contains(string(data), "--log-size-max\x001000000\x00") {
+			t.Errorf("conmon --log-size-max for max-size=1m: %q %v", data, err)
+		}
+	}
 	verbsWaitFor(t, func() bool { return c.Must(t, "logs", id) == "logged" })
 	if data, err := os.ReadFile(logf); err != nil || !strings.Contains(string(data), " stdout F logged") {
 		t.Errorf("--log-opt path: %q %v", data, err)
@@ -178,6 +184,16 @@ func TestContainerAuditSecurityResources(t *testing.T) {
 		t.Errorf("mask=/etc/hostname: %q", out)
 	}
 	runExpect(t, c, 1, "Read-only file system", "run", "--rm", "--network", "none", "--read-only", "--read-only-tmpfs=false", "bb", "touch", "/tmp/x")
+	// Default /dev/shm: containers.conf 65536k in decimal units, as Podman
+	// (65536000 bytes, /proc/mounts size=64000k; inspect ShmSize 65536000).
+	if out := auditRun(t, c, "bb", "grep", " /dev/shm ", "/proc/mounts"); !strings.Contains(out, "size=64000k") {
+		t.Errorf("default /dev/shm: %q", out)
+	}
+	c.Must(t, "create", "--network", "none", "--name", "shmdefault", "bb", "true")
+	if out := c.Must(t, "inspect", "--format", "{{.HostConfig.ShmSize}}", "shmdefault"); out != "65536000" {
+		t.Errorf("default ShmSize: %q", out)
+	}
+	c.Must(t, "rm", "shmdefault")
 	if out := auditRun(t, c, "--shm-size", "16m", "bb", "sh", "-c", "df -k /dev/shm | tail -1"); !strings.Contains(out, " 16384 ") {
 		t.Errorf("--shm-size 16m: %q", out)
 	}
