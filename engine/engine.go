@@ -27,4 +27,5 @@ type System interface {
 	Info(ctx context.Context) (*InfoReport, error)
 	EventsReader
 	DiskUsager
+	ImageSearcher
 }

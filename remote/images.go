@@ -2,10 +2,12 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/selkie-containers/selkie/api/wire"
@@ -151,4 +153,32 @@ func dirOf(p string) string {
 		return p[:i]
 	}
 	return "."
+}
+
+// ImageSearch has the service search registries.
+func (c *Client) ImageSearch(ctx context.Context, term string, o engine.ImageSearchOptions) ([]engine.ImageSearchResult, error) {
+	q := query("term", term)
+	if o.Limit > 0 {
+		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	if o.ListTags {
+		q.Set("listTags", "true")
+	}
+	if o.TLSVerify != nil {
+		q.Set("tlsVerify", strconv.FormatBool(*o.TLSVerify))
+	}
+	if len(o.Filters) > 0 {
+		m := map[string][]string{}
+		for _, f := range o.Filters {
+			k, v, _ := strings.Cut(f, "=")
+			m[k] = append(m[k], v)
+		}
+		b, _ := json.Marshal(m)
+		q.Set("filters", string(b))
+	}
+	var v []engine.ImageSearchResult
+	if err := c.call(ctx, http.MethodGet, "/images/search", q, nil, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

@@ -146,7 +146,28 @@ func (s *routes) images(h handle) {
 		return writeJSON(w, http.StatusOK, resp)
 	})
 	h("GET /images/search", func(w http.ResponseWriter, r *http.Request) error {
-		return fmt.Errorf("image search: %w", engine.ErrNotImplemented)
+		term, o, err := wire.SearchOptions(r)
+		if err != nil {
+			return err
+		}
+		ra := registryAuth(r)
+		o.Username, o.Password = ra.Username, ra.Password
+		res, err := s.eng.ImageSearch(r.Context(), term, o)
+		if err != nil {
+			return err
+		}
+		type hit struct {
+			Description string `json:"description"`
+			IsOfficial  bool   `json:"is_official"`
+			IsAutomated bool   `json:"is_automated"`
+			Name        string `json:"name"`
+			StarCount   int    `json:"star_count"`
+		}
+		out := make([]hit, 0, len(res))
+		for _, x := range res {
+			out = append(out, hit{Description: x.Description, IsOfficial: x.Official != "", IsAutomated: x.Automated != "", Name: x.Name, StarCount: x.Stars})
+		}
+		return writeJSON(w, http.StatusOK, out)
 	})
 	// Names contain '/': dispatch on the last path element.
 	h("GET /images/{rest...}", s.imageGet)

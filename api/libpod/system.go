@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/selkie-containers/selkie/api/wire"
+	"github.com/selkie-containers/selkie/engine"
 )
 
 func (s *routes) system(h handle) {
@@ -27,6 +28,20 @@ func (s *routes) system(h handle) {
 func (s *routes) events(h handle) {
 	h("GET /libpod/events", func(w http.ResponseWriter, r *http.Request) error {
 		return wire.ServeEvents(w, r, s.eng, false)
+	})
+	h("GET /libpod/images/search", func(w http.ResponseWriter, r *http.Request) error {
+		term, o, err := wire.SearchOptions(r)
+		if err != nil {
+			return err
+		}
+		res, err := s.eng.ImageSearch(r.Context(), term, o)
+		if err != nil {
+			return err
+		}
+		if res == nil {
+			res = []engine.ImageSearchResult{}
+		}
+		return ok(w, res)
 	})
 	h("GET /libpod/system/df", func(w http.ResponseWriter, r *http.Request) error {
 		v, err := s.eng.SystemDf(r.Context())

@@ -26,14 +26,14 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newPullCommand(g), newPushCommand(g), list, rm, newTagCommand(g), newUntagCommand(g),
 		newImageInspectCommand(g), newExistsCommand(g), newPruneCommand(g), newHistoryCommand(g),
 		newSaveCommand(g), newLoadCommand(g), newImportCommand(g), newBuildCommand(g, "build"),
-		newImageMountCommand(g), newImageUnmountCommand(g),
+		newImageMountCommand(g), newImageUnmountCommand(g), newSearchCommand(g),
 	)
 	return []*cobra.Command{
 		img,
 		newPullCommand(g), newPushCommand(g), newListCommand(g, "images"), newRemoveCommand(g, "rmi"),
 		newTagCommand(g), newUntagCommand(g), newInspectCommand(g), newHistoryCommand(g),
 		newSaveCommand(g), newLoadCommand(g), newImportCommand(g), newLoginCommand(g), newLogoutCommand(g),
-		newBuildCommand(g, "build"), newBuildxCommand(g),
+		newBuildCommand(g, "build"), newBuildxCommand(g), newSearchCommand(g),
 	}
 }
 
