@@ -116,9 +116,13 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 		return err
 	}
 	remove := false
-	var id string
+	var id, image string
 	err := e.withContainer(ctx, ref, func(c *state.Container) error {
 		id = c.ID
+		image = c.ImageName
+		if image == "" {
+			image = c.ImageID
+		}
 		wasRunning := c.State.Status == state.StatusRunning || c.State.Status == state.StatusPaused
 		exited := e.syncExit(c)
 		if !exited && wasRunning {
@@ -163,6 +167,13 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 		if _, err := e.ContainerRemove(ctx, id, engine.ContainerRemoveOptions{Ignore: true}); err != nil &&
 			!errors.Is(err, engine.ErrNoSuchContainer) {
 			return err
+		}
+		if o.RemoveImage && image != "" {
+			// run -d --rm --rmi: the image goes with the container (or
+			// loses this tag); one still in use by another container stays.
+			if _, err := e.ImageRemove(ctx, image, engine.ImageRemoveOptions{}); err != nil && !errors.Is(err, engine.ErrNoSuchImage) {
+				e.log.Warn("removing the image after the container", "image", image, "err", err)
+			}
 		}
 	}
 	return nil

@@ -278,6 +278,9 @@ func (e *Engine) exitCommand(c *state.Container, rt *oci.CLI) ([]string, error) 
 	if c.Options.Remove {
 		args = append(args, "--rm")
 	}
+	if c.Options.RemoveImage {
+		args = append(args, "--rmi")
+	}
 	return append(args, c.ID), nil
 }
 

@@ -125,7 +125,8 @@ func runContainer(ctx context.Context, g *command.Globals, f *CreateFlags, o eng
 	if o.RemoveImage {
 		// --rmi, as Podman: remove (or just untag) the image after the run;
 		// an image still in use is an error line, not the exit code.
-		if _, rerr := eng.ImageRemove(ctx, o.Image, engine.ImageRemoveOptions{}); rerr != nil {
+		// conmon's cleanup (exit command --rmi) may have removed it first.
+		if _, rerr := eng.ImageRemove(ctx, o.Image, engine.ImageRemoveOptions{}); rerr != nil && !errors.Is(rerr, engine.ErrNoSuchImage) {
 			fmt.Fprintln(g.Stderr, "Error:", rerr)
 		}
 	}

@@ -271,6 +271,14 @@ func TestContainerAuditLifecycleFlags(t *testing.T) {
 	if out := c.Must(t, "images", "--format", "{{.Repository}}"); !strings.Contains(out, "rmi-used") {
 		t.Errorf("--rmi removed an image in use: %q", out)
 	}
+	// run -d --rm --rmi: conmon's cleanup (exit command --rmi) removes the
+	// image with the container (Podman's documented behaviour; 4.3.1 itself
+	// keeps it for detached runs).
+	c.SeedImage(t, "localhost/rmi-detached:latest", testenv.ImageSpec{Files: map[string]string{"/d.txt": "x"}})
+	c.Must(t, "run", "-d", "--rm", "--rmi", "--network", "none", "localhost/rmi-detached:latest", "true")
+	verbsWaitFor(t, func() bool {
+		return !strings.Contains(c.Must(t, "images", "--format", "{{.Repository}}"), "rmi-detached")
+	})
 
 	// init: created in the runtime, not started; Podman calls it initialized.
 	c.Must(t, "create", "--network", "none", "--name", "ini", "bb", "sleep", "100")
