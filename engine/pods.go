@@ -59,6 +59,9 @@ type PodCreateOptions struct {
 	// (empty with Share set to []string{} means none).
 	Share       []string `json:"share,omitempty"`
 	ShareParent *bool    `json:"shareParent,omitempty"`
+	// Resources are the pod cgroup's limits (--cpus, --memory, --cpuset-cpus,
+	// --cpu-shares); members' cgroups are created under it.
+	Resources Resources `json:"resources,omitempty"`
 	// Infra container settings (network, ports, names).
 	Network      string        `json:"network,omitempty"`
 	Networks     []string      `json:"networks,omitempty"`
@@ -146,6 +149,13 @@ type PodInspect struct {
 	NumContainers    uint                   `json:"NumContainers"`
 	Containers       []PodInspectContainer  `json:"Containers,omitempty"`
 	Mounts           []Mount                `json:"mounts,omitempty"`
+	CPUPeriod        uint64                 `json:"cpu_period,omitempty"`
+	CPUQuota         int64                  `json:"cpu_quota,omitempty"`
+	CPUShares        uint64                 `json:"cpu_shares,omitempty"`
+	CPUSetCPUs       string                 `json:"cpuset_cpus,omitempty"`
+	CPUSetMems       string                 `json:"cpuset_mems,omitempty"`
+	MemoryLimit      uint64                 `json:"memory_limit,omitempty"`
+	MemorySwap       uint64                 `json:"memory_swap,omitempty"`
 }
 
 // PodInspectInfraConfig is the infra block of pod inspect.

@@ -44,6 +44,9 @@ func (e *Engine) ContainerInspect(ctx context.Context, ref string, o engine.Cont
 	insp.HostConfig.CgroupManager = defaultStr(e.cfg.Engine.CgroupManager, "cgroupfs")
 	if insp.State.Running && insp.HostConfig.CgroupManager == "cgroupfs" {
 		insp.State.CgroupPath = spec.CgroupsPath(c.ID)
+		if p := podMemberCgroupsPath(c.Pod, c.ID); c.Pod != "" && p != "" {
+			insp.State.CgroupPath = p
+		}
 	}
 	if c.Options.ShmSize == nil {
 		if n, err := e.cfg.ShmSizeBytes(); err == nil {

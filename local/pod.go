@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/oci"
 	"github.com/selkie-containers/selkie/internal/state"
 	"golang.org/x/sys/unix"
 )
@@ -93,6 +94,17 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	if !o.NoInfra && p.Options.InfraName == "" {
 		p.Options.InfraName = id[:12] + "-infra"
 	}
+	if !o.NoInfra && (o.ShareParent == nil || *o.ShareParent) && !e.cfg.Rootless {
+		// As Podman (cgroupfs): the pod's cgroup holds its members' cgroups
+		// and its limits.
+		if o.Resources.Memory > 0 && o.Resources.MemorySwap == 0 && oci.CgroupMode() != oci.CgroupV2 {
+			p.Options.Resources.MemorySwap = 2 * o.Resources.Memory
+		}
+		if err := createPodCgroup(id, p.Options.Resources); err != nil {
+			return "", err
+		}
+		p.CgroupPath = podCgroupPath(id)
+	}
 	generated := p.Name == ""
 	for attempt := 0; ; attempt++ {
 		if generated {
@@ -107,6 +119,9 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 		}
 	}
 	if err != nil {
+		if p.CgroupPath != "" {
+			_ = removePodCgroup(id)
+		}
 		return "", err
 	}
 	e.event(ctx, engine.EventTypePod, "create", id, p.Name, "", nil)
@@ -116,6 +131,9 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	infraID, err := e.createInfra(ctx, p, progress)
 	if err != nil {
 		_ = db.Update(context.WithoutCancel(ctx), func(tx *state.Tx) error { return tx.DeletePod(id) })
+		if p.CgroupPath != "" {
+			_ = removePodCgroup(id)
+		}
 		return "", err
 	}
 	p.InfraID = infraID

@@ -248,6 +248,11 @@ func (e *Engine) PodRemove(ctx context.Context, ref string, o engine.PodRemoveOp
 		return tx.DeletePod(p.ID)
 	})
 	if err == nil {
+		if p.CgroupPath != "" {
+			if cerr := removePodCgroup(p.ID); cerr != nil {
+				e.log.Warn("pod cgroup not removed", "pod", p.ID, "err", cerr)
+			}
+		}
 		e.event(ctx, engine.EventTypePod, "remove", p.ID, p.Name, "", nil)
 	}
 	return rep, err
@@ -307,23 +312,24 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 	slices.SortStableFunc(members, func(a, b *state.Container) int { return strings.Compare(a.ID, b.ID) })
 	o := p.Options
 	in := &engine.PodInspect{
-		ID:            p.ID,
-		Name:          p.Name,
-		Created:       p.Created,
-		CreateCommand: o.CreateCommand,
-		ExitPolicy:    o.ExitPolicy,
-		State:         podStatus(members),
-		Hostname:      o.Hostname,
-		Labels:        o.Labels,
-		// No pod-level cgroup yet: members get their own under /libpod_parent.
-		CreateCgroup:     false,
-		CgroupParent:     "/libpod_parent",
+		ID:               p.ID,
+		Name:             p.Name,
+		Created:          p.Created,
+		CreateCommand:    o.CreateCommand,
+		ExitPolicy:       o.ExitPolicy,
+		State:            podStatus(members),
+		Hostname:         o.Hostname,
+		Labels:           o.Labels,
+		CreateCgroup:     p.CgroupPath != "",
+		CgroupParent:     podCgroupParent,
+		CgroupPath:       p.CgroupPath,
 		CreateInfra:      !o.NoInfra,
 		InfraContainerID: p.InfraID,
 		SharedNamespaces: p.Share,
 		NumContainers:    uint(len(members)),
 		Mounts:           o.Mounts,
 	}
+	podInspectResources(in, o.Resources)
 	if !o.NoInfra {
 		ic := &engine.PodInspectInfraConfig{
 			PortBindings:  map[string][]engine.InspectHostPort{},

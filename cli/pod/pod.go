@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/engine"
@@ -48,7 +50,9 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	var infra bool
 	var share, publish, labels, volumes []string
 	var applyNetwork func(*engine.ContainerCreateOptions) error
-	var podIDFile, infraCommand string
+	var podIDFile, infraCommand, memory string
+	var cpus float64
+	var shareParent bool
 	cmd := &cobra.Command{
 		Use:   "create [options] [NAME]",
 		Short: "Create a new empty pod",
@@ -67,6 +71,22 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 				o.Name = args[0]
 			}
 			o.NoInfra = !infra
+			if cmd.Flags().Changed("share-parent") {
+				o.ShareParent = &shareParent
+			}
+			if cmd.Flags().Changed("cpus") {
+				if cpus < 0 {
+					return fmt.Errorf("invalid argument %q for \"--cpus\" flag: CPUs must not be negative", strconv.FormatFloat(cpus, 'f', -1, 64))
+				}
+				o.Resources.NanoCPUs = int64(cpus * 1e9)
+			}
+			if memory != "" {
+				n, err := units.RAMInBytes(memory)
+				if err != nil || n < 0 {
+					return fmt.Errorf("invalid value for memory: invalid size: '%s'", memory)
+				}
+				o.Resources.Memory = n
+			}
 			if !infra && (cmd.Flags().Changed("infra-image") || cmd.Flags().Changed("infra-command") || cmd.Flags().Changed("infra-name")) {
 				return errors.New("cannot set infra options when --infra=false")
 			}
@@ -170,6 +190,11 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.StringVar(&o.RestartPolicy, "restart", "", "Restart policy to apply when a container exits")
 	f.BoolVar(&o.Replace, "replace", false, "If a pod with the same name exists, replace it")
 	f.StringVar(&podIDFile, "pod-id-file", "", "Write the pod ID to the file")
+	f.Float64Var(&cpus, "cpus", 0, "Number of CPUs. The default is 0.000 which means no limit")
+	f.StringVarP(&memory, "memory", "m", "", "Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
+	f.StringVar(&o.Resources.CPUSetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	f.Uint64Var(&o.Resources.CPUShares, "cpu-shares", 0, "CPU shares (relative weight)")
+	f.BoolVar(&shareParent, "share-parent", true, "Set the pod's cgroup as the cgroup parent for all containers joining the pod")
 	return cmd
 }
 

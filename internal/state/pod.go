@@ -22,6 +22,9 @@ type Pod struct {
 	InfraID string `json:"infraId,omitempty"`
 	// Share lists the shared namespaces (net, ipc, uts, pid, cgroup).
 	Share []string `json:"share"`
+	// CgroupPath is the pod's cgroup (cgroupfs path, parent of its members'
+	// cgroups), "" when the pod has none.
+	CgroupPath string `json:"cgroupPath,omitempty"`
 }
 
 func noSuchPod(ref string) error {
