@@ -270,3 +270,14 @@ func TestConcurrentProcesses(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWrite is the cost an operation pays per event (lock, append).
+func BenchmarkWrite(b *testing.B) {
+	l := New(b.TempDir())
+	ev := engine.Event{Type: engine.EventTypeContainer, Status: "start", ID: strings.Repeat("a", 64), Name: "bench", Image: "localhost/busybox:latest", Attributes: map[string]string{"k": "v"}}
+	for i := 0; i < b.N; i++ {
+		if err := l.Write(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
