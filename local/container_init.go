@@ -33,9 +33,9 @@ func (e *Engine) ContainerInit(ctx context.Context, ref string) error {
 
 // writeBundle generates the runtime spec for c (with o, its options after
 // volume resolution) and writes it as runDir/config.json.
-func (e *Engine) writeBundle(c *state.Container, o *engine.ContainerCreateOptions, rootfs, runDir, netnsPath string) error {
+func (e *Engine) writeBundle(c *state.Container, o *engine.ContainerCreateOptions, rootfs, runDir, netnsPath string, size *engine.TerminalSize) error {
 	in := spec.Input{ID: c.ID, Name: c.Name, Options: o, Config: e.cfg, Rootfs: rootfs, RunDir: runDir, NetNSPath: netnsPath,
-		CgroupV2: oci.CgroupMode() == oci.CgroupV2}
+		CgroupV2: oci.CgroupMode() == oci.CgroupV2, ConsoleSize: size}
 	if c.ImageConfig != nil {
 		in.Image = &c.ImageConfig.Config
 	}

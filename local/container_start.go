@@ -51,7 +51,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.Contai
 		// With the passthrough log driver conmon hands the caller's own
 		// stdio to the container: there is nothing to attach to.
 		attach := o.Attach != nil && logDriver(c, e.cfg.Containers.LogDriver) != monitor.LogPassthrough
-		s, err := e.startLocked(ctx, c, attach)
+		s, err := e.startLockedSize(ctx, c, attach, initialSize(c, o.Attach))
 		session = s
 		return err
 	})
@@ -70,6 +70,28 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.Contai
 // startLocked brings c from any stopped state to running. The caller holds
 // c's lock and saves c afterwards.
 func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach bool) (*attachSession, error) {
+	return e.startLockedSize(ctx, c, attach, nil)
+}
+
+// initialSize takes the caller's terminal size (the first value attachStreams
+// queued on Resize) for a -t container, so that the PTY has it before the
+// process starts (spec process.consoleSize, as Podman); nil otherwise.
+func initialSize(c *state.Container, st *engine.Streams) *engine.TerminalSize {
+	if st == nil || st.Resize == nil || !c.Options.Terminal {
+		return nil
+	}
+	select {
+	case sz, ok := <-st.Resize:
+		if ok && sz.Width > 0 && sz.Height > 0 {
+			return &sz
+		}
+	default:
+	}
+	return nil
+}
+
+// startLockedSize is startLocked with the terminal's initial size (nil: none).
+func (e *Engine) startLockedSize(ctx context.Context, c *state.Container, attach bool, size *engine.TerminalSize) (*attachSession, error) {
 	if c.State.Status == state.StatusExited || c.State.Status == state.StatusStopped {
 		// Leftovers of the previous run (a cleanup that never ran).
 		e.cleanupLocked(ctx, c)
@@ -80,7 +102,7 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 		c.State.Status = state.StatusConfigured
 	}
 	if c.State.Status != state.StatusCreated {
-		if err := e.initLocked(ctx, c, attach); err != nil {
+		if err := e.initLockedSize(ctx, c, attach, size); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +145,12 @@ func (e *Engine) startLocked(ctx context.Context, c *state.Container, attach boo
 // initLocked mounts the rootfs, writes the bundle, sets up the network
 // namespace and has conmon create the container in the runtime (status
 // created). On error everything done is undone.
-func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bool) (err error) {
+func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bool) error {
+	return e.initLockedSize(ctx, c, attached, nil)
+}
+
+// initLockedSize is initLocked with the terminal's initial size (nil: none).
+func (e *Engine) initLockedSize(ctx context.Context, c *state.Container, attached bool, size *engine.TerminalSize) (err error) {
 	rt, err := e.runtimeFor(c, true)
 	if err != nil {
 		return err
@@ -200,7 +227,7 @@ func (e *Engine) initLocked(ctx context.Context, c *state.Container, attached bo
 	if err := e.autoUserNS(ctx, st, c.StorageID, &o); err != nil {
 		return err
 	}
-	if err := e.writeBundle(c, &o, mp, runDir, netnsPath); err != nil {
+	if err := e.writeBundle(c, &o, mp, runDir, netnsPath, size); err != nil {
 		return err
 	}
 	_ = os.Remove(monitor.ExitFile(exitDir, c.ID))

@@ -42,6 +42,9 @@ type Input struct {
 	CgroupV2 bool
 	// Hooks, if set, is added as is.
 	Hooks *specs.Hooks
+	// ConsoleSize is the attached caller's terminal size for a -t
+	// container: the runtime sizes the PTY before the process starts.
+	ConsoleSize *engine.TerminalSize
 }
 
 // Generate builds the runtime spec.
@@ -77,6 +80,9 @@ func Generate(in Input) (*specs.Spec, error) {
 			ReadonlyPaths: append([]string(nil), defaultReadonlyPaths...),
 		},
 		Annotations: annotations(o),
+	}
+	if o.Terminal && in.ConsoleSize != nil {
+		s.Process.ConsoleSize = &specs.Box{Height: uint(in.ConsoleSize.Height), Width: uint(in.ConsoleSize.Width)}
 	}
 	if o.UTSMode == "host" {
 		s.Hostname = "" // the runtime may not set it without a UTS namespace

@@ -106,6 +106,17 @@ func TestContainerAuditIOFlags(t *testing.T) {
 	if r.ExitCode != 0 || r.Stdout != "out\n" || strings.Contains(r.Stderr, "err") {
 		t.Errorf("-a stdout: %s", r)
 	}
+	// run -it: the PTY has the caller's size before the process starts
+	// (process.consoleSize), so an immediate stty size sees it, as Podman.
+	if testenv.LookPath("script") != "" {
+		cmdline := "stty rows 33 cols 111; " + strings.Join(append([]string{c.Bin}, c.Args("run", "--rm", "-it", "--network", "none", "bb", "stty", "size")...), " ")
+		cmd := boundedCmd(90*time.Second, "script", "-qec", cmdline, "/dev/null")
+		cmd.Env = append(os.Environ(), c.Env...)
+		cmd.Stdin = strings.NewReader("")
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "33 111\r\n") {
+			t.Errorf("run -it stty size: %v %q", err, out)
+		}
+	}
 	// --cidfile and --pidfile; json-file with a path and max-size.
 	dir := t.TempDir()
 	cid, pidf, logf := filepath.Join(dir, "cid"), filepath.Join(dir, "pid"), filepath.Join(dir, "ctr.log")
