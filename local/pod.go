@@ -311,6 +311,9 @@ func (e *Engine) podJoin(ctx context.Context, db *state.DB, o *engine.ContainerC
 	}
 	podID, err = e.podJoinLocked(ctx, db, id, o)
 	if err != nil {
+		if errors.Is(err, engine.ErrNoSuchPod) {
+			_ = e.lockMgr.RemovePod(id) // removed meanwhile: drop the file we re-made
+		}
 		unlock()
 		return "", func() {}, err
 	}

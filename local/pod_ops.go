@@ -248,6 +248,8 @@ func (e *Engine) PodRemove(ctx context.Context, ref string, o engine.PodRemoveOp
 		return tx.DeletePod(p.ID)
 	})
 	if err == nil {
+		// Still holding the pod's lock: a waiter retries on a fresh file.
+		_ = e.lockMgr.RemovePod(p.ID)
 		if p.CgroupPath != "" {
 			if cerr := removePodCgroup(p.ID); cerr != nil {
 				e.log.Warn("pod cgroup not removed", "pod", p.ID, "err", cerr)

@@ -90,6 +90,19 @@ func (m *Manager) RemoveVolume(name string) error {
 	return err
 }
 
+// RemovePod deletes the lock file of pod id (call it holding the lock,
+// after the pod's record is gone), as RemoveContainer.
+func (m *Manager) RemovePod(id string) error {
+	if !idRE.MatchString(id) {
+		return fmt.Errorf("invalid lock name %q", id)
+	}
+	err := os.Remove(filepath.Join(m.dir, "pod-"+id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
 func (m *Manager) acquire(ctx context.Context, file, id string) (func(), error) {
 	if !idRE.MatchString(id) {
 		return nil, fmt.Errorf("invalid lock name %q", id)

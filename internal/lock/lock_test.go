@@ -148,3 +148,59 @@ func TestKilledHolder(t *testing.T) {
 	}
 	u()
 }
+
+// RemovePod deletes only the pod's lock file, refuses hostile names, and a
+// waiter on the removed file ends up holding the lock of the new one.
+func TestRemovePod(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "locks")
+	m := New(dir)
+	unlock, err := m.Pod(context.Background(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, err := m.Container(context.Background(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc()
+	got := make(chan func())
+	go func() {
+		u, err := m.Pod(context.Background(), "p1")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- u
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := m.RemovePod("p1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ctr-p1")); err != nil {
+		t.Fatalf("RemovePod removed a container's lock: %v", err)
+	}
+	unlock()
+	u := <-got
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := m.Pod(ctx, "p1"); err == nil {
+		t.Fatal("two holders after RemovePod")
+	}
+	u()
+	if err := m.RemovePod("p1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pod-p1")); !os.IsNotExist(err) {
+		t.Fatalf("pod lock file left: %v", err)
+	}
+	if err := m.RemovePod("p1"); err != nil {
+		t.Fatalf("removing a missing lock: %v", err)
+	}
+	for _, id := range []string{"", "../ctr-p1", "a/b", ".."} {
+		if err := m.RemovePod(id); err == nil {
+			t.Errorf("RemovePod %q accepted", id)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ctr-p1")); err != nil {
+		t.Fatalf("hostile RemovePod removed another file: %v", err)
+	}
+}

@@ -36,6 +36,9 @@ func TestPodCgroupLimits(t *testing.T) {
 		t.Errorf("pod inspect: %v", m)
 	}
 	c.Must(t, "run", "-d", "--pod", "lim", "--name", "mem", "bb", "sleep", "1000")
+	if _, err := os.Stat(filepath.Join(c.RunRoot, "selkie", "locks", "pod-"+id)); err != nil {
+		t.Fatalf("pod lock file not where the test looks: %v", err)
+	}
 	// The member's cgroup is a child of the pod's: the limit holds it.
 	pid := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", "mem"))
 	cg, _ := os.ReadFile("/proc/" + pid + "/cgroup")
@@ -62,6 +65,10 @@ func TestPodCgroupLimits(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/unified/libpod_parent", id)); err == nil {
 		t.Fatalf("unified pod cgroup left after pod rm")
+	}
+	// The pod's lock file goes with it (internal/lock RemovePod).
+	if _, err := os.Stat(filepath.Join(c.RunRoot, "selkie", "locks", "pod-"+id)); !os.IsNotExist(err) {
+		t.Fatalf("pod lock file left after pod rm: %v", err)
 	}
 
 	// --share-parent=false: no pod cgroup, members under /libpod_parent.
