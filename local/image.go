@@ -177,7 +177,11 @@ func (e *Engine) ImagePrune(ctx context.Context, o engine.ImagePruneOptions) ([]
 	if err != nil {
 		return nil, err
 	}
-	return m.Prune(ctx, o)
+	rep, err := m.Prune(ctx, o)
+	for _, r := range rep {
+		e.event(ctx, engine.EventTypeImage, "remove", r.ID, r.ID, "", nil)
+	}
+	return rep, err
 }
 
 // ImageHistory lists an image's history.

@@ -324,6 +324,7 @@ func (e *Engine) NetworkPrune(ctx context.Context, o engine.NetworkPruneOptions)
 		if err := m.Remove(n.Name); err != nil {
 			return removed, err
 		}
+		e.emit(ctx, engine.Event{Type: engine.EventTypeNetwork, Status: "remove", ID: n.ID, Name: n.Name, Network: n.Name})
 		removed = append(removed, n.Name)
 	}
 	return removed, nil
