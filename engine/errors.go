@@ -27,6 +27,8 @@ var (
 	ErrDetach = errors.New("detached from container")
 	// ErrOCIRuntime is any other failure of the OCI runtime.
 	ErrOCIRuntime = errors.New("OCI runtime error")
+	// ErrNoLogs: logs of a container whose log driver keeps none (Podman's define.ErrNoLogs).
+	ErrNoLogs = errors.New("this container is not logging output")
 )
 
 // ExitCodeError carries the exit code of a container process (run, start -a,

@@ -19,7 +19,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, ref string, o engine.Contain
 	}
 	switch logDriver(c, e.cfg.Containers.LogDriver) {
 	case monitor.LogNone, monitor.LogPassthrough:
-		return fmt.Errorf("this container is using the '%s' log driver, cannot read logs: this container is not logging output: %w", logDriver(c, e.cfg.Containers.LogDriver), engine.ErrInvalidArg)
+		return fmt.Errorf("this container is using the '%s' log driver, cannot read logs: %w", logDriver(c, e.cfg.Containers.LogDriver), engine.ErrNoLogs)
 	}
 	path, err := e.logPath(c)
 	if err != nil {

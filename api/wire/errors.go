@@ -36,6 +36,7 @@ var kinds = []struct {
 	{engine.ErrAmbiguous, http.StatusConflict, "more than one result"},
 	{engine.ErrInvalidArg, http.StatusBadRequest, "invalid argument"},
 	{engine.ErrNotImplemented, http.StatusNotImplemented, "not implemented"},
+	{engine.ErrNoLogs, http.StatusInternalServerError, "this container is not logging output"},
 	{engine.ErrCanceled, http.StatusInternalServerError, "canceled"},
 	{context.Canceled, http.StatusInternalServerError, "context canceled"},
 	{context.DeadlineExceeded, http.StatusInternalServerError, "context deadline exceeded"},
