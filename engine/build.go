@@ -51,6 +51,8 @@ type BuildOptions struct {
 	// Remove removes intermediate containers after a successful build, ForceRemove after a failed one too.
 	Remove      bool `json:"rm"`
 	ForceRemove bool `json:"forceRm,omitempty"`
+	// Jobs is how many independent stages run at once (1 as Podman; 0 = no limit).
+	Jobs int `json:"jobs"`
 
 	// RUN settings.
 	Network string   `json:"network,omitempty"`

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -129,10 +131,15 @@ type builder struct {
 	created     []string          // intermediate images (removed without --layers)
 	cleanups    []func()
 	names       []string
-	parents     bool // the COPY being run has --parents
+	// mu guards stageImages, created, cleanups and used while stages run
+	// concurrently (--jobs), and keeps output lines whole.
+	mu       sync.Mutex
+	parallel bool
 }
 
 func (b *builder) cleanup() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for i := len(b.cleanups) - 1; i >= 0; i-- {
 		b.cleanups[i]()
 	}
@@ -273,6 +280,67 @@ type stageState struct {
 	// baseTop and baseHistory are the FROM image's top layer and history length (for --squash).
 	baseTop     string
 	baseHistory int
+	parents     bool // the COPY being run has --parents
+	used        map[string]bool
+	// out and errw receive the stage's progress and warnings, runOut and
+	// runErr its RUN output: whole lines at a time when stages run concurrently.
+	out, errw, runOut, runErr io.Writer
+	flushers                  []*lineWriter
+}
+
+// lineWriter passes whole lines to w under mu; Flush writes the rest.
+type lineWriter struct {
+	mu  *sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	if i := bytes.LastIndexByte(l.buf, '\n'); i >= 0 {
+		l.mu.Lock()
+		_, err := l.w.Write(l.buf[:i+1])
+		l.mu.Unlock()
+		l.buf = append(l.buf[:0], l.buf[i+1:]...)
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineWriter) Flush() {
+	if len(l.buf) == 0 {
+		return
+	}
+	l.mu.Lock()
+	_, _ = l.w.Write(l.buf)
+	l.mu.Unlock()
+	l.buf = nil
+}
+
+// stageWriters sets the stage's outputs: the build's own writers, or
+// line-buffered ones when stages run concurrently.
+func (b *builder) stageWriters(s *stageState) {
+	s.out, s.errw, s.runOut, s.runErr = b.out, b.errw, b.runOut(), b.runErr()
+	if !b.parallel {
+		return
+	}
+	wrap := func(w io.Writer) io.Writer {
+		if w == io.Discard {
+			return w
+		}
+		l := &lineWriter{mu: &b.mu, w: w}
+		s.flushers = append(s.flushers, l)
+		return l
+	}
+	s.out, s.errw, s.runOut, s.runErr = wrap(s.out), wrap(s.errw), wrap(s.runOut), wrap(s.runErr)
+}
+
+func (s *stageState) flush() {
+	for _, l := range s.flushers {
+		l.Flush()
+	}
 }
 
 // run builds the stages the target needs and returns the final image ID.
@@ -302,30 +370,32 @@ func (b *builder) run(ctx context.Context) (string, error) {
 		target = i
 	}
 	needed := b.neededStages(target)
-	count := 0
+	var order []int
 	for i := 0; i <= target; i++ {
 		if needed[i] {
-			count++
+			order = append(order, i)
+		}
+	}
+	prefixes := map[int]string{}
+	for n, i := range order {
+		if len(order) > 1 {
+			prefixes[i] = fmt.Sprintf("[%d/%d] ", n+1, len(order))
 		}
 	}
 	var finalID string
-	n := 0
-	for i := 0; i <= target; i++ {
-		if !needed[i] {
-			continue
+	if b.o.Jobs == 1 || b.o.Jobs < 0 || len(order) < 2 {
+		for _, i := range order {
+			id, err := b.buildStage(ctx, i, prefixes[i], i == target)
+			if err != nil {
+				return "", err
+			}
+			b.setStageImage(i, id)
+			finalID = id
 		}
-		n++
-		prefix := ""
-		if count > 1 {
-			prefix = fmt.Sprintf("[%d/%d] ", n, count)
-		}
-		id, err := b.buildStage(ctx, i, prefix, i == target)
+	} else {
+		id, err := b.runConcurrently(ctx, order, prefixes, target)
 		if err != nil {
 			return "", err
-		}
-		b.stageImages[strconv.Itoa(i)] = id
-		if name := f.Stages[i].Name; name != "" {
-			b.stageImages[strings.ToLower(name)] = id
 		}
 		finalID = id
 	}
@@ -347,40 +417,147 @@ func (b *builder) run(ctx context.Context) (string, error) {
 	return finalID, nil
 }
 
-// neededStages marks the target and every stage it depends on (FROM a
-// stage, COPY --from, RUN --mount from=).
-func (b *builder) neededStages(target int) map[int]bool {
+func (b *builder) setStageImage(i int, id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stageImages[strconv.Itoa(i)] = id
+	if name := b.file.Stages[i].Name; name != "" {
+		b.stageImages[strings.ToLower(name)] = id
+	}
+}
+
+// runConcurrently builds the stages in order, each once the stages it
+// depends on are built, at most o.Jobs at once (0: no limit). The first
+// failure cancels the others.
+func (b *builder) runConcurrently(ctx context.Context, order []int, prefixes map[int]string, target int) (string, error) {
+	b.parallel = true
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var sem chan struct{}
+	if b.o.Jobs > 0 {
+		sem = make(chan struct{}, b.o.Jobs)
+	}
+	done := map[int]chan struct{}{}
+	for _, i := range order {
+		done[i] = make(chan struct{})
+	}
+	var (
+		errMu    sync.Mutex
+		firstErr error
+		finalID  string
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
+	for _, i := range order {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer close(done[i])
+			for j := range b.stageDeps(i) {
+				if ch, ok := done[j]; ok {
+					select {
+					case <-ch:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			if sem != nil {
+				select {
+				case sem <- struct{}{}:
+					defer func() { <-sem }()
+				case <-ctx.Done():
+					return
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			id, err := b.buildStage(ctx, i, prefixes[i], i == target)
+			if err != nil {
+				fail(err)
+				return
+			}
+			b.setStageImage(i, id)
+			if i == target {
+				finalID = id
+			}
+		}(i)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return "", firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return finalID, nil
+}
+
+// stageLookup finds a stage by name or index.
+func (b *builder) stageLookup(ref string) (int, bool) {
 	f := b.file
+	if n, err := strconv.Atoi(ref); err == nil && n >= 0 && n < len(f.Stages) {
+		return n, true
+	}
+	return instructions.HasStage(f.Stages, ref)
+}
+
+// stageDeps are the earlier stages stage i reads (FROM a stage, COPY
+// --from, RUN --mount from=); a reference made of ARGs counts as all of them.
+func (b *builder) stageDeps(i int) map[int]bool {
+	deps := map[int]bool{}
+	add := func(ref string) {
+		if ref == "" {
+			return
+		}
+		if strings.Contains(ref, "$") {
+			v, err := b.lex.Expander(mapEnv(b.global))(ref)
+			if err != nil || v == "" || strings.Contains(v, "$") {
+				for j := 0; j < i; j++ {
+					deps[j] = true
+				}
+				return
+			}
+			ref = v
+		}
+		if j, ok := b.stageLookup(ref); ok && j < i {
+			deps[j] = true
+		}
+	}
+	s := b.file.Stages[i]
+	add(s.BaseName)
+	for _, c := range s.Commands {
+		switch c := c.(type) {
+		case *instructions.CopyCommand:
+			add(c.From)
+		case *instructions.RunCommand:
+			for _, m := range instructions.GetMounts(c) {
+				add(m.From)
+			}
+		}
+	}
+	return deps
+}
+
+// neededStages marks the target and every stage it depends on.
+func (b *builder) neededStages(target int) map[int]bool {
 	needed := map[int]bool{}
 	var mark func(i int)
-	lookup := func(ref string) (int, bool) {
-		if n, err := strconv.Atoi(ref); err == nil && n >= 0 && n < len(f.Stages) {
-			return n, true
-		}
-		return instructions.HasStage(f.Stages, ref)
-	}
 	mark = func(i int) {
 		if needed[i] {
 			return
 		}
 		needed[i] = true
-		s := f.Stages[i]
-		if j, ok := lookup(s.BaseName); ok && j < i {
+		for j := range b.stageDeps(i) {
 			mark(j)
-		}
-		for _, c := range s.Commands {
-			switch c := c.(type) {
-			case *instructions.CopyCommand:
-				if j, ok := lookup(c.From); ok && j < i {
-					mark(j)
-				}
-			case *instructions.RunCommand:
-				for _, m := range instructions.GetMounts(c) {
-					if j, ok := lookup(m.From); ok && j < i {
-						mark(j)
-					}
-				}
-			}
 		}
 	}
 	mark(target)
@@ -395,6 +572,8 @@ func (b *builder) now() time.Time {
 }
 
 func (b *builder) stageRef(ref string) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	id, ok := b.stageImages[strings.ToLower(ref)]
 	return id, ok
 }
@@ -409,9 +588,19 @@ func stepText(c instructions.Command) string {
 func (b *builder) buildStage(ctx context.Context, idx int, prefix string, final bool) (string, error) {
 	stage := b.file.Stages[idx]
 	total := len(stage.Commands) + 1
-	s := &stageState{index: idx, name: stage.Name, prefix: prefix, args: build.NewArgs(b.o.BuildArgs, b.used), shell: []string{"/bin/sh", "-c"}}
+	used := map[string]bool{}
+	s := &stageState{index: idx, name: stage.Name, prefix: prefix, args: build.NewArgs(b.o.BuildArgs, used), shell: []string{"/bin/sh", "-c"}, used: used}
+	b.stageWriters(s)
+	defer s.flush()
+	defer func() {
+		b.mu.Lock()
+		for k := range used {
+			b.used[k] = true
+		}
+		b.mu.Unlock()
+	}()
 	fromText := stage.SourceCode
-	fmt.Fprintf(b.out, "%sSTEP 1/%d: %s\n", prefix, total, fromText)
+	fmt.Fprintf(s.out, "%sSTEP 1/%d: %s\n", prefix, total, fromText)
 	fail := func(text string, err error) error {
 		var se *buildStepError
 		if errors.As(err, &se) {
@@ -445,7 +634,7 @@ func (b *builder) buildStage(ctx context.Context, idx int, prefix string, final 
 	}
 	for i, c := range stage.Commands {
 		text := stepText(c)
-		fmt.Fprintf(b.out, "%sSTEP %d/%d: %s\n", prefix, i+2, total, text)
+		fmt.Fprintf(s.out, "%sSTEP %d/%d: %s\n", prefix, i+2, total, text)
 		last := i == len(stage.Commands)-1
 		if err := b.step(ctx, s, c, last && final, last); err != nil {
 			return "", fail(text, err)
@@ -490,7 +679,7 @@ func (b *builder) from(ctx context.Context, s *stageState, stage instructions.St
 			id = sid
 			break
 		}
-		img, err := b.e.resolveImage(ctx, base, b.o.PullPolicy, b.errw)
+		img, err := b.e.resolveImage(ctx, base, b.o.PullPolicy, s.errw)
 		if err != nil {
 			return err
 		}
@@ -669,7 +858,7 @@ func (b *builder) step(ctx context.Context, s *stageState, c instructions.Comman
 		s.onbuild = append(s.onbuild, c.Expression)
 	case *instructions.HealthCheckCommand:
 		if b.mtype != dockerManifestType {
-			fmt.Fprintf(b.errw, "WARN[0000] HEALTHCHECK is not supported for OCI image format and will be ignored. Must use `docker` format\n")
+			fmt.Fprintf(s.errw, "WARN[0000] HEALTHCHECK is not supported for OCI image format and will be ignored. Must use `docker` format\n")
 		}
 		h := *c.Health
 		s.health = &h
@@ -678,8 +867,8 @@ func (b *builder) step(ctx context.Context, s *stageState, c instructions.Comman
 			return fmt.Errorf("COPY --exclude: %w", engine.ErrNotImplemented)
 		}
 		if c.Parents {
-			b.parents = true
-			defer func() { b.parents = false }()
+			s.parents = true
+			defer func() { s.parents = false }()
 		}
 		return b.copyStep(ctx, s, c.SourcesAndDest, c.From, c.Chown, c.Chmod, false, "", stepText(c), named, last)
 	case *instructions.AddCommand:
@@ -739,9 +928,9 @@ func (b *builder) useCache(s *stageState, id string, named, last bool) (bool, er
 	if err := b.adopt(s, id); err != nil {
 		return false, nil
 	}
-	fmt.Fprintf(b.out, "--> Using cache %s\n", id)
+	fmt.Fprintf(s.out, "--> Using cache %s\n", id)
 	if !named {
-		fmt.Fprintf(b.out, "--> %s\n", shortID(id))
+		fmt.Fprintf(s.out, "--> %s\n", shortID(id))
 	}
 	return true, nil
 }
@@ -806,12 +995,14 @@ func (b *builder) commitStepKey(s *stageState, top string, h v1.History, key str
 	if err != nil {
 		return err
 	}
+	b.mu.Lock()
 	b.created = append(b.created, id)
+	b.mu.Unlock()
 	if err := b.adopt(s, id); err != nil {
 		return err
 	}
 	if !named && b.o.Layers {
-		fmt.Fprintf(b.out, "--> %s\n", shortID(id))
+		fmt.Fprintf(s.out, "--> %s\n", shortID(id))
 	}
 	return nil
 }
@@ -824,7 +1015,7 @@ func (b *builder) finish(s *stageState) (string, error) {
 	if len(b.o.Tags) > 0 {
 		name = b.o.Tags[0]
 	}
-	fmt.Fprintf(b.out, "%sCOMMIT %s\n", s.prefix, name)
+	fmt.Fprintf(s.out, "%sCOMMIT %s\n", s.prefix, name)
 	if len(b.o.Labels) > 0 || len(b.o.Annotations) > 0 || b.o.Squash || b.o.SquashAll {
 		nid, err := b.finalImage(s)
 		if err != nil {
@@ -845,12 +1036,14 @@ func (b *builder) finish(s *stageState) (string, error) {
 			return "", fmt.Errorf("tagging %s: %w", id, err)
 		}
 	}
-	fmt.Fprintf(b.out, "--> %s\n", shortID(id))
+	fmt.Fprintf(s.out, "--> %s\n", shortID(id))
 	for _, n := range names {
-		fmt.Fprintf(b.out, "Successfully tagged %s\n", n)
+		fmt.Fprintf(s.out, "Successfully tagged %s\n", n)
 	}
+	b.mu.Lock()
 	b.names = names
 	b.created = append(b.created, id)
+	b.mu.Unlock()
 	return id, nil
 }
 
@@ -976,7 +1169,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	if from != "" {
 		id, ok := b.stageRef(from)
 		if !ok {
-			img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, b.errw)
+			img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, s.errw)
 			if err != nil {
 				return err
 			}
@@ -986,7 +1179,8 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		if err != nil {
 			return fmt.Errorf("mounting image %s: %w", id, err)
 		}
-		defer func() { _, _ = b.st.UnmountImage(id, true) }()
+		// Not forced: a concurrent stage may have the same image mounted.
+		defer func() { _, _ = b.st.UnmountImage(id, false) }()
 		src = &build.Source{Root: mp}
 		keep = true
 		fromKey = id
@@ -1007,7 +1201,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	}
 	var sets []srcSet
 	h := sha256.New()
-	fmt.Fprintf(h, "from=%s chown=%s chmod=%s parents=%v\n", fromKey, chown, chmod, b.parents)
+	fmt.Fprintf(h, "from=%s chown=%s chmod=%s parents=%v\n", fromKey, chown, chmod, s.parents)
 	for _, p := range sd.SourcePaths {
 		if isAdd && build.IsURL(p) {
 			// Fetched before the cache lookup: the content is part of the key.
@@ -1071,7 +1265,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		}
 	}
 	total += len(sd.SourceContents)
-	if total > 1 && !strings.HasSuffix(sd.DestPath, "/") && !b.parents {
+	if total > 1 && !strings.HasSuffix(sd.DestPath, "/") && !s.parents {
 		return errors.New("when using COPY with more than one source file, the destination must be a directory and end with a /")
 	}
 	if !isAdd {
@@ -1180,7 +1374,7 @@ func (b *builder) copyViaTar(s *stageState, h v1.History, key string, named bool
 	} else if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
-	o := build.CopyOptions{KeepOwner: keep, Chmod: mode, Parents: b.parents}
+	o := build.CopyOptions{KeepOwner: keep, Chmod: mode, Parents: s.parents}
 	if chown != "" {
 		u, g, err := lookupChown(root, chown)
 		if err != nil {

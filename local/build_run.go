@@ -202,7 +202,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 			time.Sleep(time.Duration(i+1) * 200 * time.Millisecond)
 		}
 	}()
-	streams := &engine.Streams{Stdout: b.runOut(), Stderr: b.runErr()}
+	streams := &engine.Streams{Stdout: s.runOut, Stderr: s.runErr}
 	// The start/attach runs to the process's exit; an interrupt kills the
 	// process instead of abandoning a half-started container.
 	done := make(chan struct{})
@@ -316,7 +316,7 @@ func (b *builder) runMounts(ctx context.Context, s *stageState, c *instructions.
 		case instructions.MountTypeBind:
 			root := b.contextDir
 			if m.From != "" {
-				r, err := b.mountFrom(ctx, m.From)
+				r, err := b.mountFrom(ctx, s, m.From)
 				if err != nil {
 					return nil, nil, "", err
 				}
@@ -350,7 +350,7 @@ func (b *builder) runMounts(ctx context.Context, s *stageState, c *instructions.
 				return nil, nil, "", err
 			}
 			if m.From != "" {
-				r, err := b.mountFrom(ctx, m.From)
+				r, err := b.mountFrom(ctx, s, m.From)
 				if err != nil {
 					return nil, nil, "", err
 				}
@@ -410,8 +410,16 @@ func (b *builder) runMounts(ctx context.Context, s *stageState, c *instructions.
 			if err != nil {
 				return nil, nil, "", err
 			}
-			cp := filepath.Join(b.tmp, "secret-mount-"+strconv.Itoa(len(out))+"-"+id)
-			if err := os.WriteFile(cp, data, 0o400); err != nil {
+			cf, err := os.CreateTemp(b.tmp, "secret-mount-")
+			if err != nil {
+				return nil, nil, "", err
+			}
+			cp := cf.Name()
+			_, err = cf.Write(data)
+			if cerr := cf.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
 				return nil, nil, "", err
 			}
 			mode := os.FileMode(0o400)
@@ -448,10 +456,10 @@ func confined(root, rel string) (string, error) {
 }
 
 // mountFrom mounts a stage's or image's rootfs (read-only use) until the build ends.
-func (b *builder) mountFrom(ctx context.Context, from string) (string, error) {
+func (b *builder) mountFrom(ctx context.Context, s *stageState, from string) (string, error) {
 	id, ok := b.stageRef(from)
 	if !ok {
-		img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, b.errw)
+		img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, s.errw)
 		if err != nil {
 			return "", err
 		}
@@ -461,7 +469,9 @@ func (b *builder) mountFrom(ctx context.Context, from string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mounting image %s: %w", id, err)
 	}
+	b.mu.Lock()
 	b.cleanups = append(b.cleanups, func() { _, _ = b.st.UnmountImage(id, true) })
+	b.mu.Unlock()
 	return mp, nil
 }
 

@@ -83,8 +83,7 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.BoolVar(&o.Remove, "rm", true, "remove intermediate containers after a successful build")
 	fl.BoolVar(&o.ForceRemove, "force-rm", true, "always remove intermediate containers after a build, even if the build is unsuccessful.")
 	fl.StringVar(&o.IgnoreFile, "ignorefile", "", "path to an alternate .dockerignore file")
-	var jobs int
-	fl.IntVar(&jobs, "jobs", 1, "how many stages to run in parallel")
+	fl.IntVar(&o.Jobs, "jobs", 1, "how many stages to run in parallel")
 	fl.StringVar(&o.Platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
 	return cmd
 }

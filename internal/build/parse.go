@@ -47,22 +47,26 @@ func Parse(data []byte) (*File, error) {
 	return f, nil
 }
 
-// Lexer expands $VAR words the way the Dockerfile frontend does.
-type Lexer struct{ lex *shell.Lex }
+// Lexer expands $VAR words the way the Dockerfile frontend does. It is
+// safe for concurrent use (stages built at once): each expander has its
+// own shell.Lex, which keeps state while processing a word.
+type Lexer struct{ escape rune }
 
 // NewLexer returns a lexer for the file's escape token.
 func NewLexer(escape rune) *Lexer {
 	if escape == 0 {
 		escape = '\\'
 	}
-	return &Lexer{lex: shell.NewLex(escape)}
+	return &Lexer{escape: escape}
 }
 
-// Expander returns a word expander over env (KEY=VALUE, later entries win).
+// Expander returns a word expander over env (KEY=VALUE, later entries win);
+// one expander is for one goroutine.
 func (l *Lexer) Expander(env []string) instructions.SingleWordExpander {
 	getter := shell.EnvsFromSlice(dedupEnv(env))
+	lex := shell.NewLex(l.escape)
 	return func(word string) (string, error) {
-		s, _, err := l.lex.ProcessWord(word, getter)
+		s, _, err := lex.ProcessWord(word, getter)
 		return s, err
 	}
 }
