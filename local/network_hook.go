@@ -33,7 +33,7 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	if mode.Kind != network.ModeBridge {
 		return &engine.NetworkSettings{SandboxKey: netnsPath}, nil
 	}
-	m, err := e.networks()
+	m, err := e.bridgeNetworks(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +66,12 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	res, err := m.Setup(ctx, netnsPath, o)
 	if err != nil {
 		return nil, err
+	}
+	if e.cfg.Rootless && len(ports) > 0 {
+		if err := e.rootlessNetns().Forward(ports); err != nil {
+			_ = m.Teardown(ctx, netnsPath, o)
+			return nil, err
+		}
 	}
 	ns := e.networkStatus(mode, defs, o, res, netnsPath)
 	ns.Settings.Ports = network.InspectPorts(ports, exposed)
@@ -166,11 +172,18 @@ func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsP
 	if err == nil && mode.Kind != network.ModeBridge {
 		return nil
 	}
-	m, err := e.networks()
+	var fwdErr error
+	if e.cfg.Rootless && c.State.Network != nil && len(c.State.Network.Ports) > 0 {
+		fwdErr = e.rootlessNetns().Unforward(c.State.Network.Ports)
+	}
+	m, err := e.bridgeNetworks(ctx)
 	if err != nil {
 		return err
 	}
-	return m.Teardown(ctx, netnsPath, network.SetupOptions{ContainerID: c.ID, ContainerName: c.Name, Networks: mode.Networks})
+	if err := m.Teardown(ctx, netnsPath, network.SetupOptions{ContainerID: c.ID, ContainerName: c.Name, Networks: mode.Networks}); err != nil {
+		return err
+	}
+	return fwdErr
 }
 
 // ContainerPort lists the published ports: as set up while the container
@@ -268,4 +281,28 @@ func (e *Engine) setupSlirp(ctx context.Context, c *state.Container, mode networ
 	s := engine.NetworkSettings{SandboxKey: netnsPath, Ports: network.InspectPorts(ports, exposed)}
 	c.State.Network = &state.NetworkStatus{Settings: s, Ports: ports, IPs: []string{"10.0.2.100"}, HostIP: "10.0.2.2"}
 	return &s, nil
+}
+
+// rootlessNetns is the user's rootless network namespace (under the run
+// root, so under $XDG_RUNTIME_DIR).
+func (e *Engine) rootlessNetns() network.RootlessNetns {
+	_, rr, _ := e.roots()
+	return network.RootlessNetns{Dir: filepath.Join(rr, "networks"), Slirp: e.helperBinary("slirp4netns")}
+}
+
+// bridgeNetworks is the network manager for netavark networks: as root it
+// works in the host namespace; rootless, netavark runs in the rootless
+// network namespace, created on first use.
+func (e *Engine) bridgeNetworks(ctx context.Context) (*network.Manager, error) {
+	m, err := e.networks()
+	if err != nil || !e.cfg.Rootless {
+		return m, err
+	}
+	path, err := e.rootlessNetns().Ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.Config()
+	cfg.Netns = path
+	return network.New(cfg), nil
 }

@@ -36,6 +36,9 @@ type Config struct {
 	// Netavark and Aardvark are binary paths; empty means "not installed".
 	Netavark string
 	Aardvark string
+	// Netns, when set, is the namespace netavark runs in (the rootless
+	// network namespace, where user networks' bridges live).
+	Netns string
 }
 
 // Manager reads and writes network definitions. It holds no state between

@@ -95,7 +95,14 @@ func (m *Manager) execNetavark(ctx context.Context, args []string, in, out any) 
 	if m.cfg.Aardvark != "" {
 		common = append(common, "--aardvark-binary="+m.cfg.Aardvark)
 	}
-	cmd := exec.CommandContext(context.WithoutCancel(ctx), m.cfg.Netavark, append(common, args...)...)
+	bin, argv := m.cfg.Netavark, append(common, args...)
+	if m.cfg.Netns != "" {
+		// nsenter moves netavark into the rootless network namespace: the
+		// bridges, firewall rules and aardvark-dns live there.
+		argv = append([]string{"--net=" + m.cfg.Netns, "--", bin}, argv...)
+		bin = "nsenter"
+	}
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), bin, argv...)
 	env := append(os.Environ(), "RUST_LOG=netavark=warn")
 	if p := os.Getenv("PATH"); !strings.Contains(p, "/usr/sbin") {
 		env = append(env, "PATH="+p+":/usr/sbin:/sbin")

@@ -76,6 +76,23 @@ func tempNetns(dir string) (string, func(), error) {
 // removes the bridge and the network's firewall rules; after a crash half-way
 // through setup, or once the namespace is gone, the dummy lets it finish.
 func ensureLinks(path string, names []string) error {
+	return inThrowawayThread(func() error { return ensureLinksLocked(path, names) })
+}
+
+// inThrowawayThread runs f on an OS thread that dies afterwards. netlink's
+// NewHandleAt switches the thread into a namespace and back; rootless, the
+// way back (into the host's namespace, owned by the initial user namespace)
+// is refused and the thread would stay in the container's namespace.
+func inThrowawayThread(f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with us
+		errc <- f()
+	}()
+	return <-errc
+}
+
+func ensureLinksLocked(path string, names []string) error {
 	h, err := netns.GetFromPath(path)
 	if err != nil {
 		return fmt.Errorf("open network namespace %s: %w", path, err)
