@@ -13,7 +13,7 @@ import (
 // NetworkConnect attaches a container to a network: in its record always,
 // and live when it is running.
 func (e *Engine) NetworkConnect(ctx context.Context, netName string, o engine.NetworkConnectOptions) error {
-	m, err := e.networks()
+	m, err := e.bridgeNetworks(ctx)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (e *Engine) NetworkConnect(ctx context.Context, netName string, o engine.Ne
 
 // NetworkDisconnect detaches a container from a network.
 func (e *Engine) NetworkDisconnect(ctx context.Context, netName string, o engine.NetworkDisconnectOptions) error {
-	m, err := e.networks()
+	m, err := e.bridgeNetworks(ctx)
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (e *Engine) NetworkReload(ctx context.Context, ref string) (string, error) 
 			}
 			return errNoSave
 		}
-		m, err := e.networks()
+		m, err := e.bridgeNetworks(ctx)
 		if err != nil {
 			return err
 		}
