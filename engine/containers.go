@@ -198,6 +198,8 @@ type ContainerCreateOptions struct {
 	RemoveImage    bool          `json:"rmi,omitempty"`
 	Timeout        uint          `json:"timeout,omitempty"`
 	HealthConfig   *HealthConfig `json:"healthConfig,omitempty"`
+	// PreserveFDs passes the caller's fds 3..3+N-1 to the process (run only).
+	PreserveFDs uint `json:"preserveFds,omitempty"`
 
 	// Storage
 	Mounts      []Mount  `json:"mounts,omitempty"`

@@ -96,6 +96,15 @@ func (e *Engine) monitorOptions(c *state.Container, o *engine.ContainerCreateOpt
 		// conmon's cleanup is the safety net should that caller die.
 		mo.ExitDelay = 1
 	}
+	if o.PreserveFDs > 0 {
+		// Only the process that got them (run) can pass them on; a later
+		// start or a restart by conmon's cleanup has no such fds.
+		if err := monitor.CheckPreservedFDs(o.PreserveFDs); err == nil {
+			mo.PreserveFDs = o.PreserveFDs
+		} else {
+			e.log.Debug("--preserve-fds not passed on", "id", c.ID, "err", err)
+		}
+	}
 	if v := o.LogOptions["max-size"]; v != "" {
 		if n, err := units.FromHumanSize(v); err == nil { // decimal, as Podman: 1m = 1000000
 			mo.LogSizeMax = n

@@ -23,8 +23,9 @@ import (
 // run-only I/O flags that `run` reads itself.
 type CreateFlags struct {
 	// run-only (registered when AddCreateFlags is called with run=true)
-	Detach   bool
-	SigProxy bool
+	Detach      bool
+	SigProxy    bool
+	preserveFDs uint
 	// create and run
 	Attach      []string
 	DetachKeys  string
@@ -133,6 +134,7 @@ func AddCreateFlags(fs *pflag.FlagSet, f *CreateFlags, run bool, stopTimeout uin
 	if run {
 		fs.BoolVarP(&f.Detach, "detach", "d", false, "Run container in background and print container ID")
 		fs.BoolVar(&f.SigProxy, "sig-proxy", true, "Proxy received signals to the process")
+		fs.UintVar(&f.preserveFDs, "preserve-fds", 0, "Pass a number of additional file descriptors into the container")
 	}
 	fs.StringSliceVarP(&f.Attach, "attach", "a", nil, "Attach to STDIN, STDOUT or STDERR")
 	fs.StringVar(&f.DetachKeys, "detach-keys", "ctrl-p,ctrl-q", "Override the key sequence for detaching a container. Format is a single character `[a-Z]` or a comma separated sequence of `ctrl-<value>`, where `<value>` is one of: `a-cf`, `@`, `^`, `[`, `\\`, `]`, `^` or `_`")
@@ -261,6 +263,7 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 		Remove:            f.rm,
 		Replace:           f.replace,
 		RemoveImage:       f.rmi,
+		PreserveFDs:       f.preserveFDs,
 		Timeout:           f.timeout,
 		VolumesFrom:       f.volumesFrom,
 		ImageVolume:       f.imageVolume,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -30,6 +31,9 @@ func newRunCommand(g *command.Globals) *cobra.Command {
 				return err
 			}
 			o.CreateCommand = os.Args
+			if err := monitor.CheckPreservedFDs(o.PreserveFDs); err != nil {
+				return err
+			}
 			if !quiet {
 				o.PullProgress = g.Stderr
 			}

@@ -72,6 +72,9 @@ type Options struct {
 	Stdio [3]*os.File
 	// Env is conmon's environment (nil: this process's).
 	Env []string
+	// PreserveFDs hands this process's fds 3..3+N-1 to the container
+	// (run --preserve-fds), through conmon to the runtime's create.
+	PreserveFDs uint
 }
 
 // Created is a container created in the runtime, waiting to be started.
@@ -130,6 +133,9 @@ func Args(o Options) []string {
 	if o.ConmonPidFile != "" {
 		args = append(args, "--conmon-pidfile", o.ConmonPidFile)
 	}
+	if o.PreserveFDs > 0 {
+		args = append(args, "--runtime-opt", "--preserve-fds", "--runtime-opt", strconv.FormatUint(uint64(o.PreserveFDs), 10))
+	}
 	if len(o.ExitCommand) > 0 {
 		args = append(args, "--exit-command", o.ExitCommand[0])
 		for _, a := range o.ExitCommand[1:] {
@@ -176,8 +182,13 @@ func Create(ctx context.Context, o Options) (*Created, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.Env = append(filterEnv(env), "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4")
-	cmd.ExtraFiles = []*os.File{childSync, childStart}
+	// Preserved fds keep their numbers (3..); the sync pipes follow them.
+	n := int(o.PreserveFDs)
+	for i := 0; i < n; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
+	}
+	cmd.Env = append(filterEnv(env), "_OCI_SYNCPIPE="+strconv.Itoa(3+n), "_OCI_STARTPIPE="+strconv.Itoa(4+n))
+	cmd.ExtraFiles = append(cmd.ExtraFiles, childSync, childStart)
 	err = cmd.Start()
 	childSync.Close()
 	childStart.Close()

@@ -89,6 +89,16 @@ func TestArgs(t *testing.T) {
 	}
 }
 
+func TestArgsPreserveFDs(t *testing.T) {
+	a := strings.Join(Args(Options{ID: "abc", PreserveFDs: 2}), " ")
+	if !strings.Contains(a, "--runtime-opt --preserve-fds --runtime-opt 2") {
+		t.Errorf("args lack the runtime's --preserve-fds 2: %s", a)
+	}
+	if a := strings.Join(Args(Options{ID: "abc"}), " "); strings.Contains(a, "preserve-fds") {
+		t.Errorf("--preserve-fds without PreserveFDs: %s", a)
+	}
+}
+
 func TestWaitExitFile(t *testing.T) {
 	dir := t.TempDir()
 	go func() {

@@ -117,6 +117,26 @@ func TestContainerAuditIOFlags(t *testing.T) {
 			t.Errorf("run -it stty size: %v %q", err, out)
 		}
 	}
+	// run --preserve-fds N: the caller's fds 3.. reach the container (through
+	// conmon and runc create); fds not passed are Podman's error, exit 125.
+	pf := filepath.Join(t.TempDir(), "fd3")
+	if err := os.WriteFile(pf, []byte("from-fd-3"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f3, err := os.Open(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f3.Close()
+	pcmd := c.Command(t.Context(), "run", "--rm", "--network", "none", "--preserve-fds", "1", "bb", "sh", "-c", "cat <&3")
+	pcmd.ExtraFiles = []*os.File{f3}
+	if out, err := pcmd.CombinedOutput(); err != nil || string(out) != "from-fd-3" {
+		t.Errorf("run --preserve-fds 1 with fd 3: %v %q", err, out)
+	}
+	if r := c.Run("run", "--rm", "--network", "none", "--preserve-fds", "1", "bb", "true"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "file descriptor 3 is not available - the preserve-fds option requires that file descriptors must be passed") {
+		t.Errorf("run --preserve-fds 1 without fd 3: %d %q", r.ExitCode, r.Stderr)
+	}
+	runExpect(t, c, 125, "unknown flag: --preserve-fds", "create", "--preserve-fds", "1", "bb", "true")
 	// --cidfile and --pidfile; json-file with a path and max-size.
 	dir := t.TempDir()
 	cid, pidf, logf := filepath.Join(dir, "cid"), filepath.Join(dir, "pid"), filepath.Join(dir, "ctr.log")
