@@ -29,6 +29,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// buildStepLabel marks a RUN step's container: one left by a killed build
+// shows in ps -a (filter label=io.selkie.build-step) and goes with rm -f.
+const buildStepLabel = "io.selkie.build-step"
+
 func archiveUncompressed() archive.Compression { return archive.Uncompressed }
 
 // lookupChown resolves --chown=user[:group] in the rootfs's passwd/group.
@@ -182,6 +186,8 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		Mounts:      mounts,
 		ImageVolume: "ignore",
 		PullPolicy:  engine.PullPolicyNever,
+		// Marks the step's container if the build is killed before removing it.
+		Labels: map[string]string{buildStepLabel: "true"},
 	}
 	rep, err := b.e.ContainerCreate(ctx, co)
 	if err != nil {

@@ -1,9 +1,15 @@
 package e2e
 
 import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
 )
 
 // TestBuildJobs: with --jobs 2 two independent stages that each sleep run
@@ -75,4 +81,59 @@ COPY --from=b /etc/passwd /b
 		t.Errorf("the failure did not stop the other stage: %s", d)
 	}
 	noContainersLeft(t, c)
+}
+
+// TestBuildKilled: a build killed with SIGKILL leaves its RUN step's
+// container (labelled as a build step) running; ps -a --external lists
+// it and rm -f removes it with its process.
+func TestBuildKilled(t *testing.T) {
+	c := buildCLI(t)
+	ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nWORKDIR /new/dir\nRUN echo started; sleep 41\n"})
+	ids := killedBuild(t, c, ctx)
+	if out := c.Must(t, "ps", "-a", "-q", "--filter", "label=io.selkie.build-step=true"); out == "" {
+		t.Errorf("the step's container is not labelled as a build step")
+	}
+	c.Must(t, append([]string{"rm", "-f"}, ids...)...)
+	noContainersLeft(t, c)
+	if ps, _ := exec.Command("pgrep", "-f", "sleep 41").Output(); len(ps) > 0 {
+		t.Errorf("RUN process left after rm -f: %s", ps)
+	}
+	// Once stopped, container prune removes it too.
+	ids = killedBuild(t, c, ctx)
+	c.Must(t, append([]string{"stop", "-t", "0"}, ids...)...)
+	c.Must(t, "container", "prune", "-f")
+	noContainersLeft(t, c)
+}
+
+// killedBuild starts a build of ctx, SIGKILLs it once its RUN printed
+// "started", and returns the containers left (ps -a --external).
+func killedBuild(t *testing.T, c *testenv.CLI, ctx string) []string {
+	t.Helper()
+	cmd := c.Command(context.Background(), "build", "--no-cache", ctx)
+	outPath := filepath.Join(t.TempDir(), "out")
+	outFile, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	cmd.Stdout, cmd.Stderr = outFile, outFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	output := func() string { data, _ := os.ReadFile(outPath); return string(data) }
+	deadline := time.Now().Add(30 * time.Second)
+	// The RUN's own output line (the STEP line also holds the word).
+	for !strings.Contains(output(), "\nstarted\n") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !strings.Contains(output(), "\nstarted\n") {
+		t.Fatalf("the RUN step never started: %s", output())
+	}
+	ids := strings.Fields(c.Must(t, "ps", "-a", "-q", "--external"))
+	if len(ids) == 0 {
+		t.Fatalf("no container left by the killed build in ps -a --external")
+	}
+	return ids
 }

@@ -610,7 +610,7 @@ func TestBuildInterrupted(t *testing.T) {
 	}
 	output := func() string { data, _ := os.ReadFile(outPath); return string(data) }
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(output(), "started") && time.Now().Before(deadline) {
+	for !strings.Contains(output(), "\nstarted\n") && time.Now().Before(deadline) { // the RUN's line, not the STEP's
 		time.Sleep(50 * time.Millisecond)
 	}
 	start := time.Now()
