@@ -67,6 +67,9 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 	if b.errw == nil {
 		b.errw = io.Discard
 	}
+	if o.Jobs < 0 {
+		return nil, fmt.Errorf("building: invalid value for jobs.  It must be a positive integer: %w", engine.ErrInvalidArg)
+	}
 	if b.mtype, err = commitFormat(o.Format); err != nil {
 		return nil, err
 	}
@@ -383,7 +386,7 @@ func (b *builder) run(ctx context.Context) (string, error) {
 		}
 	}
 	var finalID string
-	if b.o.Jobs == 1 || b.o.Jobs < 0 || len(order) < 2 {
+	if b.o.Jobs == 1 || len(order) < 2 {
 		for _, i := range order {
 			id, err := b.buildStage(ctx, i, prefixes[i], i == target)
 			if err != nil {

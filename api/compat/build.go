@@ -26,6 +26,7 @@ func (s *routes) build(h handle) {
 			Format:      "docker",
 			Network:     q.Get("networkmode"),
 			PullPolicy:  engine.PullPolicyMissing,
+			Jobs:        1, // stages one at a time, as Docker's classic builder
 		}
 		if o.Network == "default" {
 			o.Network = ""

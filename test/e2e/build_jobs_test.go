@@ -63,6 +63,7 @@ CMD ["cat", "/a.txt", "/b.txt"]
 	if r := c.Run("build", "--jobs", "0", "-t", "jobs0", ctx); r.ExitCode != 0 {
 		t.Errorf("--jobs 0: %v", r)
 	}
+	mustFail(t, c, 125, "invalid value for jobs", "build", "--jobs", "-1", ctx)
 	// A failing stage cancels the other one and the build.
 	bad := buildContext(t, map[string]string{"Containerfile": `FROM localhost/busybox AS a
 RUN sleep 30
