@@ -46,6 +46,21 @@ func TestRootlessUserNetwork(t *testing.T) {
 	if out != "by-name" {
 		t.Fatalf("container by name on the user network: %q", out)
 	}
+	// Outbound through slirp4netns: a server on the host's own non-loopback
+	// address (slirp4netns keeps host loopback closed).
+	if hostIP := hostAddress(); hostIP != "" {
+		l, err := net.Listen("tcp", hostIP+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "outbound-ok") })}
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+		out := u.Must(t, "run", "--rm", "--network", "rlnet", "bb", "sh", "-c", "timeout 5 wget -q -O- http://"+l.Addr().String()+"/")
+		if out != "outbound-ok" {
+			t.Fatalf("outbound from a rootless user network to %s: %q", l.Addr(), out)
+		}
+	}
 	// The container's address is on the user network, not slirp's 10.0.2.x.
 	if ip := u.Must(t, "inspect", "-f", "{{(index .NetworkSettings.Networks \"rlnet\").IPAddress}}", "web"); !strings.HasPrefix(ip, "10.89.") {
 		t.Fatalf("web's address on rlnet: %q", ip)
@@ -99,4 +114,15 @@ func TestRootlessUserNetwork(t *testing.T) {
 		t.Fatalf("rootless network namespace: %v", err)
 	}
 	u.Must(t, "network", "rm", "rlnet")
+}
+
+// hostAddress is a non-loopback IPv4 address of this host ("" if none).
+func hostAddress() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	return ""
 }
