@@ -62,6 +62,9 @@ type PodCreateOptions struct {
 	// Resources are the pod cgroup's limits (--cpus, --memory, --cpuset-cpus,
 	// --cpu-shares); members' cgroups are created under it.
 	Resources Resources `json:"resources,omitempty"`
+	// UserNS is the infra container's user namespace mode (--userns);
+	// members join that namespace unless it is the host's.
+	UserNS string `json:"userns,omitempty"`
 	// Infra container settings (network, ports, names).
 	Network      string        `json:"network,omitempty"`
 	Networks     []string      `json:"networks,omitempty"`

@@ -69,6 +69,17 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	} else if o.Replace {
 		return "", &textError{"cannot replace pod without --name being set", engine.ErrInvalidArg}
 	}
+	if o.UserNS != "" {
+		if o.NoInfra && o.UserNS != "host" {
+			return "", &textError{"--userns needs an infra container in the pod", engine.ErrInvalidArg}
+		}
+		if strings.HasPrefix(o.UserNS, "container:") || strings.HasPrefix(o.UserNS, "ns:") {
+			return "", &textError{fmt.Sprintf("pods presently do not support user namespace mode %s (supported: host, auto, keep-id, nomap, private)", o.UserNS), engine.ErrInvalidArg}
+		}
+		if _, err := containerUserNS(&engine.ContainerCreateOptions{UserNS: o.UserNS}, e.cfg.Rootless); err != nil {
+			return "", err
+		}
+	}
 	if o.InfraName != "" {
 		if o.InfraName, err = normalizeName(o.InfraName); err != nil {
 			return "", err
@@ -193,6 +204,7 @@ func (e *Engine) createInfra(ctx context.Context, p *state.Pod, progress io.Writ
 		NoHosts:       o.NoHosts,
 		Hostname:      o.Hostname,
 		RestartPolicy: o.RestartPolicy,
+		UserNS:        o.UserNS,
 		PullProgress:  progress,
 	}
 	if slices.Contains(p.Share, "uts") && co.Hostname == "" {
@@ -351,6 +363,9 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 		return p.ID, nil
 	}
 	join := "container:" + p.InfraID
+	if u := p.Options.UserNS; u != "" && u != "host" && o.UserNS == "" && len(o.UIDMap) == 0 && len(o.GIDMap) == 0 {
+		o.UserNS = join // as Podman: members live in the infra's user namespace
+	}
 	for _, ns := range p.Share {
 		switch ns {
 		case "net":

@@ -343,7 +343,7 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 			HostAdd:       o.AddHosts,
 			Networks:      e.podNetworks(p),
 			PidNS:         "private",
-			UserNS:        "host",
+			UserNS:        defaultStr(o.UserNS, "host"),
 			UtsNS:         "private",
 		}
 		for _, pm := range o.PortMappings {

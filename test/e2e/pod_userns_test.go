@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pod create --userns: the infra container gets the mode and members join
+// its user namespace; host keeps everyone in the host's; hostile or
+// unsupported modes are refused before anything is made.
+func TestPodUserNS(t *testing.T) {
+	c := newPodCLI(t)
+	hostNS, err := os.Readlink("/proc/self/ns/user")
+	if err != nil {
+		t.Skip(err)
+	}
+	c.Must(t, "pod", "create", "--name", "uh", "--userns", "host")
+	if got := strings.TrimSpace(c.Must(t, "run", "--rm", "--pod", "uh", "bb", "readlink", "/proc/self/ns/user")); got != hostNS {
+		t.Errorf("--userns host member userns %s, host %s", got, hostNS)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pod", "create", "--name", "bad", "--userns", "container:x"}, "pods presently do not support user namespace mode container:x"},
+		{[]string{"pod", "create", "--name", "bad", "--userns", "bogus"}, "bogus"},
+		{[]string{"pod", "create", "--name", "bad", "--infra=false", "--userns", "auto"}, "needs an infra container"},
+	} {
+		if r := c.Run(tc.args...); r.ExitCode != 125 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%v: want exit 125 with %q, got %s", tc.args, tc.want, r)
+		}
+	}
+	if r := c.Run("pod", "exists", "bad"); r.ExitCode != 1 {
+		t.Errorf("a refused pod exists: %s", r)
+	}
+	// Rootful auto takes its IDs from the subuid ranges of storage.conf's
+	// root-auto-userns-user ("containers" by default): use a user this
+	// host has ranges for, in a private storage.conf.
+	sub, _ := os.ReadFile("/etc/subuid")
+	autoUser := ""
+	for _, l := range strings.Split(string(sub), "\n") {
+		if name, _, ok := strings.Cut(l, ":"); ok && name != "" {
+			autoUser = name
+			break
+		}
+	}
+	if autoUser == "" {
+		t.Skip("auto part: no /etc/subuid ranges for rootful --userns=auto")
+	}
+	conf := filepath.Join(t.TempDir(), "storage.conf")
+	if err := os.WriteFile(conf, []byte("[storage]\ndriver = \"overlay\"\n[storage.options]\nroot-auto-userns-user = \""+autoUser+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Env = append(c.Env, "CONTAINERS_STORAGE_CONF="+conf)
+	// --network none: with a bridge, runc cannot mount sysfs in a user
+	// namespace that does not own the netavark-made netns (spec code, as
+	// plain `run --userns=auto` today).
+	c.Must(t, "pod", "create", "--name", "ua", "--network", "none", "--userns", "auto:size=65536")
+	if m := podInspect(t, c, "ua"); m["InfraConfig"].(map[string]any)["userns"] != "auto:size=65536" {
+		t.Errorf("inspect InfraConfig.userns: %v", m["InfraConfig"])
+	}
+	c.Must(t, "run", "-d", "--pod", "ua", "--name", "um", "bb", "sleep", "1000")
+	infra := podInspect(t, c, "ua")["InfraContainerID"].(string)
+	infraPid := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", infra))
+	infraNS, _ := os.Readlink("/proc/" + infraPid + "/ns/user")
+	got := strings.TrimSpace(c.Must(t, "exec", "um", "readlink", "/proc/self/ns/user"))
+	if got != infraNS || got == hostNS {
+		t.Errorf("member userns %s, infra %s, host %s", got, infraNS, hostNS)
+	}
+	if m := strings.Fields(c.Must(t, "exec", "um", "cat", "/proc/self/uid_map")); len(m) < 3 || m[1] == "0" {
+		t.Errorf("member uid_map not a private mapping: %v", m)
+	}
+}
