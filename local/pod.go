@@ -74,7 +74,7 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 			return "", &textError{"--userns needs an infra container in the pod", engine.ErrInvalidArg}
 		}
 		if strings.HasPrefix(o.UserNS, "container:") || strings.HasPrefix(o.UserNS, "ns:") {
-			return "", &textError{fmt.Sprintf("pods presently do not support user namespace mode %s (supported: host, auto, keep-id, nomap, private)", o.UserNS), engine.ErrInvalidArg}
+			return "", &textError{fmt.Sprintf("pods presently do not support user namespace mode %s (supported: host, auto; keep-id and nomap rootless)", o.UserNS), engine.ErrInvalidArg}
 		}
 		if _, err := containerUserNS(&engine.ContainerCreateOptions{UserNS: o.UserNS}, e.cfg.Rootless); err != nil {
 			return "", err
