@@ -151,16 +151,23 @@ func TestAPIComposeV2(t *testing.T) {
 	if out := must("logs", "--no-color", "web"); !strings.Contains(out, "web-up") {
 		t.Fatalf("docker compose logs: %q", out)
 	}
-	// a changed service is recreated: compose renames the old container
-	// (ID prefix + name) before it creates the new one, then removes it
+	// a recreated service: compose creates the replacement under a temporary
+	// name (ID prefix + name), removes the old container, then renames the
+	// replacement to PROJECT-SERVICE-N
 	oldID := strings.TrimSpace(must("ps", "-q", "client"))
-	must("up", "-d", "--force-recreate", "--no-deps", "client")
+	since := time.Now().Add(-time.Second).Unix()
+	must("up", "-d", "--force-recreate", "--no-deps", "-t", "0", "client")
 	newID := strings.TrimSpace(must("ps", "-q", "client"))
 	if newID == "" || newID == oldID {
 		t.Fatalf("client not recreated: %q -> %q", oldID, newID)
 	}
 	if out := s.dockerOK(t, "ps", "-a", "--format", "{{.Names}}"); strings.Count(out, "\n") != 2 || !strings.Contains(out, project+"-client-1") {
 		t.Fatalf("containers after recreate:\n%s", out)
+	}
+	renamed := s.dockerOK(t, "events", "--since", fmt.Sprint(since), "--until", fmt.Sprint(time.Now().Unix()+1),
+		"--filter", "event=rename", "--format", "{{.Actor.ID}} {{.Actor.Attributes.name}}")
+	if !strings.Contains(renamed, project+"-client-1") || !sameID(newID, strings.Fields(renamed + " x")[0]) {
+		t.Fatalf("no rename event for the replacement client %s: %q", newID, renamed)
 	}
 	must("down", "-v", "-t", "0")
 	if out := s.dockerOK(t, "ps", "-aq"); strings.TrimSpace(out) != "" {
@@ -172,4 +179,9 @@ func TestAPIComposeV2(t *testing.T) {
 	if out := s.dockerOK(t, "network", "ls", "--format", "{{.Name}}"); strings.Contains(out, project+"_appnet") {
 		t.Fatalf("network left after down: %q", out)
 	}
+}
+
+// sameID reports whether two container IDs, full or truncated, agree.
+func sameID(a, b string) bool {
+	return len(a) >= 12 && len(b) >= 12 && a[:12] == b[:12]
 }
