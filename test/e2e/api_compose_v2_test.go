@@ -71,7 +71,7 @@ func TestAPIComposeV2(t *testing.T) {
 	if err := os.WriteFile(file, []byte(fmt.Sprintf(composeFile, apiImage, port, bridge, subnet)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const project = "apiv2"
+	project := "apiv2"
 	compose := func(args ...string) testenv.Result {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -178,6 +178,28 @@ func TestAPIComposeV2(t *testing.T) {
 	}
 	if out := s.dockerOK(t, "network", "ls", "--format", "{{.Name}}"); strings.Contains(out, project+"_appnet") {
 		t.Fatalf("network left after down: %q", out)
+	}
+
+	// a build: section through the classic builder (DOCKER_BUILDKIT=0)
+	project, file = "apiv2b", filepath.Join(dir, "build.yaml")
+	if err := os.MkdirAll(filepath.Join(dir, "ctx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ctx", "Dockerfile"), []byte("FROM "+apiImage+"\nRUN echo built-ok > /built\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const buildFile = "services:\n  built:\n    build: {context: ./ctx, network: none}\n    image: localhost/apiv2-built:latest\n    command: [\"sh\", \"-c\", \"cat /built; exec sleep 1000\"]\n    network_mode: none\n"
+	if err := os.WriteFile(file, []byte(buildFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must("build")
+	must("up", "-d")
+	if out := must("exec", "-T", "built", "cat", "/built"); out != "built-ok\n" {
+		t.Fatalf("built image: %q", out)
+	}
+	must("down", "-v", "-t", "0", "--rmi", "local")
+	if out := s.dockerOK(t, "ps", "-aq"); strings.TrimSpace(out) != "" {
+		t.Fatalf("containers left after down: %q", out)
 	}
 }
 
