@@ -59,8 +59,8 @@ func TestAPIComposeV2(t *testing.T) {
 			t.Skipf("%s not installed", b)
 		}
 	}
-	c := newAPICLI(t)
 	cfg := composeV2Plugin(t)
+	c := newAPICLI(t)
 	c.SeedImage(t, apiImage, testenv.ImageSpec{})
 	s := startService(t, c)
 	dir := t.TempDir()
