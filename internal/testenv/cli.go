@@ -143,6 +143,8 @@ func NewCLI(t testing.TB) *CLI {
 	t.Cleanup(func() {
 		cc := *c
 		cc.Timeout = 60 * time.Second
+		// Pods first: pod rm also removes the pod's cgroup (/libpod_parent/<pod>).
+		cc.Run("pod", "rm", "--all", "--force", "--time", "0")
 		cc.Run("rm", "--all", "--force", "--time", "0")
 		if err := CleanupDir(base); err != nil {
 			t.Logf("cleaning up %s: %v", base, err)
