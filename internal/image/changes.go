@@ -2,99 +2,123 @@ package image
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
 )
 
-// applyChanges applies Dockerfile-style instructions (import/commit
-// --change) to an image config.
-func applyChanges(c *v1.ImageConfig, changes []string) error {
+// ApplyChanges applies --change instructions (CMD, ENTRYPOINT, ENV,
+// EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL, ONBUILD) in Dockerfile
+// syntax; "CMD=/bin/date" is accepted too, as Podman does. ONBUILD triggers
+// are returned (only the Docker config format can carry them).
+func ApplyChanges(cc *v1.ImageConfig, changes []string) ([]string, error) {
+	var onbuild []string
 	for _, ch := range changes {
 		ch = strings.TrimSpace(ch)
 		instr, arg, _ := strings.Cut(ch, " ")
-		if i := strings.Index(ch, "="); i >= 0 && (len(instr) > i || !strings.Contains(ch, " ")) {
-			// "CMD=/bin/sh" form
+		if i := strings.IndexAny(ch, "= "); i >= 0 && ch[i] == '=' {
 			instr, arg = ch[:i], ch[i+1:]
 		}
 		arg = strings.TrimSpace(arg)
 		switch strings.ToUpper(instr) {
 		case "CMD":
-			c.Cmd = execForm(arg)
+			cc.Cmd = instructionArgs(arg)
 		case "ENTRYPOINT":
-			c.Entrypoint = execForm(arg)
+			cc.Entrypoint = instructionArgs(arg)
 		case "ENV":
-			for _, kv := range keyValues(arg) {
-				c.Env = setEnv(c.Env, kv[0], kv[1])
+			kvs, err := changeKeyValues(arg, "ENV")
+			if err != nil {
+				return nil, err
+			}
+			for _, kv := range kvs {
+				cc.Env = setEnv(cc.Env, kv[0], kv[1])
 			}
 		case "LABEL":
-			if c.Labels == nil {
-				c.Labels = map[string]string{}
+			kvs, err := changeKeyValues(arg, "LABEL")
+			if err != nil {
+				return nil, err
 			}
-			for _, kv := range keyValues(arg) {
-				c.Labels[kv[0]] = kv[1]
+			for _, kv := range kvs {
+				if cc.Labels == nil {
+					cc.Labels = map[string]string{}
+				}
+				cc.Labels[kv[0]] = kv[1]
 			}
 		case "EXPOSE":
-			if c.ExposedPorts == nil {
-				c.ExposedPorts = map[string]struct{}{}
-			}
 			for _, p := range strings.Fields(arg) {
-				if !strings.Contains(p, "/") {
-					p += "/tcp"
-				}
-				c.ExposedPorts[p] = struct{}{}
+				AddExposedPort(cc, p)
 			}
 		case "VOLUME":
-			if c.Volumes == nil {
-				c.Volumes = map[string]struct{}{}
-			}
 			var vols []string
 			if json.Unmarshal([]byte(arg), &vols) != nil {
 				vols = strings.Fields(arg)
 			}
 			for _, v := range vols {
-				c.Volumes[v] = struct{}{}
+				if !strings.HasPrefix(v, "/") {
+					return nil, Errorf(engine.ErrInvalidArg, "invalid change %q: volume %q must be an absolute path", ch, v)
+				}
+				if cc.Volumes == nil {
+					cc.Volumes = map[string]struct{}{}
+				}
+				cc.Volumes[v] = struct{}{}
 			}
 		case "USER":
-			c.User = arg
+			cc.User = arg
 		case "WORKDIR":
-			c.WorkingDir = arg
+			if !strings.HasPrefix(arg, "/") {
+				arg = filepath.Join("/", cc.WorkingDir, arg)
+			}
+			cc.WorkingDir = arg
 		case "STOPSIGNAL":
-			c.StopSignal = arg
+			cc.StopSignal = arg
 		case "ONBUILD":
-			// not representable in an OCI config; Podman keeps it only in Docker format
+			onbuild = append(onbuild, arg)
 		default:
-			return Errorf(engine.ErrInvalidArg, "invalid change %q - invalid instruction %s", ch, instr)
+			return nil, Errorf(engine.ErrInvalidArg, "invalid change %q - invalid instruction %s", ch, instr)
+		}
+		if arg == "" && strings.ToUpper(instr) != "CMD" && strings.ToUpper(instr) != "ENTRYPOINT" {
+			return nil, Errorf(engine.ErrInvalidArg, "invalid change %q - missing value", ch)
 		}
 	}
-	return nil
+	return onbuild, nil
 }
 
-// execForm reads a JSON array, or wraps a shell string in /bin/sh -c.
-func execForm(arg string) []string {
-	var list []string
-	if json.Unmarshal([]byte(arg), &list) == nil {
-		return list
+// instructionArgs reads the JSON (exec) form, else the shell form.
+func instructionArgs(arg string) []string {
+	var v []string
+	if strings.HasPrefix(arg, "[") && json.Unmarshal([]byte(arg), &v) == nil {
+		return v
+	}
+	if arg == "" {
+		return nil
 	}
 	return []string{"/bin/sh", "-c", arg}
 }
 
-// keyValues reads "k=v k2=v2" or the legacy "k v".
-func keyValues(arg string) [][2]string {
+// changeKeyValues parses "K=V K2=V2" or the legacy "K V" form.
+func changeKeyValues(arg, instr string) ([][2]string, error) {
 	if !strings.Contains(arg, "=") {
 		k, v, _ := strings.Cut(arg, " ")
-		return [][2]string{{k, strings.TrimSpace(v)}}
+		if k == "" {
+			return nil, Errorf(engine.ErrInvalidArg, "invalid %s %q", instr, arg)
+		}
+		return [][2]string{{k, strings.TrimSpace(v)}}, nil
 	}
 	var out [][2]string
-	for _, f := range splitQuoted(arg) {
-		k, v, _ := strings.Cut(f, "=")
-		out = append(out, [2]string{k, strings.Trim(v, `"`)})
+	for _, f := range splitWords(arg) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" {
+			return nil, Errorf(engine.ErrInvalidArg, "invalid %s %q", instr, arg)
+		}
+		out = append(out, [2]string{k, unquote(v)})
 	}
-	return out
+	return out, nil
 }
 
-func splitQuoted(s string) []string {
+// splitWords splits on spaces outside double quotes.
+func splitWords(s string) []string {
 	var out []string
 	var cur strings.Builder
 	inQ := false
@@ -118,6 +142,25 @@ func splitQuoted(s string) []string {
 	return out
 }
 
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// AddExposedPort adds p (default protocol tcp) to the config's exposed ports.
+func AddExposedPort(cc *v1.ImageConfig, p string) {
+	if !strings.Contains(p, "/") {
+		p += "/tcp"
+	}
+	if cc.ExposedPorts == nil {
+		cc.ExposedPorts = map[string]struct{}{}
+	}
+	cc.ExposedPorts[p] = struct{}{}
+}
+
+// setEnv sets k=v in env, replacing an existing k.
 func setEnv(env []string, k, v string) []string {
 	for i, e := range env {
 		if strings.HasPrefix(e, k+"=") {

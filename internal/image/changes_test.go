@@ -11,13 +11,16 @@ import (
 
 func TestApplyChanges(t *testing.T) {
 	var c v1.ImageConfig
-	err := applyChanges(&c, []string{
+	onbuild, err := ApplyChanges(&c, []string{
 		`CMD ["/bin/sh", "-c", "echo hi"]`, "ENTRYPOINT /entry --flag", "ENV A=1 B=\"two words\"", "ENV C 3",
 		"LABEL x=y", "EXPOSE 80 53/udp", `VOLUME ["/data"]`, "VOLUME /logs", "USER 1000:1000", "WORKDIR /srv",
 		"STOPSIGNAL SIGINT", "ONBUILD RUN true", "CMD=/bin/true",
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(onbuild, []string{"RUN true"}) {
+		t.Fatalf("onbuild = %q", onbuild)
 	}
 	want := v1.ImageConfig{
 		Cmd:          []string{"/bin/sh", "-c", "/bin/true"},
@@ -34,7 +37,7 @@ func TestApplyChanges(t *testing.T) {
 		t.Fatalf("got %+v\nwant %+v", c, want)
 	}
 	for _, bad := range []string{"BOGUS x", "RUN true", ""} {
-		if err := applyChanges(&c, []string{bad}); !errors.Is(err, engine.ErrInvalidArg) {
+		if _, err := ApplyChanges(&c, []string{bad}); !errors.Is(err, engine.ErrInvalidArg) {
 			t.Errorf("%q: want ErrInvalidArg, got %v", bad, err)
 		}
 	}

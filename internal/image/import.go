@@ -27,7 +27,7 @@ func (m *Manager) Import(ctx context.Context, r io.Reader, o engine.ImageImportO
 	}
 	defer cleanup()
 	var cfg v1.ImageConfig
-	if err := applyChanges(&cfg, o.Changes); err != nil {
+	if _, err := ApplyChanges(&cfg, o.Changes); err != nil {
 		return "", err
 	}
 	now := time.Now().UTC()
