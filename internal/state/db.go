@@ -308,29 +308,35 @@ func decodeContainer(rec string) (*Container, error) {
 // exact name, then a unique ID prefix. Several prefix matches are an error
 // wrapping engine.ErrAmbiguous.
 func (t *Tx) ResolveContainer(ref string) (string, error) {
+	return t.resolve("containers", "container", ref, noSuchContainer)
+}
+
+// resolve is the one lookup behind ResolveContainer and ResolvePod. table and
+// kind are constants from this package, never user input.
+func (t *Tx) resolve(table, kind, ref string, noSuch func(string) error) (string, error) {
 	if ref == "" {
-		return "", noSuchContainer(ref)
+		return "", noSuch(ref)
 	}
 	var id string
-	err := t.tx.QueryRow(`SELECT id FROM containers WHERE id = ?`, ref).Scan(&id)
+	err := t.tx.QueryRow(`SELECT id FROM `+table+` WHERE id = ?`, ref).Scan(&id)
 	if err == nil {
 		return id, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("looking up container %q: %w", ref, err)
+		return "", fmt.Errorf("looking up %s %q: %w", kind, ref, err)
 	}
-	err = t.tx.QueryRow(`SELECT id FROM names WHERE name = ? AND kind = 'container'`, ref).Scan(&id)
+	err = t.tx.QueryRow(`SELECT id FROM names WHERE name = ? AND kind = ?`, ref, kind).Scan(&id)
 	if err == nil {
 		return id, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("looking up container %q: %w", ref, err)
+		return "", fmt.Errorf("looking up %s %q: %w", kind, ref, err)
 	}
 	// Prefix match with substr: the user's text is a bound value, never a
 	// pattern, so '%' and '_' have no special meaning.
-	rows, err := t.tx.Query(`SELECT id FROM containers WHERE substr(id, 1, ?) = ? LIMIT 2`, len(ref), ref)
+	rows, err := t.tx.Query(`SELECT id FROM `+table+` WHERE substr(id, 1, ?) = ? LIMIT 2`, len(ref), ref)
 	if err != nil {
-		return "", fmt.Errorf("looking up container %q: %w", ref, err)
+		return "", fmt.Errorf("looking up %s %q: %w", kind, ref, err)
 	}
 	defer rows.Close()
 	var ids []string
@@ -345,11 +351,11 @@ func (t *Tx) ResolveContainer(ref string) (string, error) {
 	}
 	switch len(ids) {
 	case 0:
-		return "", noSuchContainer(ref)
+		return "", noSuch(ref)
 	case 1:
 		return ids[0], nil
 	}
-	return "", fmt.Errorf("more than one result for container %q: %w", ref, engine.ErrAmbiguous)
+	return "", fmt.Errorf("more than one result for %s %q: %w", kind, ref, engine.ErrAmbiguous)
 }
 
 // Containers reads every container record, oldest first.

@@ -111,46 +111,7 @@ func (t *Tx) Pod(id string) (*Pod, error) {
 
 // ResolvePod resolves a full ID, an exact name or a unique ID prefix.
 func (t *Tx) ResolvePod(ref string) (string, error) {
-	if ref == "" {
-		return "", noSuchPod(ref)
-	}
-	var id string
-	err := t.tx.QueryRow(`SELECT id FROM pods WHERE id = ?`, ref).Scan(&id)
-	if err == nil {
-		return id, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("looking up pod %q: %w", ref, err)
-	}
-	err = t.tx.QueryRow(`SELECT id FROM names WHERE name = ? AND kind = 'pod'`, ref).Scan(&id)
-	if err == nil {
-		return id, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("looking up pod %q: %w", ref, err)
-	}
-	rows, err := t.tx.Query(`SELECT id FROM pods WHERE substr(id, 1, ?) = ? LIMIT 2`, len(ref), ref)
-	if err != nil {
-		return "", fmt.Errorf("looking up pod %q: %w", ref, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		if err := rows.Scan(&id); err != nil {
-			return "", err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return "", err
-	}
-	switch len(ids) {
-	case 0:
-		return "", noSuchPod(ref)
-	case 1:
-		return ids[0], nil
-	}
-	return "", fmt.Errorf("more than one result for pod %q: %w", ref, engine.ErrAmbiguous)
+	return t.resolve("pods", "pod", ref, noSuchPod)
 }
 
 // Pods reads every pod, oldest first.
