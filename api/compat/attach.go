@@ -75,6 +75,14 @@ func (s *routes) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	if c.Config.Tty {
 		ct = "application/vnd.docker.raw-stream"
 	}
+	// Park before answering: the client sends its start request as soon as
+	// it has the upgrade response, and that start must find this attach.
+	var p *pendingAttach
+	if !c.State.Running && !c.State.Paused && boolQuery(r, "stream", false) {
+		p = &pendingAttach{start: make(chan chan error), gone: make(chan struct{})}
+		s.putAttach(c.ID, p)
+		defer s.dropAttach(c.ID, p)
+	}
 	hj, err := wire.Hijack(w, r, ct)
 	if err != nil {
 		return err
@@ -97,10 +105,10 @@ func (s *routes) containerAttach(w http.ResponseWriter, r *http.Request) error {
 		st.Stderr = errw
 	}
 	ctx := r.Context()
-	if c.State.Running || c.State.Paused {
+	if p != nil {
+		err = s.attachAndWaitForStart(r, c.ID, p, st)
+	} else if c.State.Running || c.State.Paused {
 		err = s.eng.ContainerAttach(ctx, c.ID, engine.ContainerAttachOptions{Streams: st, Logs: boolQuery(r, "logs", false)})
-	} else if boolQuery(r, "stream", false) {
-		err = s.attachAndWaitForStart(r, c.ID, st)
 	}
 	if err != nil && errw != nil && ctx.Err() == nil {
 		_, _ = errw.Write([]byte("Error: " + err.Error() + "\n"))
@@ -109,14 +117,11 @@ func (s *routes) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// attachAndWaitForStart parks the streams until a start request for the
+// attachAndWaitForStart holds the parked streams (p) until a start request for the
 // container arrives, then starts it attached. The start request learns
 // whether the start worked: an error from the engine, or the container
 // reaching running (or already exited) state.
-func (s *routes) attachAndWaitForStart(r *http.Request, id string, st engine.Streams) error {
-	p := &pendingAttach{start: make(chan chan error), gone: make(chan struct{})}
-	s.putAttach(id, p)
-	defer s.dropAttach(id, p)
+func (s *routes) attachAndWaitForStart(r *http.Request, id string, p *pendingAttach, st engine.Streams) error {
 	var reply chan error
 	select {
 	case reply = <-p.start:

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,14 +67,7 @@ func TestAPIDockerCLI(t *testing.T) {
 		}
 	})
 	t.Run("RunStdin", func(t *testing.T) {
-		// Known intermittent hang of `docker run -i` through the hijacked
-		// attach (about 1 full run in 3, open bug): one retry, logged, so the
-		// suite stays usable while it is fixed; two failures still fail.
 		r := s.docker(t, "piped input\n", "run", "--rm", "-i", "--network", "none", apiImage, "cat")
-		if r.ExitCode != 0 || r.Stdout != "piped input\n" {
-			t.Logf("KNOWN FLAKE docker run -i, retrying once: %s", r)
-			r = s.docker(t, "piped input\n", "run", "--rm", "-i", "--network", "none", apiImage, "cat")
-		}
 		if r.ExitCode != 0 || r.Stdout != "piped input\n" {
 			t.Fatalf("docker run -i: %s", r)
 		}
@@ -275,4 +269,40 @@ func TestAPIDockerLogin(t *testing.T) {
 	s.dockerOK(t, "push", ref)
 	s.dockerOK(t, "rmi", ref)
 	s.dockerOK(t, "pull", ref)
+}
+
+// TestAPIDockerRunConcurrent: docker sends start as soon as its attach is
+// upgraded; concurrent `docker run`s (with and without -i) must each get
+// their output and exit code. A start that overtook the attach's
+// registration used to leave the attach waiting for ever.
+func TestAPIDockerRunConcurrent(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker CLI not installed")
+	}
+	c := newAPICLI(t)
+	c.SeedImage(t, apiImage, testenv.ImageSpec{})
+	s := startService(t, c)
+	errs := make(chan string, 32)
+	for g := 0; g < 3; g++ {
+		go func(g int) {
+			for i := 0; i < 6; i++ {
+				var r testenv.Result
+				if (g+i)%2 == 0 {
+					r = s.docker(t, "in\n", "run", "--rm", "-i", "--network", "none", apiImage, "sh", "-c", "cat; exit 4")
+				} else {
+					r = s.docker(t, "", "run", "--rm", "--network", "none", apiImage, "sh", "-c", "echo in; exit 4")
+				}
+				if r.ExitCode != 4 || r.Stdout != "in\n" {
+					errs <- fmt.Sprintf("worker %d run %d: %s", g, i, r)
+					return
+				}
+			}
+			errs <- ""
+		}(g)
+	}
+	for g := 0; g < 3; g++ {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
 }

@@ -77,7 +77,7 @@ func (s *apiService) httpClient() *http.Client {
 // docker runs the real docker CLI against the service.
 func (s *apiService) docker(t *testing.T, stdin string, args ...string) testenv.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "docker", args...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+s.sock, "DOCKER_CONFIG="+filepath.Join(filepath.Dir(s.sock), "docker-config"), "DOCKER_CONTEXT=")
@@ -87,6 +87,9 @@ func (s *apiService) docker(t *testing.T, stdin string, args ...string) testenv.
 		cmd.Stdin = strings.NewReader(stdin)
 	}
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		s.dumpGoroutines()
+	}
 	r := testenv.Result{Stdout: out.String(), Stderr: errb.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.ExitCode = ee.ExitCode()
@@ -95,6 +98,13 @@ func (s *apiService) docker(t *testing.T, stdin string, args ...string) testenv.
 		r.Stderr += err.Error()
 	}
 	return r
+}
+
+// dumpGoroutines makes a hung service print its goroutines (Go's SIGQUIT
+// dump) into the service log the failing test prints; the service exits.
+func (s *apiService) dumpGoroutines() {
+	_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+	time.Sleep(time.Second)
 }
 
 // dockerOK runs docker and fails the test unless it exits 0.
