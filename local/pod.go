@@ -135,8 +135,8 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 		}
 		return "", err
 	}
-	e.event(ctx, engine.EventTypePod, "create", id, p.Name, "", nil)
 	if o.NoInfra {
+		e.event(ctx, engine.EventTypePod, "create", id, p.Name, "", nil)
 		return id, nil
 	}
 	infraID, err := e.createInfra(ctx, p, progress)
@@ -153,6 +153,7 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 		_ = db.Update(context.WithoutCancel(ctx), func(tx *state.Tx) error { return tx.DeletePod(id) })
 		return "", err
 	}
+	e.event(ctx, engine.EventTypePod, "create", id, p.Name, "", nil)
 	return id, nil
 }
 

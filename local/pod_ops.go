@@ -81,6 +81,15 @@ func podErr(rep engine.PodActionReport, what string) error {
 	return fmt.Errorf("%s pod %s: %d container(s) failed: %w", what, rep.ID, len(rep.Errors), engine.ErrCtrStateInvalid)
 }
 
+// podEvent records a pod event (type pod, as Podman) when the action
+// succeeded on every member, and returns err unchanged.
+func (e *Engine) podEvent(ctx context.Context, p *state.Pod, status string, err error) error {
+	if err == nil {
+		e.event(ctx, engine.EventTypePod, status, p.ID, p.Name, "", nil)
+	}
+	return err
+}
+
 // PodStart starts the infra container, then the members in creation order.
 func (e *Engine) PodStart(ctx context.Context, ref string) (engine.PodActionReport, error) {
 	p, members, err := e.loadPod(ctx, ref)
@@ -103,7 +112,7 @@ func (e *Engine) PodStart(ctx context.Context, ref string) (engine.PodActionRepo
 		}
 		return nil
 	})
-	return rep, podErr(rep, "starting")
+	return rep, e.podEvent(ctx, p, "start", podErr(rep, "starting"))
 }
 
 // PodStop stops the members, then the infra container.
@@ -122,7 +131,7 @@ func (e *Engine) PodStop(ctx context.Context, ref string, o engine.ContainerStop
 		}
 		return e.ContainerStop(ctx, c.ID, engine.ContainerStopOptions{Timeout: o.Timeout, Ignore: true})
 	})
-	return rep, podErr(rep, "stopping")
+	return rep, e.podEvent(ctx, p, "stop", podErr(rep, "stopping"))
 }
 
 // PodRestart stops then starts every container of the pod.
@@ -156,7 +165,7 @@ func (e *Engine) PodKill(ctx context.Context, ref, signal string) (engine.PodAct
 	if running == 0 {
 		return rep, fmt.Errorf("no containers in pod %s are running: %w", p.ID, engine.ErrCtrStateInvalid)
 	}
-	return rep, podErr(rep, "killing")
+	return rep, e.podEvent(ctx, p, "kill", podErr(rep, "killing"))
 }
 
 // PodPause pauses the running containers.
@@ -171,7 +180,7 @@ func (e *Engine) PodPause(ctx context.Context, ref string) (engine.PodActionRepo
 		}
 		return e.ContainerPause(ctx, c.ID)
 	})
-	return rep, podErr(rep, "pausing")
+	return rep, e.podEvent(ctx, p, "pause", podErr(rep, "pausing"))
 }
 
 // PodUnpause resumes the paused containers.
@@ -186,7 +195,7 @@ func (e *Engine) PodUnpause(ctx context.Context, ref string) (engine.PodActionRe
 		}
 		return e.ContainerUnpause(ctx, c.ID)
 	})
-	return rep, podErr(rep, "unpausing")
+	return rep, e.podEvent(ctx, p, "unpause", podErr(rep, "unpausing"))
 }
 
 // PodRemove removes the pod and its containers. Without Force a running

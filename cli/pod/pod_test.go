@@ -2,8 +2,12 @@ package pod
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/engine"
 )
@@ -27,16 +31,56 @@ func TestParseShare(t *testing.T) {
 	}
 }
 
-func TestPrefixWriter(t *testing.T) {
-	var b bytes.Buffer
-	w := &prefixWriter{w: &b, prefix: "abc ", bol: true}
-	for _, chunk := range []string{"one\ntw", "o\n", "", "three"} {
-		if n, err := w.Write([]byte(chunk)); err != nil || n != len(chunk) {
-			t.Fatalf("Write(%q) = %d, %v", chunk, n, err)
+// fakeLogs serves canned k8s-style "TIMESTAMP message" logs, written in
+// awkward chunks, as the engine's ContainerLogs with Timestamps does.
+type fakeLogs struct {
+	engine.Engine
+	logs map[string][]string // id -> lines, "E:" marks stderr
+}
+
+func (f fakeLogs) ContainerLogs(ctx context.Context, id string, o engine.ContainerLogsOptions) error {
+	if !o.Timestamps {
+		return errors.New("merge must ask for timestamps")
+	}
+	for _, l := range f.logs[id] {
+		w := o.Stdout
+		if rest, ok := strings.CutPrefix(l, "E:"); ok {
+			w, l = o.Stderr, rest
+		}
+		for len(l) > 0 { // 5-byte chunks: lines must be reassembled
+			n := min(5, len(l))
+			if _, err := w.Write([]byte(l[:n])); err != nil {
+				return err
+			}
+			l = l[n:]
 		}
 	}
-	if got := b.String(); got != "abc one\nabc two\nabc three" {
-		t.Fatalf("got %q", got)
+	return nil
+}
+
+func TestMergeLogs(t *testing.T) {
+	ts := func(ms int) string { return time.UnixMilli(1700000000000 + int64(ms)).UTC().Format(time.RFC3339Nano) }
+	f := fakeLogs{logs: map[string][]string{
+		"a": {ts(1000) + " a1\n", ts(3000) + " a3\n", "E:" + ts(4000) + " a-err4\n", ts(6000) + " a6 no newline"},
+		"b": {ts(2000) + " b2\n", ts(3500) + " b3\n", ts(5000) + " b5\n"},
+	}}
+	var out, errOut bytes.Buffer
+	srcs := []logSource{{id: "a", prefix: "A "}, {id: "b", prefix: "B "}}
+	if err := mergeLogs(context.Background(), f, srcs, engine.ContainerLogsOptions{}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if want := "A a1\nB b2\nA a3\nB b3\nB b5\nA a6 no newline"; out.String() != want {
+		t.Errorf("merged stdout %q, want %q", out.String(), want)
+	}
+	if errOut.String() != "A a-err4\n" {
+		t.Errorf("stderr %q", errOut.String())
+	}
+	out.Reset()
+	if err := mergeLogs(context.Background(), f, srcs[1:], engine.ContainerLogsOptions{Timestamps: true}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if want := "B " + ts(2000) + " b2\nB " + ts(3500) + " b3\nB " + ts(5000) + " b5\n"; out.String() != want {
+		t.Errorf("-t output %q, want %q", out.String(), want)
 	}
 }
 
