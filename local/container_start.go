@@ -8,17 +8,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/monitor"
+	"github.com/selkie-containers/selkie/internal/network"
 	"github.com/selkie-containers/selkie/internal/oci"
 	"github.com/selkie-containers/selkie/internal/spec"
 	"github.com/selkie-containers/selkie/internal/state"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -248,12 +247,6 @@ func (e *Engine) initLockedSize(ctx context.Context, c *state.Container, attache
 	}
 	c.State.Pid = created.Pid
 	c.State.ConmonPid = created.ConmonPid
-	if !e.cfg.Rootless {
-		// As Podman with cgroupfs: conmon lives in libpod_parent/conmon, so
-		// it outlives the caller's cgroup (a systemd unit, a session) and
-		// is never charged to (or OOM-killed with) the container.
-		moveToCgroup(created.ConmonPid, "libpod_parent/conmon")
-	}
 	c.State.Status = state.StatusCreated
 	c.State.ExitCode = 0
 	e.ctrEvent(ctx, c, "init")
@@ -442,46 +435,14 @@ func (e *Engine) netnsPath(id string) (string, error) {
 }
 
 // createNetNS creates a network namespace with loopback up and bind-mounts
-// it at netnsPath(id), from a thread that is thrown away afterwards.
+// it at netnsPath(id), in a directory shared with other mount namespaces
+// (internal/network.NewContainerNetns).
 func (e *Engine) createNetNS(id string) (string, error) {
 	p, err := e.netnsPath(id)
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return "", err
-	}
-	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		if !errors.Is(err, os.ErrExist) {
-			return "", err
-		}
-		// Left over by a crash: start from a fresh namespace.
-		_ = unix.Unmount(p, unix.MNT_DETACH)
-	} else {
-		f.Close()
-	}
-	errCh := make(chan error, 1)
-	go func() {
-		// The thread's namespace changes; it must never run other
-		// goroutines again, so it stays locked and exits with this one.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errCh <- fmt.Errorf("creating network namespace: %w", err)
-			return
-		}
-		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		if err := unix.Mount(src, p, "none", unix.MS_BIND, ""); err != nil {
-			errCh <- fmt.Errorf("mounting network namespace at %s: %w", p, err)
-			return
-		}
-		if lo, err := netlink.LinkByName("lo"); err == nil {
-			_ = netlink.LinkSetUp(lo)
-		}
-		errCh <- nil
-	}()
-	if err := <-errCh; err != nil {
-		_ = os.Remove(p)
+	if err := network.NewContainerNetns(p); err != nil {
 		return "", err
 	}
 	return p, nil
