@@ -14,6 +14,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1" // registers "sqlite3"; linked anyway by containers/image
 	"github.com/selkie-containers/selkie/engine"
+	"golang.org/x/sys/unix"
 )
 
 // DB is the state database: <graphroot>/selkie/state.db.
@@ -68,11 +69,35 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("opening state database: %w", err)
 	}
 	d := &DB{rw: rw, ro: ro}
-	if err := d.migrate(ctx); err != nil {
+	if err := d.firstConnect(ctx, path); err != nil {
 		d.Close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// firstConnect makes the first connection and migrates under an flock on
+// <path>.lock. Switching a new database to WAL takes an exclusive lock that
+// SQLite does not wait for (concurrent first opens of a fresh store failed
+// with "database is locked" despite the busy timeout); once the file is in
+// WAL mode, later connections' journal_mode pragma is a no-op.
+func (d *DB) firstConnect(ctx context.Context, path string) error {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening state database lock: %w", err)
+	}
+	defer f.Close()
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("locking state database: %w", err)
+	}
+	defer unix.Flock(int(f.Fd()), unix.LOCK_UN) //nolint:errcheck // closing unlocks too
+	return d.migrate(ctx)
 }
 
 // Close closes the database.

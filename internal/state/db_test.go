@@ -526,3 +526,41 @@ func TestRunningForList(t *testing.T) {
 		t.Errorf("exited container still listed as running")
 	}
 }
+
+// TestConcurrentFirstOpen: several processes opening a store's database for
+// the first time at once (a fresh store, parallel `selkie run`s) must all
+// succeed; the switch to WAL used to fail some with "database is locked".
+func TestConcurrentFirstOpen(t *testing.T) {
+	if p := os.Getenv("SELKIE_STATE_OPENER"); p != "" {
+		db, err := Open(context.Background(), p)
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(3)
+		}
+		db.Close()
+		os.Exit(0)
+	}
+	for round := 0; round < 40; round++ {
+		p := filepath.Join(t.TempDir(), "state.db")
+		type proc struct {
+			cmd *exec.Cmd
+			out *strings.Builder
+		}
+		var procs []proc
+		for i := 0; i < 12; i++ {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestConcurrentFirstOpen$")
+			cmd.Env = append(os.Environ(), "SELKIE_STATE_OPENER="+p)
+			out := &strings.Builder{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			procs = append(procs, proc{cmd, out})
+		}
+		for _, pr := range procs {
+			if err := pr.cmd.Wait(); err != nil {
+				t.Errorf("round %d: open: %v: %s", round, err, pr.out.String())
+			}
+		}
+	}
+}
