@@ -76,6 +76,9 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 				}
 			}
 		}
+		if err := e.validateIDMapMount(o, m); err != nil {
+			return nil, err
+		}
 		for _, op := range m.Options {
 			if op == "O" && m.Type == "volume" && m.Name == "" {
 				return nil, fmt.Errorf("overlay mounts need a source: %w", engine.ErrInvalidArg)
@@ -230,11 +233,19 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 		return u, nil
 	}
 	var mounted, imgs []string
+	e.releaseIDMapMounts(c) // a previous run's, if its cleanup never ran
+	userns := map[string]*os.File{}
+	defer func() {
+		for _, f := range userns {
+			f.Close()
+		}
+	}()
 	out := make([]engine.Mount, 0, len(c.Options.Mounts))
-	for _, m := range c.Options.Mounts {
+	for i, m := range c.Options.Mounts {
 		m.Options = append([]string(nil), m.Options...)
 		copyUp := true
 		chown := false
+		imageRW := m.Type == "image" && hasOption(m.Options, "rw=true")
 		var kept []string
 		for _, op := range m.Options {
 			key, val, _ := strings.Cut(op, "=")
@@ -242,7 +253,9 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 			case "nocopy", "volume-nocopy":
 				copyUp = val == "" || val == "true"
 				copyUp = !copyUp
-			case "copy", "idmap", "z", "Z", "relabel", "volume-opt", "volume-label", "consistency", "bind-nonrecursive":
+			case "idmap":
+				kept = append(kept, op) // for idmapMount below
+			case "copy", "z", "Z", "relabel", "volume-opt", "volume-label", "consistency", "bind-nonrecursive":
 			case "U", "chown":
 				chown = val == "" || val == "true"
 			default:
@@ -284,6 +297,12 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 				return nil, err
 			}
 			m = engine.Mount{Type: "bind", Source: p, Destination: m.Destination, Options: []string{"ro", "nosuid", "nodev"}}
+			if imageRW {
+				// rw=true: writes go to a throwaway upper layer, as Podman's.
+				if m, err = overlayMount(engine.Mount{Source: p, Destination: m.Destination, Options: []string{"nosuid", "nodev"}}, runDir); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if chown && m.Type == "bind" {
 			u, err := containerUser()
@@ -292,6 +311,11 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 			}
 			uid, gid := e.nsIDs(&c.Options, int(u.UID), int(u.GID))
 			if err := chownTree(m.Source, uid, gid); err != nil {
+				return nil, err
+			}
+		}
+		if m.Type == "bind" && idmapOption(m.Options) != "" {
+			if m, err = e.idmapMount(ctx, c, m, i, userns); err != nil {
 				return nil, err
 			}
 		}
@@ -429,6 +453,7 @@ func overlayMount(m engine.Mount, runDir string) (engine.Mount, error) {
 // releaseVolumeMounts unmounts (counts down) the mount-backed volumes the
 // last start mounted; idempotent.
 func (e *Engine) releaseVolumeMounts(ctx context.Context, c *state.Container) {
+	e.releaseIDMapMounts(c)
 	runDir, err := e.ctrRunDir(c.ID)
 	if err != nil {
 		return

@@ -987,10 +987,11 @@ func ParseVolume(spec string) (engine.Mount, error) {
 	m.Destination = path.Clean(dst)
 	m.RW = true
 	if opts != "" {
-		for _, o := range strings.Split(opts, ",") {
-			if !volumeOptions[o] {
-				return m, fmt.Errorf("invalid option type %q", o)
-			}
+		list, err := validateVolumeOpts(strings.Split(opts, ","))
+		if err != nil {
+			return m, err
+		}
+		for _, o := range list {
 			if o == "ro" {
 				m.RW = false
 			}
@@ -1016,11 +1017,62 @@ func ParseVolume(spec string) (engine.Mount, error) {
 
 func isVolumeOptions(s string) bool {
 	for _, o := range strings.Split(s, ",") {
-		if !volumeOptions[o] {
+		if !volumeOptions[o] && !strings.HasPrefix(o, "idmap=") {
 			return false
 		}
 	}
 	return true
+}
+
+// validateVolumeOpts checks -v options as Podman 4.3 does: known names,
+// at most one of each exclusive group, O alone (but for U), idmap once;
+// Docker's macOS-only cached/delegated are dropped.
+func validateVolumeOpts(opts []string) ([]string, error) {
+	groups := map[string]string{
+		"rw": "'rw' or 'ro'", "ro": "'rw' or 'ro'",
+		"z": "'z', 'Z', or 'O'", "Z": "'z', 'Z', or 'O'", "O": "'z', 'Z', or 'O'",
+		"U":    "'U'",
+		"copy": "'copy' or 'nocopy'", "nocopy": "'copy' or 'nocopy'",
+		"exec": "'noexec' or 'exec'", "noexec": "'noexec' or 'exec'",
+		"suid": "'nosuid' or 'suid'", "nosuid": "'nosuid' or 'suid'",
+		"dev": "'nodev' or 'dev'", "nodev": "'nodev' or 'dev'",
+		"bind": "'[r]bind'", "rbind": "'[r]bind'",
+	}
+	for _, p := range []string{"shared", "rshared", "private", "rprivate", "slave", "rslave", "unbindable", "runbindable"} {
+		groups[p] = "'[r]shared', '[r]private', '[r]slave' or '[r]unbindable'"
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(opts))
+	overlay, others, idmap := false, false, false
+	for _, o := range opts {
+		switch {
+		case o == "cached" || o == "delegated":
+			continue
+		case o == "idmap" || strings.HasPrefix(o, "idmap="):
+			if idmap {
+				return nil, errors.New("the 'idmap' option can only be set once: duplicate mount option passed")
+			}
+			idmap, others = true, true
+		case !volumeOptions[o]:
+			return nil, fmt.Errorf("invalid option type %q", o)
+		default:
+			g := groups[o]
+			if seen[g] {
+				return nil, fmt.Errorf("invalid options %q, can only specify 1 %s option", strings.Join(opts, ", "), g)
+			}
+			seen[g] = true
+			if o == "O" {
+				overlay = true
+			} else if o != "U" {
+				others = true
+			}
+		}
+		out = append(out, o)
+	}
+	if overlay && others {
+		return nil, errors.New("can't use 'O' with other options")
+	}
+	return out, nil
 }
 
 // ParseTmpfs parses --tmpfs DEST[:OPTIONS].
@@ -1043,15 +1095,41 @@ func ParseTmpfs(spec string) (engine.Mount, error) {
 
 const mountFormatErr = "incorrect mount format: should be --mount type=<bind|tmpfs|volume>,[src=<host-dir|volume-name>,]target=<ctr-dir>[,options]"
 
-// ParseMount parses --mount type=TYPE,source=…,target=…[,options].
+// ParseMount parses --mount type=TYPE,source=…,target=…[,options] with the
+// keys Podman 4.3 accepts for each type (another key is "KEY: invalid mount
+// option"); relabel=shared|private becomes z|Z as in Podman.
 func ParseMount(spec string) (engine.Mount, error) {
 	m := engine.Mount{RW: true, Options: []string{}}
-	for _, field := range strings.Split(spec, ",") {
-		k, v, hasVal := strings.Cut(field, "=")
-		switch strings.ToLower(k) {
-		case "type":
+	fields := strings.Split(spec, ",")
+	for _, field := range fields {
+		if k, v, _ := strings.Cut(field, "="); strings.ToLower(k) == "type" {
 			m.Type = v
+		}
+	}
+	if m.Type == "" {
+		return m, errors.New(mountFormatErr)
+	}
+	switch m.Type {
+	case "bind", "volume", "tmpfs", "image", "devpts", "glob", "ramfs":
+	default:
+		return m, fmt.Errorf("invalid filesystem type %q", m.Type)
+	}
+	relabel := false
+	for _, field := range fields {
+		k, v, hasVal := strings.Cut(field, "=")
+		key := strings.ToLower(k)
+		if !mountKeyAllowed(m.Type, k) {
+			if key == "" {
+				return m, errors.New(mountFormatErr)
+			}
+			return m, fmt.Errorf("%s: invalid mount option", k)
+		}
+		switch key {
+		case "type", "consistency":
 		case "src", "source":
+			if m.Type == "tmpfs" {
+				return m, errors.New("source is not supported with tmpfs mounts")
+			}
 			m.Source = v
 		case "dst", "destination", "target":
 			m.Destination = v
@@ -1064,19 +1142,53 @@ func ParseMount(spec string) (engine.Mount, error) {
 			}
 			m.RW = false
 			m.Options = append(m.Options, "ro")
-		case "rw":
+		case "rw", "readwrite":
+			if m.Type == "image" {
+				if v != "true" && v != "false" {
+					return m, fmt.Errorf("invalid rw value %q: invalid mount option", v)
+				}
+				m.RW = v == "true"
+				if m.RW {
+					m.Options = append(m.Options, "rw=true")
+				}
+				continue
+			}
 			m.RW = true
 		case "bind-propagation":
 			m.Propagation = v
 			m.Options = append(m.Options, v)
+		case "bind-nonrecursive":
+			m.Options = append(m.Options, "bind")
 		case "volume-driver":
 			m.Driver = v
+		case "volume-label":
+			return m, errors.New("the --volume-label option is not presently implemented")
 		case "tmpfs-size":
 			m.Options = append(m.Options, "size="+v)
 		case "tmpfs-mode":
 			m.Options = append(m.Options, "mode="+v)
-		case "":
-			return m, errors.New(mountFormatErr)
+		case "relabel":
+			if relabel {
+				return m, errors.New("cannot pass 'relabel' option more than once: must provide an argument for option")
+			}
+			relabel = true
+			switch v {
+			case "private":
+				m.Options = append(m.Options, "Z")
+			case "shared":
+				m.Options = append(m.Options, "z")
+			default:
+				return m, fmt.Errorf("%s mount option must be 'private' or 'shared': invalid mount option", k)
+			}
+		case "idmap":
+			if idmapOpt(m.Options) {
+				return m, errors.New("the 'idmap' option can only be set once: duplicate mount option passed")
+			}
+			if hasVal {
+				m.Options = append(m.Options, "idmap="+v)
+			} else {
+				m.Options = append(m.Options, "idmap")
+			}
 		default:
 			if hasVal {
 				m.Options = append(m.Options, k+"="+v)
@@ -1084,14 +1196,6 @@ func ParseMount(spec string) (engine.Mount, error) {
 				m.Options = append(m.Options, k)
 			}
 		}
-	}
-	if m.Type == "" {
-		return m, errors.New(mountFormatErr)
-	}
-	switch m.Type {
-	case "bind", "volume", "tmpfs", "image", "devpts", "glob", "ramfs":
-	default:
-		return m, fmt.Errorf("invalid filesystem type %q", m.Type)
 	}
 	if m.Destination == "" {
 		return m, errors.New(mountFormatErr)
@@ -1103,16 +1207,66 @@ func ParseMount(spec string) (engine.Mount, error) {
 	switch m.Type {
 	case "bind":
 		if m.Source == "" {
-			return m, errors.New("must set source for bind mount")
+			m.Source = m.Destination // as Podman
 		}
 	case "volume":
 		m.Name = m.Source
 	case "tmpfs":
-		if m.Source == "" {
-			m.Source = "tmpfs"
-		}
+		m.Source = "tmpfs"
+	case "image":
+		m.RW = hasOpt(m.Options, "rw=true")
 	}
 	return m, nil
+}
+
+func idmapOpt(opts []string) bool {
+	for _, o := range opts {
+		if o == "idmap" || strings.HasPrefix(o, "idmap=") {
+			return true
+		}
+	}
+	return false
+}
+
+// mountKeys are the --mount keys of each type beyond type/src/dst (Podman
+// 4.3's, plus Docker's volume-driver/volume-nocopy that Selkie honours).
+var mountKeys = map[string][]string{
+	"bind": {"bind-nonrecursive", "ro", "readonly", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
+		"shared", "rshared", "private", "rprivate", "slave", "rslave", "unbindable", "runbindable", "z", "Z",
+		"bind-propagation", "relabel", "U", "chown", "idmap"},
+	"volume": {"volume-opt", "ro", "readonly", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
+		"volume-label", "U", "chown", "volume-driver", "volume-nocopy", "nocopy"},
+	"tmpfs":  {"tmpcopyup", "notmpcopyup", "ro", "readonly", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "tmpfs-mode", "tmpfs-size", "U", "chown"},
+	"devpts": {"uid", "gid", "mode", "ptxmode", "newinstance", "max"},
+	"image":  {"rw", "readwrite"},
+}
+
+func hasOpt(opts []string, o string) bool {
+	for _, x := range opts {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+func mountKeyAllowed(typ, k string) bool {
+	key := strings.ToLower(k)
+	switch key {
+	case "type", "consistency", "dst", "destination", "target":
+		return true
+	case "src", "source":
+		return typ != "devpts"
+	}
+	if typ == "glob" || typ == "ramfs" {
+		return true // refused by type at create, as Podman 4.3
+	}
+	for _, allowed := range mountKeys[typ] {
+		if allowed == k || (strings.EqualFold(allowed, k) && allowed != "z" && allowed != "Z" && allowed != "U") {
+			return true
+		}
+	}
+	return false
 }
 
 // ParsePublish parses -p [[hostIP:][hostPort]:]containerPort[-end][/proto]

@@ -273,3 +273,48 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestParseVolumeAndMountOptionRules(t *testing.T) {
+	for in, want := range map[string]string{
+		"/a:/b:ro,rw":        `invalid options "ro, rw", can only specify 1 'rw' or 'ro' option`,
+		"/a:/b:z,O":          `invalid options "z, O", can only specify 1 'z', 'Z', or 'O' option`,
+		"/a:/b:O,ro":         "can't use 'O' with other options",
+		"/a:/b:idmap,idmap":  "the 'idmap' option can only be set once: duplicate mount option passed",
+		"/a:/b:shared,slave": `invalid options "shared, slave", can only specify 1 '[r]shared', '[r]private', '[r]slave' or '[r]unbindable' option`,
+		"/a:/b:relabel=x":    `invalid option type "relabel=x"`,
+	} {
+		if _, err := ParseVolume(in); err == nil || err.Error() != want {
+			t.Errorf("-v %q: got %v, want %q", in, err, want)
+		}
+	}
+	for _, ok := range []string{"/a:/b:O,U", "/a:/b:idmap=uids=0-1-1;gids=0-1-1,ro", "/a:/b:cached,ro"} {
+		if _, err := ParseVolume(ok); err != nil {
+			t.Errorf("-v %q: %v", ok, err)
+		}
+	}
+	m, err := ParseMount("type=bind,src=/a,dst=/b,relabel=shared,idmap=uids=0-1-1")
+	if err != nil || !reflect.DeepEqual(m.Options, []string{"z", "idmap=uids=0-1-1"}) {
+		t.Errorf("relabel/idmap: %+v %v", m, err)
+	}
+	m, err = ParseMount("type=bind,dst=/b")
+	if err != nil || m.Source != "/b" {
+		t.Errorf("bind without source: %+v %v", m, err)
+	}
+	m, err = ParseMount("type=image,src=img,dst=/i,rw=true")
+	if err != nil || !m.RW {
+		t.Errorf("image rw: %+v %v", m, err)
+	}
+	for in, want := range map[string]string{
+		"type=bind,src=/a,dst=/b,foo=bar":         "foo: invalid mount option",
+		"type=bind,src=/a,dst=/b,relabel=bogus":   "relabel mount option must be 'private' or 'shared': invalid mount option",
+		"type=volume,src=v,dst=/b,idmap":          "idmap: invalid mount option",
+		"type=volume,src=v,dst=/b,relabel=shared": "relabel: invalid mount option",
+		"type=tmpfs,src=x,dst=/b":                 "source is not supported with tmpfs mounts",
+		"type=image,src=i,dst=/b,rw=maybe":        `invalid rw value "maybe": invalid mount option`,
+		"type=bind,src=/a,dst=/b,idmap,idmap":     "the 'idmap' option can only be set once: duplicate mount option passed",
+	} {
+		if _, err := ParseMount(in); err == nil || err.Error() != want {
+			t.Errorf("--mount %q: got %v, want %q", in, err, want)
+		}
+	}
+}
