@@ -62,6 +62,10 @@ type BuildOptions struct {
 	NoHosts bool     `json:"noHosts,omitempty"`
 	// Secrets are id=ID,src=PATH (or env=NAME) for RUN --mount=type=secret.
 	Secrets []string `json:"secrets,omitempty"`
+	// SSH are --ssh values for RUN --mount=type=ssh: default, ID, or
+	// ID=SOCKET|KEY[,KEY…]; SSHAuthSock is the caller's SSH_AUTH_SOCK.
+	SSH         []string `json:"ssh,omitempty"`
+	SSHAuthSock string   `json:"sshAuthSock,omitempty"`
 
 	// Out receives the build's progress; Err the warnings.
 	Out io.Writer `json:"-"`

@@ -8,7 +8,9 @@ pkgs=(runc crun conmon netavark aardvark-dns catatonit slirp4netns passt uidmap
       # docker-py and Compose v1 against the API service, script(1) for
       # PTYs, setpriv/nsenter, pgrep, useradd, xz, systemd-socket-activate
       podman python3-docker docker-compose bsdutils util-linux procps passwd
-      xz-utils systemd)
+      xz-utils systemd
+      # build contexts from git repositories; ssh-agent for RUN --mount=type=ssh
+      git openssh-client)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -85,10 +85,10 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 	b.tmp = tmp
 	defer os.RemoveAll(tmp)
 	defer b.cleanup()
-	if err := b.prepareContext(); err != nil {
+	if err := b.prepareContext(ctx); err != nil {
 		return nil, err
 	}
-	data, err := b.containerfile()
+	data, err := b.containerfile(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +100,15 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 	b.lex = build.NewLexer(f.Escape)
 	if err := b.parseSecrets(); err != nil {
 		return nil, err
+	}
+	getenv := func(k string) string {
+		if k == "SSH_AUTH_SOCK" {
+			return o.SSHAuthSock
+		}
+		return ""
+	}
+	if b.ssh, err = build.ParseSSH(o.SSH, getenv); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
 	}
 	id, err := b.run(ctx)
 	if err != nil {
@@ -127,6 +136,7 @@ type builder struct {
 	file       *build.File
 	lex        *build.Lexer
 	secrets    map[string]string // id → host file
+	ssh        map[string]build.SSHSource
 
 	global      map[string]string // meta ARG values (before the first FROM)
 	used        map[string]bool
@@ -150,9 +160,21 @@ func (b *builder) cleanup() {
 
 // prepareContext settles the context directory (extracting a tar context,
 // confined) and its ignore patterns.
-func (b *builder) prepareContext() error {
+func (b *builder) prepareContext(ctx context.Context) error {
 	dir := b.o.ContextDir
-	if b.o.ContextArchive != nil {
+	if build.RemoteKind(dir) != "" {
+		// A URL: a tarball, a Containerfile alone, or a git repository,
+		// fetched into a private directory.
+		tmp := filepath.Join(b.tmp, "context")
+		if err := os.Mkdir(tmp, 0o700); err != nil {
+			return err
+		}
+		d, err := build.FetchContext(ctx, dir, tmp)
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+		}
+		dir = d
+	} else if b.o.ContextArchive != nil {
 		dir = filepath.Join(b.tmp, "context")
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return err
@@ -190,7 +212,7 @@ func (b *builder) prepareContext() error {
 // containerfile reads the Containerfile(s): -f paths (relative to the
 // working directory, then the context), else Containerfile or Dockerfile
 // in the context. A Containerfile inside the context is read confined to it.
-func (b *builder) containerfile() ([]byte, error) {
+func (b *builder) containerfile(ctx context.Context) ([]byte, error) {
 	if b.o.ContainerfileData != nil {
 		return b.o.ContainerfileData, nil
 	}
@@ -209,6 +231,14 @@ func (b *builder) containerfile() ([]byte, error) {
 	}
 	var data []byte
 	for _, f := range files {
+		if build.IsURL(f) {
+			d, err := build.FetchContainerfile(ctx, f, b.tmp)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+			}
+			data = append(append(data, d...), '\n')
+			continue
+		}
 		d, err := os.ReadFile(f)
 		if err != nil && !filepath.IsAbs(f) {
 			if m, rerr := b.ctxSrc.Resolve(f); rerr == nil && m[0].Info.Mode().IsRegular() {
@@ -866,19 +896,13 @@ func (b *builder) step(ctx context.Context, s *stageState, c instructions.Comman
 		h := *c.Health
 		s.health = &h
 	case *instructions.CopyCommand:
-		if len(c.ExcludePatterns) > 0 {
-			return fmt.Errorf("COPY --exclude: %w", engine.ErrNotImplemented)
-		}
 		if c.Parents {
 			s.parents = true
 			defer func() { s.parents = false }()
 		}
-		return b.copyStep(ctx, s, c.SourcesAndDest, c.From, c.Chown, c.Chmod, false, "", stepText(c), named, last)
+		return b.copyStep(ctx, s, c.SourcesAndDest, c.From, c.Chown, c.Chmod, false, "", c.ExcludePatterns, named, last)
 	case *instructions.AddCommand:
-		if len(c.ExcludePatterns) > 0 {
-			return fmt.Errorf("ADD --exclude: %w", engine.ErrNotImplemented)
-		}
-		return b.copyStep(ctx, s, c.SourcesAndDest, "", c.Chown, c.Chmod, true, c.Checksum, stepText(c), named, last)
+		return b.copyStep(ctx, s, c.SourcesAndDest, "", c.Chown, c.Chmod, true, c.Checksum, c.ExcludePatterns, named, last)
 	case *instructions.RunCommand:
 		return b.runStep(ctx, s, c, named, last)
 	default:
@@ -1165,7 +1189,7 @@ func (b *builder) putLayer(parent string, rc io.ReadCloser) (string, error) {
 }
 
 // copyStep runs COPY or ADD through a working storage container.
-func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.SourcesAndDest, from, chown, chmod string, isAdd bool, checksum, text string, named, last bool) error {
+func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.SourcesAndDest, from, chown, chmod string, isAdd bool, checksum string, excludes []string, named, last bool) error {
 	src := b.ctxSrc
 	keep := false
 	fromKey := ""
@@ -1188,6 +1212,10 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 		keep = true
 		fromKey = id
 	}
+	src, err := src.WithExcludes(excludes)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+	}
 	var mode *fs.FileMode
 	if chmod != "" {
 		v, err := strconv.ParseUint(chmod, 8, 32)
@@ -1204,7 +1232,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	}
 	var sets []srcSet
 	h := sha256.New()
-	fmt.Fprintf(h, "from=%s chown=%s chmod=%s parents=%v\n", fromKey, chown, chmod, s.parents)
+	fmt.Fprintf(h, "from=%s chown=%s chmod=%s parents=%v exclude=%q\n", fromKey, chown, chmod, s.parents, excludes)
 	for _, p := range sd.SourcePaths {
 		if isAdd && build.IsURL(p) {
 			// Fetched before the cache lookup: the content is part of the key.
@@ -1314,6 +1342,9 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 			}
 			var plain []build.Match
 			for _, m := range set.matches {
+				if src.ExcludedMatch(m) {
+					continue
+				}
 				if isAdd && m.Info.Mode().IsRegular() && build.IsArchive(m.Path) {
 					if err := build.ExtractInto(rootfs, dest, m.Path, o); err != nil {
 						return fmt.Errorf("extracting %s: %w", m.Rel, err)

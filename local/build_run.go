@@ -149,15 +149,32 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		mounts = append(mounts, *scriptMount)
 		targets = append(targets, scriptMount.Destination)
 	}
+	sshM, sshTargets, closeSSH, err := b.sshMounts(s, c)
+	if err != nil {
+		return err
+	}
+	defer closeSSH()
+	mounts = append(mounts, sshM...)
+	targets = append(targets, sshTargets...)
+	if len(sshTargets) > 0 {
+		if _, set := env["SSH_AUTH_SOCK"]; !set {
+			if _, inEnv := build.LookupEnv(s.cfg.Config.Env, "SSH_AUTH_SOCK"); !inEnv {
+				env["SSH_AUTH_SOCK"] = sshTargets[0]
+			}
+		}
+		mkey += fmt.Sprintf("ssh=%q;", sshTargets)
+	}
 	network := b.o.Network
 	if n := instructions.GetNetwork(c); n != "" {
 		network = n
 		if network == "default" {
-			network = ""
+			network = b.o.Network
 		}
 	}
-	if network == "" {
-		network = "host"
+	// As Podman 4.3 (Buildah): a RUN gets a private network namespace on
+	// the default network unless --network or RUN --network says otherwise.
+	if network == "private" || network == "default" {
+		network = ""
 	}
 	key := b.cacheKey(s.imageID, createdBy, fmt.Sprintf("%s\x00%v\x00%s\x00%v", mkey, b.o.Env, network, argv))
 	if ok, err := b.useCache(s, b.lookupCache(key), named, last); ok || err != nil {
@@ -305,6 +322,9 @@ func (b *builder) runMounts(ctx context.Context, s *stageState, c *instructions.
 	var targets []string
 	var key strings.Builder
 	for _, m := range instructions.GetMounts(c) {
+		if m.Type == instructions.MountTypeSSH {
+			continue // sshMounts
+		}
 		target := m.Target
 		if m.Type == instructions.MountTypeSecret && target == "" {
 			id := m.CacheID
@@ -636,4 +656,79 @@ func withDockerExtras(config []byte, health *dockerspec.HealthcheckConfig, onbui
 	}
 	m["config"] = raw
 	return json.Marshal(m)
+}
+
+// sshMounts serves each RUN --mount=type=ssh from the matching --ssh
+// source on a socket of its own, bind-mounted at the target (default
+// /run/buildkit/ssh_agent.N). A mount whose id was not given is skipped
+// unless it is required. The returned func stops the agents.
+func (b *builder) sshMounts(s *stageState, c *instructions.RunCommand) ([]engine.Mount, []string, func(), error) {
+	var (
+		out     []engine.Mount
+		targets []string
+		agents  []*build.SSHAgent
+		dir     string
+	)
+	stop := func() {
+		for _, a := range agents {
+			_ = a.Close()
+		}
+		if dir != "" {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	n := 0
+	for _, m := range instructions.GetMounts(c) {
+		if m.Type != instructions.MountTypeSSH {
+			continue
+		}
+		i := n
+		n++
+		id := m.CacheID
+		if id == "" {
+			id = "default"
+		}
+		src, ok := b.ssh[id]
+		if !ok {
+			if m.Required {
+				stop()
+				return nil, nil, func() {}, fmt.Errorf("ssh required but no ssh with id %q found (use --ssh %s): %w", id, id, engine.ErrInvalidArg)
+			}
+			continue
+		}
+		target := m.Target
+		if target == "" {
+			target = fmt.Sprintf("/run/buildkit/ssh_agent.%d", i)
+		}
+		if !path.IsAbs(target) {
+			target = path.Join("/", s.cfg.Config.WorkingDir, target)
+		}
+		if dir == "" {
+			// A short private directory: a socket path is limited to 108 bytes.
+			d, err := os.MkdirTemp("", "selkie-ssh-")
+			if err != nil {
+				return nil, nil, func() {}, err
+			}
+			dir = d
+		}
+		uid, gid, mode := 0, 0, os.FileMode(0o600)
+		if m.UID != nil {
+			uid = int(*m.UID)
+		}
+		if m.GID != nil {
+			gid = int(*m.GID)
+		}
+		if m.Mode != nil {
+			mode = os.FileMode(*m.Mode) & os.ModePerm
+		}
+		a, err := src.Serve(filepath.Join(dir, strconv.Itoa(i)+".sock"), uid, gid, mode)
+		if err != nil {
+			stop()
+			return nil, nil, func() {}, err
+		}
+		agents = append(agents, a)
+		out = append(out, engine.Mount{Type: "bind", Source: filepath.Join(dir, strconv.Itoa(i)+".sock"), Destination: target, RW: true})
+		targets = append(targets, target)
+	}
+	return out, targets, stop, nil
 }

@@ -73,6 +73,7 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "refrain from announcing build instructions and image read/write progress")
 	fl.StringVar(&o.Network, "network", "", "'private', 'none', 'ns:path' of network namespace to join, or 'host'")
 	fl.StringArrayVar(&o.Secrets, "secret", nil, "secret file to expose to the build")
+	fl.StringArrayVar(&o.SSH, "ssh", nil, "SSH agent socket or keys to expose to the build. (format: default|<id>[=<socket>|<key>[,<key>]])")
 	fl.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount a volume into the container")
 	fl.StringSliceVar(&o.CapAdd, "cap-add", nil, "add the specified capability when running (default [])")
 	fl.StringSliceVar(&o.CapDrop, "cap-drop", nil, "drop the specified capability when running (default [])")
@@ -158,6 +159,9 @@ func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.Bui
 			o.Env = append(o.Env, e+"="+v)
 		}
 	}
+	if len(o.SSH) > 0 {
+		o.SSHAuthSock = os.Getenv("SSH_AUTH_SOCK")
+	}
 	ctxDir := "."
 	if len(args) == 1 {
 		ctxDir = args[0]
@@ -167,8 +171,6 @@ func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.Bui
 		o.ContextArchive = g.Stdin
 		stdinUsed = true
 		ctxDir = ""
-	} else if strings.HasPrefix(ctxDir, "http://") || strings.HasPrefix(ctxDir, "https://") || strings.HasPrefix(ctxDir, "git://") {
-		return fmt.Errorf("build context from a URL %q: %w", ctxDir, engine.ErrNotImplemented)
 	}
 	o.ContextDir = ctxDir
 	for _, file := range f.files {

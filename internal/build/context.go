@@ -28,6 +28,56 @@ var ErrEscape = errors.New("possible escaping context directory error")
 type Source struct {
 	Root    string
 	Matcher *patternmatcher.PatternMatcher // nil: nothing excluded
+	// Exclude holds a COPY/ADD's --exclude patterns (nil: none). They
+	// match a path relative to the source being copied (COPY
+	// --exclude=*.go dir /d/ leaves out dir/*.go), or the path relative to
+	// the root (the source itself: COPY --exclude=*.txt hom* /d/).
+	Exclude *patternmatcher.PatternMatcher
+}
+
+// WithExcludes returns a copy of s that also leaves out what the
+// --exclude patterns match.
+func (s *Source) WithExcludes(patterns []string) (*Source, error) {
+	if len(patterns) == 0 {
+		return s, nil
+	}
+	for _, p := range patterns {
+		if strings.TrimSpace(p) == "" {
+			return nil, errors.New("--exclude: empty pattern")
+		}
+	}
+	m, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("--exclude: %w", err)
+	}
+	c := *s
+	c.Exclude = m
+	return &c, nil
+}
+
+// ExcludedMatch tells whether a source itself is left out by --exclude.
+func (s *Source) ExcludedMatch(m Match) bool {
+	if s.Exclude == nil {
+		return false
+	}
+	return matches(s.Exclude, m.Rel) || matches(s.Exclude, filepath.Base(m.Rel))
+}
+
+// excludedBelow tells whether the entry rel (relative to the match m)
+// is left out by --exclude.
+func (s *Source) excludedBelow(m Match, rel string) bool {
+	if s.Exclude == nil || rel == "." {
+		return false
+	}
+	return matches(s.Exclude, rel) || matches(s.Exclude, filepath.Join(m.Rel, rel))
+}
+
+func matches(pm *patternmatcher.PatternMatcher, rel string) bool {
+	if rel == "." || rel == "" {
+		return false
+	}
+	ok, err := pm.MatchesOrParentMatches(filepath.ToSlash(rel))
+	return err == nil && ok
 }
 
 // LoadIgnore reads the ignore file: ignoreFile if set, else
@@ -158,6 +208,9 @@ type Entry struct {
 // Walk lists the match and (for a directory) everything below it that the
 // ignore patterns keep, in lexical order. Symlinks are not followed.
 func (s *Source) Walk(m Match, fn func(Entry) error) error {
+	if s.ExcludedMatch(m) {
+		return nil
+	}
 	if !m.Info.IsDir() {
 		return fn(Entry{Path: m.Path, Rel: ".", Info: m.Info})
 	}
@@ -174,6 +227,12 @@ func (s *Source) Walk(m Match, fn func(Entry) error) error {
 				}
 				return nil
 			}
+		}
+		if s.excludedBelow(m, r) {
+			if d.IsDir() && !s.Exclude.Exclusions() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		fi, err := d.Info()
 		if err != nil {
