@@ -48,6 +48,15 @@ func (m *Manager) copyImage(ctx context.Context, src, dst types.ImageReference, 
 	if isStorage {
 		co.ReportResolvedReference = &resolved
 	}
+	if isStorage && src.Transport().Name() == docker.Transport.Name() && (o.progress == nil || !isTerminal(o.progress)) {
+		// On a terminal containers/image draws bars; there the plain copy
+		// keeps Podman's display.
+		// Any error falls back to the plain copy, which reports it.
+		_ = m.fastLayers(ctx, pc, src, o.src)
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+	}
 	if src.Transport().Name() == docker.Transport.Name() || dst.Transport().Name() == docker.Transport.Name() {
 		var stop func(error) error
 		ctx, stop = guardCopy(ctx, co, m.opts.StallTimeout)

@@ -1,0 +1,700 @@
+package storage
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc64"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unsafe"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/opencontainers/go-digest"
+	"github.com/vbatts/tar-split/archive/tar"
+	tsstorage "github.com/vbatts/tar-split/tar/storage"
+	drivers "go.podman.io/storage/drivers"
+	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/idtools"
+	"golang.org/x/sys/unix"
+)
+
+// ErrLayerUnsupported says LayerDiffer cannot apply this layer with these
+// options (composefs, force_mask, xattrs on symlinks, …); the caller falls
+// back to containers/storage's own extraction.
+var ErrLayerUnsupported = errors.New("layer not supported by the in-process extractor")
+
+// LayerDiffer applies one uncompressed layer tarball into the staging
+// directory the storage driver hands it (drivers.Differ), in this process:
+// one pass over the stream extracts the files, records tar-split metadata
+// (so the layer can be re-exported byte for byte) and computes the
+// uncompressed digest and size.
+//
+// It keeps containers/storage's extraction semantics (archive.Unpack with
+// the overlay whiteout converter) and its protections: every path is
+// resolved with openat2(RESOLVE_IN_ROOT) under the layer directory, so
+// "../", absolute names and symlinks (absolute or relative) never reach
+// outside it, as in the chroot storage extracts in; entries that would
+// escape ("../x", hardlinks to "../x") are refused like storage refuses them.
+type LayerDiffer struct {
+	// R is the uncompressed tar stream.
+	R io.Reader
+}
+
+// Close implements drivers.Differ.
+func (d *LayerDiffer) Close() error { return nil }
+
+// ApplyDiff implements drivers.Differ.
+func (d *LayerDiffer) ApplyDiff(dest string, o *archive.TarOptions, do *drivers.DifferOptions) (drivers.DriverWithDifferOutput, error) {
+	var out drivers.DriverWithDifferOutput
+	if o == nil {
+		o = &archive.TarOptions{}
+	}
+	if do != nil && do.Format != drivers.DifferOutputFormatDir || o.ForceMask != nil || o.WhiteoutFormat != archive.OverlayWhiteoutFormat {
+		return out, ErrLayerUnsupported
+	}
+	tmpDir := dest
+	if do != nil && do.StagingDirectory != "" {
+		tmpDir = do.StagingDirectory
+	}
+	ts, err := os.CreateTemp(tmpDir, ".tar-split-")
+	if err != nil {
+		return out, err
+	}
+	os.Remove(ts.Name()) // anonymous: storage reads it through the handle
+	x, err := newExtractor(dest, o)
+	if err != nil {
+		ts.Close()
+		return out, err
+	}
+	defer x.close()
+	sum := sha256.New()
+	counter := &countWriter{w: sum}
+	tsw := bufio.NewWriterSize(ts, 64<<10)
+	if err := x.run(io.TeeReader(d.R, counter), tsstorage.NewJSONPacker(tsw)); err != nil {
+		ts.Close()
+		return out, err
+	}
+	if err := tsw.Flush(); err != nil {
+		ts.Close()
+		return out, err
+	}
+	out.TarSplit = ts
+	out.Size = counter.n
+	out.UncompressedDigest = digest.NewDigest(digest.SHA256, sum)
+	out.UIDs, out.GIDs = sortedIDs(x.uids), sortedIDs(x.gids)
+	return out, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.w.Write(p)
+}
+
+func sortedIDs(m map[uint32]struct{}) []uint32 {
+	ids := make([]uint32, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// extractor writes tar entries under root, a directory file descriptor.
+type extractor struct {
+	root       int
+	dest       string
+	opts       *archive.TarOptions
+	ids        *idtools.IDMappings
+	opaqueName string
+	buf        []byte
+	crc        hash.Hash64
+	uids, gids map[uint32]struct{}
+	dirs       []*tar.Header // directory times are set at the end
+	// parent caches the last parent directory opened (name → fd); any
+	// removal invalidates it, since a removed component may come back as a
+	// symlink.
+	parentName string
+	parentFD   int
+}
+
+func newExtractor(dest string, o *archive.TarOptions) (*extractor, error) {
+	root, err := unix.Open(dest, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dest, Err: err}
+	}
+	return &extractor{
+		root:       root,
+		dest:       dest,
+		opts:       o,
+		ids:        idtools.NewIDMappingsFromMaps(o.UIDMaps, o.GIDMaps),
+		opaqueName: archive.GetOverlayXattrName("opaque"),
+		buf:        make([]byte, 256<<10),
+		crc:        crc64.New(tsstorage.CRCTable),
+		uids:       map[uint32]struct{}{},
+		gids:       map[uint32]struct{}{},
+		parentFD:   -1,
+	}, nil
+}
+
+func (x *extractor) close() {
+	x.dropParent()
+	unix.Close(x.root)
+}
+
+func (x *extractor) dropParent() {
+	if x.parentFD >= 0 {
+		unix.Close(x.parentFD)
+	}
+	x.parentFD, x.parentName = -1, ""
+}
+
+// run reads the whole stream (trailing padding included, which tar-split
+// must record) and extracts every entry.
+func (x *extractor) run(r io.Reader, p tsstorage.Packer) error {
+	tr := tar.NewReader(r)
+	tr.RawAccounting = true
+	segment := func(b []byte) error {
+		if len(b) == 0 {
+			return nil
+		}
+		_, err := p.AddEntry(tsstorage.Entry{Type: tsstorage.SegmentType, Payload: b})
+		return err
+	}
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			if err := segment(tr.RawBytes()); err != nil {
+				return err
+			}
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := segment(tr.RawBytes()); err != nil {
+			return err
+		}
+		x.crc.Reset()
+		body := io.TeeReader(tr, x.crc)
+		if err := x.entry(hdr, body); err != nil {
+			return err
+		}
+		if _, err := io.CopyBuffer(io.Discard, body, x.buf); err != nil { // what the entry did not consume
+			return err
+		}
+		e := tsstorage.Entry{Type: tsstorage.FileType, Size: hdr.Size}
+		if hdr.Size > 0 {
+			e.Payload = x.crc.Sum(nil)
+		}
+		e.SetName(hdr.Name)
+		if _, err := p.AddEntry(e); err != nil {
+			return err
+		}
+		if err := segment(tr.RawBytes()); err != nil {
+			return err
+		}
+	}
+	for { // padding after the end-of-archive blocks
+		n, err := r.Read(x.buf)
+		if n > 0 {
+			if err := segment(x.buf[:n]); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return x.finishDirs()
+}
+
+func breakout(format string, a ...any) error {
+	return fmt.Errorf("invalid layer: "+format, a...)
+}
+
+// entry extracts one header (storage's Unpack + extractTarFileEntry).
+func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
+	if !strings.HasPrefix(filepath.Base(hdr.Name), archive.WhiteoutPrefix) {
+		x.uids[uint32(hdr.Uid)] = struct{}{}
+		x.gids[uint32(hdr.Gid)] = struct{}{}
+	}
+	rel, ok := inRoot(hdr.Name)
+	if !ok {
+		return breakout("%q is outside of the layer", hdr.Name)
+	}
+	if hdr.Typeflag == tar.TypeXGlobalHeader {
+		return nil
+	}
+	uid, gid, err := x.mapIDs(hdr)
+	if err != nil {
+		return err
+	}
+	if rel == "" {
+		if hdr.Typeflag != tar.TypeDir {
+			return errors.New("refusing to act on a non-directory entry as the archive root")
+		}
+		return x.dirMeta(x.root, hdr, uid, gid)
+	}
+	dir, base := filepath.Dir(rel), filepath.Base(rel)
+	pfd, err := x.parent(dir)
+	if err != nil {
+		return err
+	}
+	if base == archive.WhiteoutOpaqueDir {
+		return x.opaque(pfd, dir)
+	}
+	if orig, ok := strings.CutPrefix(base, archive.WhiteoutPrefix); ok {
+		return x.whiteout(pfd, rel, orig, hdr, uid, gid)
+	}
+	if err := x.clearFor(pfd, base, hdr.Typeflag == tar.TypeDir); err != nil {
+		return err
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA:
+		return x.regular(pfd, base, hdr, body, uid, gid)
+	case tar.TypeDir:
+		return x.dir(pfd, base, hdr, uid, gid)
+	case tar.TypeSymlink:
+		return x.symlink(pfd, base, hdr, uid, gid)
+	case tar.TypeLink:
+		return x.hardlink(pfd, base, hdr, uid, gid)
+	case tar.TypeBlock, tar.TypeChar, tar.TypeFifo:
+		return x.node(pfd, base, hdr, uid, gid)
+	}
+	return fmt.Errorf("unhandled tar header type %d", hdr.Typeflag)
+}
+
+// inRoot cleans an archive name as storage does ("/../x" is "/x") and
+// returns it relative to the root ("" for the root itself); false when it
+// climbs out ("../x", "a/../../x").
+func inRoot(name string) (string, bool) {
+	name = filepath.Clean(name)
+	if name == ".." || strings.HasPrefix(name, "../") {
+		return "", false
+	}
+	rel := strings.TrimLeft(name, "/")
+	if rel == "." {
+		rel = ""
+	}
+	return rel, true
+}
+
+func (x *extractor) mapIDs(hdr *tar.Header) (int, int, error) {
+	if x.ids.Empty() {
+		return hdr.Uid, hdr.Gid, nil
+	}
+	p, err := x.ids.ToHost(idtools.IDPair{UID: hdr.Uid, GID: hdr.Gid})
+	if err != nil {
+		return 0, 0, err
+	}
+	return p.UID, p.GID, nil
+}
+
+// resolve opens name (relative, may be "." ) under the root, following
+// symlinks as if root were "/".
+func (x *extractor) resolve(name string, flags uint64) (int, error) {
+	fd, err := unix.Openat2(x.root, name, &unix.OpenHow{
+		Flags:   flags | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	for err == unix.EINTR || err == unix.EAGAIN {
+		fd, err = unix.Openat2(x.root, name, &unix.OpenHow{
+			Flags:   flags | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+		})
+	}
+	if err != nil {
+		return -1, &os.PathError{Op: "openat2", Path: name, Err: err}
+	}
+	return fd, nil
+}
+
+// parent returns a directory fd for dir (creating missing directories as
+// storage does: 0777 &^ umask → here 0755, owned by the mapped root).
+func (x *extractor) parent(dir string) (int, error) {
+	if dir == "." {
+		return x.root, nil
+	}
+	if x.parentFD >= 0 && x.parentName == dir {
+		return x.parentFD, nil
+	}
+	fd, err := x.resolve(dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	if errors.Is(err, unix.ENOENT) {
+		if err := x.mkdirAll(dir); err != nil {
+			return -1, err
+		}
+		fd, err = x.resolve(dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	}
+	if err != nil {
+		return -1, err
+	}
+	x.dropParent()
+	x.parentFD, x.parentName = fd, dir
+	return fd, nil
+}
+
+// mkdirAll creates the missing directories of dir as storage does: the
+// path is resolved in the layer (symlinks followed inside it) and created
+// with 0777 &^ umask, owned by the mapped root. Only this process writes
+// the staging directory, so resolving first and creating after is safe.
+func (x *extractor) mkdirAll(dir string) error {
+	p, err := securejoin.SecureJoin(x.dest, dir)
+	if err != nil {
+		return err
+	}
+	return idtools.MkdirAllAndChownNew(p, 0o777, x.ids.RootPair())
+}
+
+// clearFor removes what is at base unless both it and the new entry are
+// directories (storage's "remove and replace, merge directories").
+func (x *extractor) clearFor(pfd int, base string, isDir bool) error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			return nil
+		}
+		return &os.PathError{Op: "fstatat", Path: base, Err: err}
+	}
+	if isDir && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return nil
+	}
+	// Removing a child of pfd cannot change what pfd's own name resolves
+	// to, but it may be a component of the cached parent's name.
+	if x.parentFD != pfd {
+		x.dropParent()
+	}
+	return removeAt(pfd, base)
+}
+
+// removeAt removes base under pfd, recursively, never following symlinks.
+func removeAt(pfd int, base string) error {
+	err := unix.Unlinkat(pfd, base, 0)
+	if err == nil || err == unix.ENOENT {
+		return nil
+	}
+	if err != unix.EISDIR && err != unix.EPERM {
+		return &os.PathError{Op: "unlinkat", Path: base, Err: err}
+	}
+	fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "openat", Path: base, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), base)
+	names, err := f.Readdirnames(-1)
+	if err == nil {
+		for _, n := range names {
+			if err = removeAt(fd, n); err != nil {
+				break
+			}
+		}
+	}
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if err := unix.Unlinkat(pfd, base, unix.AT_REMOVEDIR); err != nil && err != unix.ENOENT {
+		return &os.PathError{Op: "unlinkat", Path: base, Err: err}
+	}
+	return nil
+}
+
+func (x *extractor) chownErrOK(err error) bool {
+	return x.opts.IgnoreChownErrors || x.opts.InUserNS && (err == unix.EPERM || err == unix.EINVAL)
+}
+
+func (x *extractor) regular(pfd int, base string, hdr *tar.Header, body io.Reader, uid, gid int) error {
+	fd, err := unix.Openat(pfd, base, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return &os.PathError{Op: "create", Path: hdr.Name, Err: err}
+	}
+	err = x.writeBody(fd, body)
+	if err == nil {
+		err = x.fdMeta(fd, hdr, uid, gid, true)
+	}
+	if cerr := unix.Close(fd); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+	}
+	return nil
+}
+
+func (x *extractor) writeBody(fd int, body io.Reader) error {
+	for {
+		n, rerr := body.Read(x.buf)
+		for b := x.buf[:n]; len(b) > 0; {
+			w, err := unix.Write(fd, b)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			b = b[w:]
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// fdMeta sets owner, mode (after chown, which clears set-id bits), xattrs
+// and, when times is set, atime/mtime on an open file or directory.
+func (x *extractor) fdMeta(fd int, hdr *tar.Header, uid, gid int, times bool) error {
+	if err := unix.Fchown(fd, uid, gid); err != nil && !x.chownErrOK(err) {
+		return &os.PathError{Op: "fchown", Path: hdr.Name, Err: err}
+	}
+	if err := unix.Fchmod(fd, modeBits(hdr)); err != nil {
+		return &os.PathError{Op: "fchmod", Path: hdr.Name, Err: err}
+	}
+	if err := x.xattrs(fd, hdr); err != nil {
+		return err
+	}
+	if times {
+		return futimens(fd, hdr)
+	}
+	return nil
+}
+
+// modeBits is the permission part of hdr.Mode with set-id and sticky bits.
+func modeBits(hdr *tar.Header) uint32 {
+	return uint32(hdr.Mode) & 0o7777
+}
+
+func (x *extractor) xattrs(fd int, hdr *tar.Header) error {
+	for k, v := range hdr.PAXRecords {
+		key, ok := strings.CutPrefix(k, "SCHILY.xattr.")
+		if !ok || key == "security.selinux" {
+			continue
+		}
+		if err := unix.Fsetxattr(fd, key, []byte(v), 0); err != nil {
+			if err == unix.ENOTSUP || x.opts.InUserNS && err == unix.EPERM {
+				continue
+			}
+			return &os.PathError{Op: "fsetxattr " + key, Path: hdr.Name, Err: err}
+		}
+	}
+	return nil
+}
+
+func timespecs(hdr *tar.Header) [2]unix.Timespec {
+	atime := hdr.AccessTime
+	if atime.Before(hdr.ModTime) {
+		atime = hdr.ModTime
+	}
+	return [2]unix.Timespec{boundTimespec(atime.UnixNano()), boundTimespec(hdr.ModTime.UnixNano())}
+}
+
+func boundTimespec(ns int64) unix.Timespec {
+	if ns < 0 { // before 1970 (or the zero time): storage's boundTime clamps to the epoch
+		ns = 0
+	}
+	return unix.NsecToTimespec(ns)
+}
+
+// futimens sets the times of an open (not O_PATH) descriptor: utimensat
+// with a NULL path, as glibc's futimens.
+func futimens(fd int, hdr *tar.Header) error {
+	ts := timespecs(hdr)
+	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func (x *extractor) dir(pfd int, base string, hdr *tar.Header, uid, gid int) error {
+	if err := unix.Mkdirat(pfd, base, 0o700); err != nil && err != unix.EEXIST {
+		return &os.PathError{Op: "mkdirat", Path: hdr.Name, Err: err}
+	}
+	fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "openat", Path: hdr.Name, Err: err}
+	}
+	defer unix.Close(fd)
+	return x.dirMeta(fd, hdr, uid, gid)
+}
+
+func (x *extractor) dirMeta(fd int, hdr *tar.Header, uid, gid int) error {
+	if err := x.fdMeta(fd, hdr, uid, gid, false); err != nil {
+		return err
+	}
+	x.dirs = append(x.dirs, hdr)
+	return nil
+}
+
+// finishDirs sets directory times last (files created in them change
+// them), on whatever each name resolves to now if still a directory.
+func (x *extractor) finishDirs() error {
+	x.dropParent()
+	for _, hdr := range x.dirs {
+		rel, _ := inRoot(hdr.Name)
+		if rel == "" {
+			rel = "."
+		}
+		fd, err := x.resolve(rel, unix.O_PATH|unix.O_NOFOLLOW)
+		if err != nil {
+			continue // replaced or removed by a later entry
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			unix.Close(fd)
+			continue
+		}
+		ts := timespecs(hdr)
+		err = unix.UtimesNanoAt(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), ts[:], 0)
+		unix.Close(fd)
+		if err != nil {
+			return &os.PathError{Op: "utimensat", Path: hdr.Name, Err: err}
+		}
+	}
+	return nil
+}
+
+func (x *extractor) symlink(pfd int, base string, hdr *tar.Header, uid, gid int) error {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "SCHILY.xattr.") && k != "SCHILY.xattr.security.selinux" {
+			return ErrLayerUnsupported
+		}
+	}
+	if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
+		return &os.PathError{Op: "symlinkat", Path: hdr.Name, Err: err}
+	}
+	if err := unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil && !x.chownErrOK(err) {
+		return &os.PathError{Op: "lchown", Path: hdr.Name, Err: err}
+	}
+	ts := timespecs(hdr)
+	if err := unix.UtimesNanoAt(pfd, base, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "lutimes", Path: hdr.Name, Err: err}
+	}
+	return nil
+}
+
+func (x *extractor) hardlink(pfd int, base string, hdr *tar.Header, uid, gid int) error {
+	// As storage: the link name joined to the root must stay under it
+	// (unlike entry names, "/../x" climbs out here).
+	j := filepath.Join("/r", hdr.Linkname)
+	rel, ok := inRoot(hdr.Linkname)
+	if !ok || rel == "" || !strings.HasPrefix(j, "/r/") {
+		return breakout("invalid hardlink %q", hdr.Linkname)
+	}
+	tdir, tbase := filepath.Dir(rel), filepath.Base(rel)
+	tfd := x.root
+	if tdir != "." {
+		fd, err := x.resolve(tdir, unix.O_PATH|unix.O_DIRECTORY)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		tfd = fd
+	}
+	if err := unix.Linkat(tfd, tbase, pfd, base, 0); err != nil {
+		return &os.PathError{Op: "linkat", Path: hdr.Name, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK { // a hard link to a symlink: owner only, as storage
+		if err := unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil && !x.chownErrOK(err) {
+			return &os.PathError{Op: "lchown", Path: hdr.Name, Err: err}
+		}
+		return nil
+	}
+	fd, err := unix.Openat(pfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "openat", Path: hdr.Name, Err: err}
+	}
+	defer unix.Close(fd)
+	return x.pathMeta(fd, hdr, uid, gid)
+}
+
+// pathMeta sets owner, mode and times through an O_PATH descriptor (device
+// nodes and fifos must not be opened for real; hard links may name them).
+func (x *extractor) pathMeta(fd int, hdr *tar.Header, uid, gid int) error {
+	if err := unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH); err != nil && !x.chownErrOK(err) {
+		return &os.PathError{Op: "fchown", Path: hdr.Name, Err: err}
+	}
+	// fchmod does not take an O_PATH fd; /proc/self/fd/N names exactly this
+	// inode (a magic link, never a path lookup in the layer).
+	proc := fmt.Sprintf("/proc/self/fd/%d", fd)
+	if err := unix.Chmod(proc, modeBits(hdr)); err != nil {
+		return &os.PathError{Op: "chmod", Path: hdr.Name, Err: err}
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "SCHILY.xattr.") && k != "SCHILY.xattr.security.selinux" {
+			return ErrLayerUnsupported
+		}
+	}
+	ts := timespecs(hdr)
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, proc, ts[:], 0); err != nil {
+		return &os.PathError{Op: "utimensat", Path: hdr.Name, Err: err}
+	}
+	return nil
+}
+
+func (x *extractor) node(pfd int, base string, hdr *tar.Header, uid, gid int) error {
+	mode := uint32(unix.S_IFIFO)
+	switch hdr.Typeflag {
+	case tar.TypeBlock:
+		mode = unix.S_IFBLK
+	case tar.TypeChar:
+		mode = unix.S_IFCHR
+	}
+	if mode != unix.S_IFIFO && x.opts.InUserNS {
+		return nil // devices cannot be created in a user namespace; storage skips them
+	}
+	dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
+	if err := unix.Mknodat(pfd, base, mode|0o600, dev); err != nil {
+		return &os.PathError{Op: "mknodat", Path: hdr.Name, Err: err}
+	}
+	fd, err := unix.Openat(pfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "openat", Path: hdr.Name, Err: err}
+	}
+	defer unix.Close(fd)
+	return x.pathMeta(fd, hdr, uid, gid)
+}
+
+// opaque marks dir opaque (".wh..wh..opq"), on whatever dir resolves to in root.
+func (x *extractor) opaque(pfd int, dir string) error {
+	if err := unix.Fsetxattr(pfd, x.opaqueName, []byte{'y'}, 0); err != nil {
+		return &os.PathError{Op: "setxattr", Path: dir, Err: err}
+	}
+	return nil
+}
+
+// whiteout turns ".wh.NAME" into the overlay whiteout: a 0/0 character device.
+func (x *extractor) whiteout(pfd int, rel, orig string, hdr *tar.Header, uid, gid int) error {
+	if orig == "" || orig == "." || orig == ".." {
+		return fmt.Errorf("invalid whiteout path %q", rel)
+	}
+	if err := unix.Mknodat(pfd, orig, unix.S_IFCHR, 0); err != nil {
+		if err == unix.ENOTDIR {
+			return nil
+		}
+		return &os.PathError{Op: "mknod", Path: rel, Err: err}
+	}
+	if err := unix.Fchownat(pfd, orig, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "lchown", Path: rel, Err: err}
+	}
+	return nil
+}
