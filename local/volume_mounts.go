@@ -163,6 +163,13 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 // inspect shows them: volumes nosuid,nodev (unless suid/dev), both rbind
 // (unless bind) and rprivate propagation.
 func defaultMountOptions(m *engine.Mount) {
+	// z/Z (relabel=shared|private) show as the mount's Mode, as in Podman.
+	for _, l := range []string{"z", "Z"} {
+		if hasOption(m.Options, l) {
+			m.Mode = l
+			m.Options = withoutOpt(m.Options, l)
+		}
+	}
 	has := func(o string) bool { return hasOption(m.Options, o) }
 	if m.Type == "volume" {
 		if !has("suid") && !has("nosuid") {
