@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -33,10 +34,6 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	if mode.Kind != network.ModeBridge {
 		return &engine.NetworkSettings{SandboxKey: netnsPath}, nil
 	}
-	m, err := e.bridgeNetworks(ctx)
-	if err != nil {
-		return nil, err
-	}
 	exposed := exposedPorts(c)
 	if err := network.ValidatePorts(c.Options.PortMappings); err != nil {
 		return nil, err
@@ -45,6 +42,16 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	if err != nil {
 		return nil, err
 	}
+	m, err := e.holdBridgeNetworks(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = e.releaseRootlessNetns(ctx, c.ID)
+		}
+	}()
 	o := network.SetupOptions{ContainerID: c.ID, ContainerName: c.Name, PortMappings: ports,
 		DNSServers: c.Options.DNSServers, Networks: map[string]network.PerNetworkOptions{}}
 	defs := map[string]engine.Network{}
@@ -77,6 +84,7 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	ns.Settings.Ports = network.InspectPorts(ports, exposed)
 	ns.Ports = ports
 	c.State.Network = ns
+	ok = true
 	s := ns.Settings
 	return &s, nil
 }
@@ -172,6 +180,16 @@ func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsP
 	if err == nil && mode.Kind != network.ModeBridge {
 		return nil
 	}
+	o := network.SetupOptions{ContainerID: c.ID, ContainerName: c.Name, Networks: mode.Networks}
+	if e.cfg.Rootless && !e.rootlessNetns().Alive() {
+		// The rootless network namespace is gone, and with it everything
+		// netavark set up there: only the addresses and ports remain to free.
+		m, err := e.networks()
+		if err != nil {
+			return err
+		}
+		return errors.Join(m.Forget(o), e.releaseRootlessNetns(ctx, c.ID))
+	}
 	var fwdErr error
 	if e.cfg.Rootless && c.State.Network != nil && len(c.State.Network.Ports) > 0 {
 		fwdErr = e.rootlessNetns().Unforward(c.State.Network.Ports)
@@ -180,10 +198,10 @@ func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsP
 	if err != nil {
 		return err
 	}
-	if err := m.Teardown(ctx, netnsPath, network.SetupOptions{ContainerID: c.ID, ContainerName: c.Name, Networks: mode.Networks}); err != nil {
+	if err := m.Teardown(ctx, netnsPath, o); err != nil {
 		return err
 	}
-	return fwdErr
+	return errors.Join(fwdErr, e.releaseRootlessNetns(ctx, c.ID))
 }
 
 // ContainerPort lists the published ports: as set up while the container
@@ -292,17 +310,64 @@ func (e *Engine) rootlessNetns() network.RootlessNetns {
 
 // bridgeNetworks is the network manager for netavark networks: as root it
 // works in the host namespace; rootless, netavark runs in the rootless
-// network namespace, created on first use.
+// network namespace, which a running container on a user network holds
+// (holdBridgeNetworks).
 func (e *Engine) bridgeNetworks(ctx context.Context) (*network.Manager, error) {
 	m, err := e.networks()
 	if err != nil || !e.cfg.Rootless {
 		return m, err
 	}
-	path, err := e.rootlessNetns().Ensure(ctx)
+	cfg := m.Config()
+	cfg.Netns = e.rootlessNetns().Path()
+	return network.New(cfg), nil
+}
+
+// holdBridgeNetworks is bridgeNetworks for container id's setup: rootless,
+// it holds the rootless network namespace for id (creating it when it is
+// not there) until releaseRootlessNetns(id).
+func (e *Engine) holdBridgeNetworks(ctx context.Context, id string) (*network.Manager, error) {
+	m, err := e.networks()
+	if err != nil || !e.cfg.Rootless {
+		return m, err
+	}
+	path, err := e.rootlessNetns().Acquire(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	cfg := m.Config()
 	cfg.Netns = path
 	return network.New(cfg), nil
+}
+
+// releaseRootlessNetns lets go of the rootless network namespace for id;
+// the last holder out removes it, as Podman does. Holders whose container
+// no longer exists are dropped on the way.
+func (e *Engine) releaseRootlessNetns(ctx context.Context, id string) error {
+	if !e.cfg.Rootless {
+		return nil
+	}
+	gone := func(other string) bool {
+		db, err := e.db(ctx)
+		if err != nil {
+			return false
+		}
+		_, err = db.Container(ctx, other)
+		return errors.Is(err, engine.ErrNoSuchContainer)
+	}
+	return e.rootlessNetns().Release(id, gone)
+}
+
+// AcquireRootlessNetns holds the rootless network namespace for the calling
+// process (`selkie unshare --rootless-netns`), creating it if needed, and
+// returns its path and the release to call when done.
+func (e *Engine) AcquireRootlessNetns(ctx context.Context) (string, func() error, error) {
+	if !e.cfg.Rootless {
+		return "", nil, fmt.Errorf("the rootless network namespace exists only for rootless users: %w", engine.ErrInvalidArg)
+	}
+	holder := network.ProcessHolder(os.Getpid())
+	path, err := e.rootlessNetns().Acquire(ctx, holder)
+	if err != nil {
+		return "", nil, err
+	}
+	return path, func() error { return e.releaseRootlessNetns(ctx, holder) }, nil
 }

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -80,9 +81,10 @@ func (g *Globals) config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// Unshare runs args in the rootless user namespace (`selkie unshare`) and
-// returns the command's exit code.
-func (g *Globals) Unshare(args []string) (int, error) {
+// Unshare runs args in the rootless user namespace (`selkie unshare`), and
+// with rootlessNetns in the rootless network namespace too (held while the
+// command runs), and returns the command's exit code.
+func (g *Globals) Unshare(ctx context.Context, args []string, rootlessNetns bool) (int, error) {
 	if !rootless.Enabled() {
 		return 125, errors.New("please use unshare with rootless")
 	}
@@ -94,7 +96,25 @@ func (g *Globals) Unshare(args []string) (int, error) {
 	if err != nil {
 		return 125, err
 	}
-	return rootless.Unshare(args, paths.GraphRoot, paths.RunRoot)
+	netns := ""
+	if rootlessNetns {
+		eng, err := local.New(cfg, local.WithLogger(g.logger()))
+		if err != nil {
+			return 125, err
+		}
+		defer eng.Close()
+		path, release, err := eng.AcquireRootlessNetns(ctx)
+		if err != nil {
+			return 125, err
+		}
+		defer func() {
+			if err := release(); err != nil {
+				fmt.Fprintf(g.Stderr, "Error: releasing the rootless network namespace: %v\n", err)
+			}
+		}()
+		netns = path
+	}
+	return rootless.Unshare(args, paths.GraphRoot, paths.RunRoot, netns)
 }
 
 // MigratePause ends the rootless pause process (`system migrate`), so the

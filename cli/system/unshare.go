@@ -18,10 +18,7 @@ func newUnshareCommand(g *command.Globals) *cobra.Command {
 		Short: "Run a command in a modified user namespace",
 		Long:  "Runs a command in a modified user namespace.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if rootlessNetns {
-				return fmt.Errorf("--rootless-netns is not supported: rootless containers each get their own pasta/slirp4netns network namespace")
-			}
-			code, err := g.Unshare(args)
+			code, err := g.Unshare(cmd.Context(), args, rootlessNetns)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +27,11 @@ import (
 // netavark runs inside it, so user networks' bridges, firewall rules and
 // aardvark-dns live there, and published ports reach it through
 // slirp4netns forwards to the same port on tap0, which netavark's DNAT rules
-// send on to the container. It is kept once created (like the default
-// network's bridge as root); `system migrate`/reset end it with the pause
-// process's namespaces only when slirp4netns is stopped (StopRootlessNetns).
+// send on to the container. As in Podman, it lives while something uses it:
+// each container on a user network (and each `unshare --rootless-netns`)
+// holds it through Acquire and lets go with Release, and the last one out
+// stops slirp4netns and removes the namespace. The holders are files in a
+// directory beside it, changed under the same lock that creates it.
 
 // RootlessNetns locates the per-user namespace and its slirp4netns.
 type RootlessNetns struct {
@@ -60,18 +63,121 @@ func (r RootlessNetns) alive() bool {
 	return err == nil && pid > 1 && strings.HasPrefix(strings.TrimSpace(string(comm)), "slirp4netns")
 }
 
-// Ensure creates the namespace and starts slirp4netns unless both are
-// already there, and returns the namespace path.
-func (r RootlessNetns) Ensure(ctx context.Context) (string, error) {
+func (r RootlessNetns) holdersDir() string { return filepath.Join(r.Dir, "rootless-netns-holders") }
+
+func (r RootlessNetns) lock() (func(), error) {
 	if err := os.MkdirAll(r.Dir, 0o700); err != nil {
-		return "", err
+		return nil, err
 	}
 	l, err := lockfile.GetLockFile(filepath.Join(r.Dir, "rootless-netns.lock"))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	l.Lock()
-	defer l.Unlock()
+	return l.Unlock, nil
+}
+
+var holderRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
+
+// ProcessHolder is the holder name of a process (selkie unshare
+// --rootless-netns): Release drops it once the process is gone.
+func ProcessHolder(pid int) string { return "pid-" + strconv.Itoa(pid) }
+
+// Acquire records holder (a container ID, or ProcessHolder) as a user of
+// the namespace, creating the namespace and starting slirp4netns first when
+// they are not running, and returns the namespace path. Acquiring twice
+// under one name counts once.
+func (r RootlessNetns) Acquire(ctx context.Context, holder string) (string, error) {
+	if !holderRE.MatchString(holder) {
+		return "", fmt.Errorf("invalid rootless network namespace holder %q", holder)
+	}
+	unlock, err := r.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	p, err := r.ensureLocked(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(r.holdersDir(), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(r.holdersDir(), holder), nil, 0o600); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// Release drops holder. When no holder is left the namespace is removed with
+// its slirp4netns (and so with the bridges, firewall rules and aardvark-dns
+// of the user's networks inside it). gone, when not nil, tells whether a
+// remaining container holder no longer exists (removed without a network
+// teardown); such holders are dropped too. Process holders are dropped
+// once their process has exited.
+func (r RootlessNetns) Release(holder string, gone func(id string) bool) error {
+	unlock, err := r.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if holderRE.MatchString(holder) {
+		if err := os.Remove(filepath.Join(r.holdersDir(), holder)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	entries, err := os.ReadDir(r.holdersDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	left := 0
+	for _, e := range entries {
+		name := e.Name()
+		stale := false
+		if pid, ok := strings.CutPrefix(name, "pid-"); ok {
+			_, serr := os.Stat("/proc/" + pid)
+			stale = serr != nil
+		} else if gone != nil {
+			stale = gone(name)
+		}
+		if stale {
+			_ = os.Remove(filepath.Join(r.holdersDir(), name))
+			continue
+		}
+		left++
+	}
+	if left > 0 {
+		return nil
+	}
+	return r.stopLocked()
+}
+
+// Holders lists the current holders (for tests and diagnostics).
+func (r RootlessNetns) Holders() []string {
+	entries, _ := os.ReadDir(r.holdersDir())
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// Alive reports whether the namespace exists with its slirp4netns running.
+func (r RootlessNetns) Alive() bool { return r.alive() }
+
+// Ensure creates the namespace and starts slirp4netns unless both are
+// already there, and returns the namespace path. It records no holder:
+// Acquire does.
+func (r RootlessNetns) Ensure(ctx context.Context) (string, error) {
+	unlock, err := r.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	return r.ensureLocked(ctx)
+}
+
+func (r RootlessNetns) ensureLocked(ctx context.Context) (string, error) {
 	if r.alive() {
 		return r.Path(), nil
 	}
@@ -107,15 +213,26 @@ func (r RootlessNetns) Ensure(ctx context.Context) (string, error) {
 			break
 		}
 		if time.Now().After(deadline) {
-			_ = r.Stop()
+			_ = r.stopLocked()
 			return "", fmt.Errorf("rootless network namespace: slirp4netns API socket: %w", err)
 		}
 	}
 	return r.Path(), nil
 }
 
-// Stop ends slirp4netns and removes the namespace (idempotent).
+// Stop ends slirp4netns and removes the namespace and its holders
+// (idempotent).
 func (r RootlessNetns) Stop() error {
+	unlock, err := r.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return r.stopLocked()
+}
+
+func (r RootlessNetns) stopLocked() error {
+	_ = os.RemoveAll(r.holdersDir())
 	err := StopSlirp(r.pidFile())
 	if rerr := RemoveNetns(r.Path()); err == nil {
 		err = rerr

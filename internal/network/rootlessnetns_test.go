@@ -81,3 +81,55 @@ func TestRootlessNetnsLifecycle(t *testing.T) {
 		t.Fatalf("Stop left the namespace: %v", err)
 	}
 }
+
+// TestRootlessNetnsHolders: the namespace lives while it has holders; the
+// last Release removes it; holders whose container is gone or whose process
+// exited do not keep it; a holder name cannot leave the holders directory.
+func TestRootlessNetnsHolders(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a network namespace")
+	}
+	for _, b := range []string{"slirp4netns", "unshare"} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("%s not installed", b)
+		}
+	}
+	r := RootlessNetns{Dir: t.TempDir()}
+	t.Cleanup(func() { _ = r.Stop() })
+	ctx := context.Background()
+	if _, err := r.Acquire(ctx, "../escape"); err == nil {
+		t.Fatal("holder ../escape accepted")
+	}
+	for _, h := range []string{"aaaa", "bbbb", "aaaa"} {
+		if _, err := r.Acquire(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Release("aaaa", nil); err != nil || !r.Alive() {
+		t.Fatalf("released with bbbb still holding it (%v)", err)
+	}
+	// A process holder that exited and a container holder that is gone.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Acquire(ctx, ProcessHolder(cmd.Process.Pid)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Acquire(ctx, "cccc"); err != nil {
+		t.Fatal(err)
+	}
+	gone := func(id string) bool { return id == "cccc" }
+	if err := r.Release("bbbb", gone); err != nil {
+		t.Fatal(err)
+	}
+	if r.Alive() || len(r.Holders()) != 0 {
+		t.Fatalf("namespace kept by stale holders %v", r.Holders())
+	}
+	if _, err := os.Stat(r.Path()); !os.IsNotExist(err) {
+		t.Fatalf("namespace file left: %v", err)
+	}
+	if err := r.Release("bbbb", nil); err != nil {
+		t.Fatalf("second release: %v", err)
+	}
+}

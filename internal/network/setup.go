@@ -153,6 +153,30 @@ func (m *Manager) Teardown(ctx context.Context, netnsPath string, o SetupOptions
 	return runErr
 }
 
+// Forget frees the addresses and ports of o.ContainerID and drops its
+// setup record without running netavark: for a teardown whose network
+// stack is already gone (the rootless network namespace ended with it).
+func (m *Manager) Forget(o SetupOptions) error {
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := m.loadIPAM()
+	if err != nil {
+		return err
+	}
+	if in, ok := m.loadAttachment(o.ContainerID); ok {
+		m.releaseLocked(st, in)
+		return nil
+	}
+	for name := range o.Networks {
+		st.release(name, o.ContainerID)
+	}
+	st.releasePorts(o.ContainerID)
+	return m.saveIPAM(st)
+}
+
 // Reload re-applies a running container's setup (firewall rules after an
 // `iptables -F`, a restarted aardvark-dns) with the same addresses.
 func (m *Manager) Reload(ctx context.Context, netnsPath, id string) (map[string]StatusBlock, error) {

@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -378,9 +379,10 @@ func Migrate(uid int) error {
 
 // Unshare runs args (default $SHELL, else /bin/sh) in the user's namespaces
 // (the caller has already entered them), with CONTAINERS_GRAPHROOT and
-// CONTAINERS_RUNROOT set, as `podman unshare` does. It returns the
+// CONTAINERS_RUNROOT set, as `podman unshare` does; with netnsPath, in that
+// network namespace too (`unshare --rootless-netns`). It returns the
 // command's exit code.
-func Unshare(args []string, graphRoot, runRoot string) (int, error) {
+func Unshare(args []string, graphRoot, runRoot, netnsPath string) (int, error) {
 	if !Enabled() {
 		return 125, errors.New("please use unshare with rootless")
 	}
@@ -394,7 +396,10 @@ func Unshare(args []string, graphRoot, runRoot string) (int, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "CONTAINERS_GRAPHROOT="+graphRoot, "CONTAINERS_RUNROOT="+runRoot)
-	err := cmd.Run()
+	err := startIn(cmd, netnsPath)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -408,4 +413,29 @@ func Unshare(args []string, graphRoot, runRoot string) (int, error) {
 		return 127, err
 	}
 	return 126, err
+}
+
+// startIn starts cmd, in the network namespace at netnsPath when it is not
+// empty: from a thread that joined it (a child inherits its creating
+// thread's namespaces) and is never given back to the Go scheduler.
+func startIn(cmd *exec.Cmd, netnsPath string) error {
+	if netnsPath == "" {
+		return cmd.Start()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with us
+		f, err := os.Open(netnsPath)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("joining network namespace %s: %w", netnsPath, err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
 }

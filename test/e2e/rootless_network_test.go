@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,12 +109,72 @@ func TestRootlessUserNetwork(t *testing.T) {
 	if body != "published" {
 		t.Fatalf("after restart: %q, %v", body, err)
 	}
-	u.Must(t, "rm", "-f", "-t", "0", id, "web")
-	// The rootless network namespace is kept for the next container.
-	if _, err := os.Stat(filepath.Join(u.Runtime, "containers/networks/rootless-netns")); err != nil {
-		t.Fatalf("rootless network namespace: %v", err)
+	// unshare --rootless-netns runs in the namespace where the user
+	// network's bridge and slirp4netns's tap0 live.
+	bridge := u.Must(t, "network", "inspect", "--format", "{{.NetworkInterface}}", "rlnet")
+	links := u.Must(t, "unshare", "--rootless-netns", "ip", "-o", "link")
+	if !strings.Contains(links, " tap0:") || !strings.Contains(links, " "+bridge+":") {
+		t.Fatalf("unshare --rootless-netns: no tap0 or %s in:\n%s", bridge, links)
+	}
+	nsFile := filepath.Join(u.Runtime, "containers/networks/rootless-netns")
+	slirp := rootlessNetnsSlirp(t, u)
+	// The namespace lives while a container uses it: rm of the last one
+	// ends slirp4netns and removes the namespace, as in Podman.
+	u.Must(t, "rm", "-f", "-t", "0", id)
+	if _, err := os.Stat(nsFile); err != nil || !processRunning(slirp) {
+		t.Fatalf("rootless network namespace gone while web still uses it: %v", err)
+	}
+	u.Must(t, "rm", "-f", "-t", "0", "web")
+	waitRootlessNetnsGone(t, nsFile, slirp)
+	// unshare --rootless-netns with no container: created for the command,
+	// removed after it.
+	links = u.Must(t, "unshare", "--rootless-netns", "ip", "-o", "link")
+	if !strings.Contains(links, " tap0:") {
+		t.Fatalf("unshare --rootless-netns without containers: no tap0 in:\n%s", links)
+	}
+	if _, err := os.Stat(nsFile); !os.IsNotExist(err) {
+		t.Fatalf("rootless network namespace left after unshare --rootless-netns: %v", err)
+	}
+	// A container with the namespace, then a crash-free --rm: gone again.
+	if out := u.Must(t, "run", "--rm", "--network", "rlnet", "bb", "true"); out != "" {
+		t.Fatalf("run --rm: %q", out)
+	}
+	if _, err := os.Stat(nsFile); !os.IsNotExist(err) {
+		t.Fatalf("rootless network namespace left after run --rm: %v", err)
 	}
 	u.Must(t, "network", "rm", "rlnet")
+	// As root, there is no rootless namespace to join (Podman's text).
+	if r := testenv.NewCLI(t).Run("unshare", "--rootless-netns", "true"); r.ExitCode != 125 || !strings.Contains(r.Stderr, "please use unshare with rootless") {
+		t.Fatalf("unshare --rootless-netns as root: %s", r)
+	}
+}
+
+// rootlessNetnsSlirp is the PID of the user's rootless netns slirp4netns.
+func rootlessNetnsSlirp(t *testing.T, u *rlUser) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(u.Runtime, "containers/networks/rootless-netns-slirp4netns.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || !processRunning(pid) {
+		t.Fatalf("rootless netns slirp4netns %q not running (%v)", data, err)
+	}
+	return pid
+}
+
+// waitRootlessNetnsGone waits (bounded) for slirp4netns to exit after the
+// namespace file is gone.
+func waitRootlessNetnsGone(t *testing.T, nsFile string, slirp int) {
+	t.Helper()
+	if _, err := os.Stat(nsFile); !os.IsNotExist(err) {
+		t.Fatalf("rootless network namespace kept after its last container: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); processRunning(slirp) && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	}
+	if processRunning(slirp) {
+		t.Fatalf("rootless netns slirp4netns %d still running after its last container", slirp)
+	}
 }
 
 // hostAddress is a non-loopback IPv4 address of this host ("" if none).
