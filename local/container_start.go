@@ -25,6 +25,9 @@ import (
 // o.Attach the attach socket is connected before the process starts, and the
 // call returns when the container's output ends (or the user detaches).
 func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.ContainerStartOptions) error {
+	if !e.cfg.Rootless {
+		defer func(done <-chan struct{}) { <-done }(warmCgroupMigration())
+	}
 	if err := e.startPodInfra(ctx, ref); err != nil {
 		return err
 	}
@@ -204,7 +207,8 @@ func (e *Engine) initLockedSize(ctx context.Context, c *state.Container, attache
 
 	o := c.Options
 	netnsPath := ""
-	if needsNetNS(o.Network) {
+	postNet := e.postConfigureNetNS(&o) // pod_netns.go
+	if needsNetNS(o.Network) && !postNet {
 		netnsPath, err = e.createNetNS(c.ID)
 		if err != nil {
 			return err
@@ -249,6 +253,11 @@ func (e *Engine) initLockedSize(ctx context.Context, c *state.Container, attache
 	c.State.ConmonPid = created.ConmonPid
 	c.State.Status = state.StatusCreated
 	c.State.ExitCode = 0
+	if postNet {
+		if err = e.configureCreatedNetNS(ctx, c, runDir, created.Pid); err != nil {
+			return err
+		}
+	}
 	e.ctrEvent(ctx, c, "init")
 	return nil
 }

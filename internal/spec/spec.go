@@ -154,6 +154,8 @@ func Generate(in Input) (*specs.Spec, error) {
 		if err := rootlessAdjust(s, o, cfg, in.CgroupV2); err != nil {
 			return nil, err
 		}
+	} else {
+		userNSNetAdjust(s, o)
 	}
 	s.Hooks = in.Hooks
 	return s, nil

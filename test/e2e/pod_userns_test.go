@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pod create --userns: the infra container gets the mode and members join
@@ -54,14 +58,15 @@ func TestPodUserNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Env = append(c.Env, "CONTAINERS_STORAGE_CONF="+conf)
-	// --network none: with a bridge, runc cannot mount sysfs in a user
-	// namespace that does not own the netavark-made netns (spec code, as
-	// plain `run --userns=auto` today).
-	c.Must(t, "pod", "create", "--name", "ua", "--network", "none", "--userns", "auto:size=65536")
+	// With the default bridge: the infra's network namespace is made by
+	// runc inside its user namespace and configured after create (Podman's
+	// PostConfigureNetNS), so sysfs mounts there and members can join it.
+	port := strconv.Itoa(freePort(t, "tcp"))
+	c.Must(t, "pod", "create", "--name", "ua", "--userns", "auto:size=65536", "-p", port+":8080")
 	if m := podInspect(t, c, "ua"); m["InfraConfig"].(map[string]any)["userns"] != "auto:size=65536" {
 		t.Errorf("inspect InfraConfig.userns: %v", m["InfraConfig"])
 	}
-	c.Must(t, "run", "-d", "--pod", "ua", "--name", "um", "bb", "sleep", "1000")
+	c.Must(t, "run", "-d", "--pod", "ua", "--name", "um", "bb", "httpd", "-f", "-p", "8080", "-h", "/etc")
 	infra := podInspect(t, c, "ua")["InfraContainerID"].(string)
 	infraPid := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.State.Pid}}", infra))
 	infraNS, _ := os.Readlink("/proc/" + infraPid + "/ns/user")
@@ -69,7 +74,41 @@ func TestPodUserNS(t *testing.T) {
 	if got != infraNS || got == hostNS {
 		t.Errorf("member userns %s, infra %s, host %s", got, infraNS, hostNS)
 	}
-	if m := strings.Fields(c.Must(t, "exec", "um", "cat", "/proc/self/uid_map")); len(m) < 3 || m[1] == "0" {
-		t.Errorf("member uid_map not a private mapping: %v", m)
+	if m := strings.Fields(c.Must(t, "exec", "um", "cat", "/proc/self/uid_map")); len(m) < 3 || m[1] == "0" || m[2] != "65536" {
+		t.Errorf("member uid_map not a private mapping of 65536 IDs: %v", m)
+	}
+	// A real sysfs of the pod's own network namespace, not the host's /sys.
+	if nets := strings.Fields(c.Must(t, "exec", "um", "ls", "/sys/class/net")); strings.Join(nets, " ") != "eth0 lo" {
+		t.Errorf("member /sys/class/net: %v", nets)
+	}
+	if hosts := c.Must(t, "exec", "um", "cat", "/etc/hosts"); !strings.Contains(hosts, "host.containers.internal") {
+		t.Errorf("member /etc/hosts without the network's entries: %q", hosts)
+	}
+	var body string
+	cl := &http.Client{Timeout: 2 * time.Second}
+	waitFor(t, "the published port", 60*time.Second, func() bool {
+		resp, err := cl.Get("http://127.0.0.1:" + port + "/hostname")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return true
+	})
+	if strings.TrimSpace(body) != "ua" {
+		t.Errorf("published port answered %q", body)
+	}
+	// Stop and start again: the namespace is made and configured anew.
+	c.Must(t, "pod", "stop", "-t", "1", "ua")
+	c.Must(t, "pod", "start", "ua")
+	if nets := strings.Fields(c.Must(t, "exec", "um", "ls", "/sys/class/net")); strings.Join(nets, " ") != "eth0 lo" {
+		t.Errorf("after restart, member /sys/class/net: %v", nets)
+	}
+	c.Must(t, "pod", "rm", "-f", "-t", "1", "ua")
+	// A plain container with its own user namespace on the bridge as well.
+	out := c.Must(t, "run", "--rm", "--userns", "auto", "bb", "sh", "-c", "ls /sys/class/net; cat /proc/self/uid_map")
+	if f := strings.Fields(out); len(f) < 5 || f[0] != "eth0" || f[1] != "lo" || f[3] == "0" {
+		t.Errorf("run --userns=auto on the bridge: %q", out)
 	}
 }
