@@ -399,7 +399,7 @@ func (e *Engine) copyUp(ctx context.Context, name, rootfs, dest string, allowed 
 			if err := os.Lchown(v.Mountpoint, uid, gid); err != nil {
 				return err
 			}
-			if err := os.Chmod(v.Mountpoint, os.FileMode(st.Mode&0o7777)); err != nil {
+			if err := unix.Chmod(v.Mountpoint, st.Mode&0o7777); err != nil { // raw bits: sticky/setgid kept
 				return err
 			}
 		}

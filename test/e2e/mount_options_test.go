@@ -105,3 +105,19 @@ func TestMountOptions(t *testing.T) {
 		t.Fatalf("volume rm --all left %q", got)
 	}
 }
+
+// TestVolumeCopyUpOwnership: a new named volume is populated from the
+// image with owners and modes kept, its root taking the mount point's
+// (the test image's /home/tester is 1000's, /tmp 1777, /root 0700).
+func TestVolumeCopyUpOwnership(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	got := c.Must(t, "run", "--rm", "--network", "none", "-v", "h:/home", "-v", "tv:/tmp", "-v", "r:/root", "-v", "var:/var", "bb",
+		"stat", "-c", "%n %u %a", "/home/tester", "/tmp", "/root", "/var/tmp")
+	if got != "/home/tester 1000 755\n/tmp 0 1777\n/root 0 700\n/var/tmp 0 1777" {
+		t.Fatalf("copy-up ownership/modes in the container: %q", got)
+	}
+	mp := c.Must(t, "volume", "inspect", "--format", "{{.Mountpoint}}", "h")
+	if o := owner(t, filepath.Join(mp, "tester")); o != "1000:1000" {
+		t.Fatalf("copied-up dir on the host: %s", o)
+	}
+}
