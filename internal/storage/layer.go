@@ -88,6 +88,10 @@ func (d *LayerDiffer) ApplyDiff(dest string, o *archive.TarOptions, do *drivers.
 	out.Size = counter.n
 	out.UncompressedDigest = digest.NewDigest(digest.SHA256, sum)
 	out.UIDs, out.GIDs = sortedIDs(x.uids), sortedIDs(x.gids)
+	if x.rootHdr != nil { // else the driver gives the layer its parent's root mode, as storage does
+		mode := x.rootHdr.FileInfo().Mode()
+		out.RootDirMode = &mode
+	}
 	return out, nil
 }
 
@@ -121,6 +125,7 @@ type extractor struct {
 	crc        hash.Hash64
 	uids, gids map[uint32]struct{}
 	dirs       []*tar.Header // directory times are set at the end
+	rootHdr    *tar.Header   // the entry for the layer's root, if any
 	// parent caches the last parent directory opened (name → fd); any
 	// removal invalidates it, since a removed component may come back as a
 	// symlink.
@@ -247,6 +252,7 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 		if hdr.Typeflag != tar.TypeDir {
 			return errors.New("refusing to act on a non-directory entry as the archive root")
 		}
+		x.rootHdr = hdr
 		return x.dirMeta(x.root, hdr, uid, gid)
 	}
 	dir, base := filepath.Dir(rel), filepath.Base(rel)
