@@ -248,7 +248,7 @@ func newExistsCommand(g *command.Globals) *cobra.Command {
 
 func newRemoveCommand(g *command.Globals) *cobra.Command {
 	var o engine.PodRemoveOptions
-	var all bool
+	var all, latest bool
 	var timeout uint
 	var idFiles []string
 	cmd := &cobra.Command{
@@ -259,7 +259,7 @@ func newRemoveCommand(g *command.Globals) *cobra.Command {
 			if cmd.Flags().Changed("time") {
 				o.Timeout = &timeout
 			}
-			names, err := podArgs(cmd, g, args, all, false, idFiles)
+			names, err := podArgs(cmd, g, args, all, latest, idFiles)
 			if err != nil {
 				return err
 			}
@@ -283,6 +283,7 @@ func newRemoveCommand(g *command.Globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&all, "all", "a", false, "Remove all running pods")
+	f.BoolVarP(&latest, "latest", "l", false, "Act on the latest pod podman is aware of")
 	f.BoolVarP(&o.Force, "force", "f", false, "Force removal of a running pod by first stopping all containers, then removing all containers in the pod.  The default is false")
 	f.BoolVarP(&o.Ignore, "ignore", "i", false, "Ignore errors when a specified pod is missing")
 	f.UintVarP(&timeout, "time", "t", 10, "Seconds to wait for pod stop before killing the container")
@@ -353,12 +354,22 @@ func members(ctx context.Context, eng engine.Engine, ref string, running, withIn
 }
 
 func newTopCommand(g *command.Globals) *cobra.Command {
+	var latest bool
 	cmd := &cobra.Command{
 		Use:   "top [options] POD [FORMAT-DESCRIPTORS|ARGS...]",
 		Short: "Display the running processes of containers in a pod",
 		Long:  "Display the running processes of containers in a pod.",
-		Args:  command.MinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if latest {
+				// -l: every argument is a descriptor.
+				ids, err := podArgs(cmd, g, nil, false, true, nil)
+				if err != nil {
+					return err
+				}
+				args = append(ids, args...)
+			} else if len(args) == 0 {
+				return errors.New("you must provide the name or id of a running pod")
+			}
 			eng, err := g.Engine()
 			if err != nil {
 				return err
@@ -391,6 +402,6 @@ func newTopCommand(g *command.Globals) *cobra.Command {
 			return w.Flush()
 		},
 	}
-	cmd.Flags().BoolP("latest", "l", false, "Act on the latest pod")
+	cmd.Flags().BoolVarP(&latest, "latest", "l", false, "Act on the latest pod podman is aware of")
 	return cmd
 }

@@ -20,7 +20,7 @@ import (
 func newLogsCommand(g *command.Globals) *cobra.Command {
 	var o engine.ContainerLogsOptions
 	var ctr, since, until string
-	var latest bool
+	var latest, color bool
 	cmd := &cobra.Command{
 		Use:   "logs [options] POD",
 		Short: "Fetch logs for pod with one or more containers",
@@ -74,6 +74,9 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 					continue
 				}
 				s := logSource{id: c.ID}
+				if color {
+					s.color = logColor(len(srcs))
+				}
 				if multi {
 					s.prefix = short(c.ID, false) + " "
 					if o.Names {
@@ -97,6 +100,7 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 	f.BoolVarP(&o.Timestamps, "timestamps", "t", false, "Output the timestamps in the log")
 	f.BoolVarP(&o.Names, "names", "n", false, "Output container names instead of container IDs in the log")
 	f.BoolVarP(&latest, "latest", "l", false, "Act on the latest pod podman is aware of")
+	f.BoolVar(&color, "color", false, "Output the containers within a pod with different colors in the log")
 	return cmd
 }
 
@@ -126,9 +130,16 @@ func parseLogTime(s string, now time.Time) (time.Time, error) {
 	return time.Unix(n, ns), nil
 }
 
-// logSource is one member whose log is merged, with its line prefix.
+// logSource is one member whose log is merged, with its line prefix and
+// (--color) the ANSI color of its lines.
 type logSource struct {
-	id, prefix string
+	id, prefix, color string
+}
+
+// logColor is Podman's --color color of the i-th container.
+func logColor(i int) string {
+	colors := [...]string{"\033[37m", "\033[31m", "\033[33m", "\033[34m", "\033[35m", "\033[36m", "\033[32m"}
+	return colors[i%len(colors)]
 }
 
 // logLine is one complete line of a member's log.
@@ -137,6 +148,7 @@ type logLine struct {
 	ts     string // the timestamp as the engine wrote it
 	msg    string // the rest, newline included when the log had one
 	prefix string
+	color  string
 	stderr bool
 	seq    int // arrival order: keeps one member's equal-time lines in order
 	recv   time.Time
@@ -174,7 +186,7 @@ func mergeLogs(ctx context.Context, eng engine.Engine, srcs []logSource, o engin
 				l.seq = seq
 				seq++
 				seqMu.Unlock()
-				l.prefix, l.recv = s.prefix, time.Now()
+				l.prefix, l.color, l.recv = s.prefix, s.color, time.Now()
 				select {
 				case lines <- l:
 				case <-ctx.Done():
@@ -207,7 +219,16 @@ func mergeLogs(ctx context.Context, eng engine.Engine, srcs []logSource, o engin
 			if o.Timestamps {
 				text += l.ts + " "
 			}
-			if _, err := io.WriteString(w, text+l.msg); err != nil {
+			text += l.msg
+			if l.color != "" {
+				// As Podman: the whole line in the color, reset before the newline.
+				msg, nl := strings.CutSuffix(text, "\n")
+				text = l.color + msg + "\033[0m"
+				if nl {
+					text += "\n"
+				}
+			}
+			if _, err := io.WriteString(w, text); err != nil {
 				return err
 			}
 		}

@@ -67,6 +67,19 @@ func TestPodLogsMerged(t *testing.T) {
 		}
 		last = ts
 	}
+	// --color: each member's lines in its own color (Podman's), reset at the end.
+	colorOf := map[string]string{}
+	for _, l := range strings.Split(c.Must(t, "pod", "logs", "--color", "lm"), "\n") {
+		col, rest, ok := strings.Cut(l, "m")
+		id, _, _ := strings.Cut(rest, " ")
+		if !ok || !strings.HasPrefix(col, "\033[3") || !strings.HasSuffix(l, "\033[0m") || (colorOf[id] != "" && colorOf[id] != col) {
+			t.Fatalf("pod logs --color line %q (colors so far %q)", l, colorOf)
+		}
+		colorOf[id] = col
+	}
+	if len(colorOf) != 2 || colorOf[a] == colorOf[b] {
+		t.Errorf("pod logs --color: members' colors %q", colorOf)
+	}
 	// --tail counts per container.
 	if got := c.Must(t, "pod", "logs", "--tail", "1", "lm"); got != a+" a2\n"+b+" b2" {
 		t.Errorf("pod logs --tail 1: %q", got)
@@ -225,6 +238,14 @@ func TestPodStatsStream(t *testing.T) {
 	}
 	if r := c.Run("pod", "stats", "--no-stream", "-a", "st"); r.ExitCode != 125 {
 		t.Errorf("pod stats -a with a name: %s", r)
+	}
+	// --latest (st is the only pod) on top and rm.
+	if top := c.Must(t, "pod", "top", "-l", "pid", "args"); !strings.Contains(top, "sleep 1000") || !strings.HasPrefix(top, "PID") {
+		t.Errorf("pod top -l pid args: %q", top)
+	}
+	c.Must(t, "pod", "rm", "-l", "-f", "-t", "1")
+	if r := c.Run("pod", "exists", "st"); r.ExitCode != 1 {
+		t.Errorf("pod rm -l left the pod: %s", r)
 	}
 }
 
