@@ -91,6 +91,14 @@ func (e *Engine) monitorOptions(c *state.Container, o *engine.ContainerCreateOpt
 		Timeout:       o.Timeout,
 		ExitCommand:   exitCmd,
 	}
+	if !e.cfg.Rootless {
+		// As Podman with cgroupfs: conmon lives in libpod_parent/conmon, so
+		// it outlives the caller's cgroup (a systemd unit, a session) and
+		// is never charged to (or OOM-killed with) the container. Done
+		// while the runtime creates the container (the write waits for an
+		// RCU grace period).
+		mo.ConmonStarted = func(pid int) { moveToCgroup(pid, "libpod_parent/conmon") }
+	}
 	if attached {
 		// The attached caller (run, start -a) waits and cleans up itself;
 		// conmon's cleanup is the safety net should that caller die.

@@ -75,6 +75,12 @@ type Options struct {
 	// PreserveFDs hands this process's fds 3..3+N-1 to the container
 	// (run --preserve-fds), through conmon to the runtime's create.
 	PreserveFDs uint
+	// ConmonStarted, if set, is called with the PID of the conmon that
+	// stays behind as soon as it is known (from ConmonPidFile), while the
+	// runtime is still creating the container; Create returns only after
+	// it has returned. Moving conmon to its cgroup there takes the cgroup
+	// write (an RCU grace period, 10-25 ms) off the critical path.
+	ConmonStarted func(pid int)
 }
 
 // Created is a container created in the runtime, waiting to be started.
@@ -202,6 +208,17 @@ func Create(ctx context.Context, o Options) (*Created, error) {
 	if err := cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("conmon failed: %w", err)
 	}
+	// conmon's first process has written the pid file of the one that
+	// stays before exiting: it is known now, before the create finishes.
+	conmonPid := readPidFile(o.ConmonPidFile)
+	if o.ConmonStarted != nil && conmonPid > 0 {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			o.ConmonStarted(conmonPid)
+		}()
+		defer func() { <-done }()
+	}
 	pid, err := readSync(ctx, parentSync)
 	if err != nil {
 		if msg := runtimeLogError(o.RuntimeLog); msg != "" {
@@ -209,13 +226,20 @@ func Create(ctx context.Context, o Options) (*Created, error) {
 		}
 		return nil, err
 	}
-	c := &Created{Pid: pid}
-	if o.ConmonPidFile != "" {
-		if data, err := os.ReadFile(o.ConmonPidFile); err == nil {
-			c.ConmonPid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
-		}
+	return &Created{Pid: pid, ConmonPid: conmonPid}, nil
+}
+
+// readPidFile returns the PID in path, or 0.
+func readPidFile(path string) int {
+	if path == "" {
+		return 0
 	}
-	return c, nil
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
 }
 
 // StartFailure is the runtime's own explanation of a failed create.

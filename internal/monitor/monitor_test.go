@@ -147,3 +147,52 @@ not json
 		t.Fatalf("lone fatal: %q", got)
 	}
 }
+
+// fakeConmon mimics conmon's start-up: it reads the start byte, forks a
+// child that stays, writes that child's PID to --conmon-pidfile and exits;
+// the child reports the container's PID (4242) on the sync pipe only once
+// the file named by $FAKE_CONMON_GATE exists.
+const fakeConmon = `#!/bin/sh
+pidfile=
+while [ $# -gt 0 ]; do
+	[ "$1" = --conmon-pidfile ] && pidfile=$2
+	shift
+done
+head -c 1 <&4 >/dev/null
+( while [ ! -e "$FAKE_CONMON_GATE" ]; do sleep 0.01; done; printf '{"data": 4242}\n' >&3 ) &
+echo $! >"$pidfile.tmp" && mv "$pidfile.tmp" "$pidfile"
+`
+
+// ConmonStarted runs while the runtime still creates the container (the
+// sync message waits for it here), with the PID of the conmon that stays.
+func TestCreateConmonStartedOverlapsCreate(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "conmon")
+	if err := os.WriteFile(bin, []byte(fakeConmon), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gate := filepath.Join(dir, "gate")
+	var got int
+	o := Options{
+		ConmonPath:    bin,
+		ID:            "abc",
+		ConmonPidFile: filepath.Join(dir, "conmon.pid"),
+		Env:           []string{"PATH=" + os.Getenv("PATH"), "FAKE_CONMON_GATE=" + gate},
+		ConmonStarted: func(pid int) {
+			got = pid
+			// Create must not wait for the sync message before this.
+			if err := os.WriteFile(gate, nil, 0o644); err != nil {
+				t.Error(err)
+			}
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Create(ctx, o)
+	if err != nil {
+		t.Fatalf("create (ConmonStarted not called before the create finished?): %v", err)
+	}
+	if c.Pid != 4242 || c.ConmonPid <= 0 || got != c.ConmonPid {
+		t.Fatalf("created %+v, ConmonStarted got %d", c, got)
+	}
+}
