@@ -304,13 +304,15 @@ func (e *Engine) podJoin(ctx context.Context, db *state.DB, o *engine.ContainerC
 	}
 	if name, ok := strings.CutPrefix(o.Pod, "new:"); ok {
 		po := engine.PodCreateOptions{Name: name, Network: o.Network, Networks: o.Networks, PortMappings: o.PortMappings,
-			AddHosts: o.AddHosts, DNSServers: o.DNSServers, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, Hostname: o.Hostname}
+			AddHosts: o.AddHosts, DNSServers: o.DNSServers, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, Hostname: o.Hostname,
+			UserNS: o.UserNS}
 		if _, err := e.PodCreate(ctx, po); err != nil {
 			return "", unlock, err
 		}
 		o.Pod = name
 		o.Network, o.Networks, o.PortMappings, o.AddHosts, o.Hostname = "", nil, nil, nil, ""
 		o.DNSServers, o.DNSSearch, o.DNSOptions = nil, nil, nil
+		o.UserNS = "" // the pod's: the member joins the infra's
 	}
 	id, err := func() (id string, err error) {
 		err = db.View(ctx, func(tx *state.Tx) error { id, err = tx.ResolvePod(o.Pod); return err })
@@ -351,6 +353,9 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 			return "", fmt.Errorf("pod %s has no infra container yet: %w", p.Name, engine.ErrCtrStateInvalid)
 		}
 	}
+	if o.UserNS != "" {
+		return "", &textError{"--userns and --pod cannot be set together", engine.ErrInvalidArg}
+	}
 	o.Pod = p.ID
 	if o.RestartPolicy == "" && !o.Remove && p.Options.RestartPolicy != "" {
 		o.RestartPolicy = p.Options.RestartPolicy // pod create --restart applies to its members
@@ -375,6 +380,9 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 			}
 			if len(o.Networks) > 0 {
 				return "", &textError{"invalid config provided: networks must be defined when the pod is created: network cannot be configured when it is shared with a pod", engine.ErrInvalidArg}
+			}
+			if len(o.AddHosts) > 0 {
+				return "", &textError{"invalid config provided: extra host entries must be specified on the pod: network cannot be configured when it is shared with a pod", engine.ErrInvalidArg}
 			}
 			if o.Network == "" || o.Network == "bridge" || o.Network == "private" {
 				o.Network = join
@@ -583,7 +591,7 @@ func (e *Engine) PodClone(ctx context.Context, ref string, o engine.PodCloneOpti
 		}
 		co := c.Options
 		join := "container:" + p.InfraID
-		for _, m := range []*string{&co.Network, &co.IPCMode, &co.UTSMode, &co.PIDMode, &co.CgroupNS} {
+		for _, m := range []*string{&co.Network, &co.IPCMode, &co.UTSMode, &co.PIDMode, &co.CgroupNS, &co.UserNS} {
 			if *m == join {
 				*m = ""
 			}

@@ -268,6 +268,8 @@ func TestPodBadInput(t *testing.T) {
 	}{
 		{[]string{"create", "--pod", "bp", "--hostname", "x", "bb", "true"}, "cannot set hostname when joining the pod UTS namespace"},
 		{[]string{"create", "--pod", "nope", "bb", "true"}, "no pod with name or ID nope found: no such pod"},
+		{[]string{"create", "--pod", "bp", "--userns", "host", "bb", "true"}, "--userns and --pod cannot be set together"},
+		{[]string{"create", "--pod", "bp", "--add-host", "a:1.2.3.4", "bb", "true"}, "extra host entries must be specified on the pod"},
 		{[]string{"pod", "create", "--name", "bp"}, `name "bp" is in use`},
 		{[]string{"pod", "create", "--share", "bogus"}, "invalid kernel namespace to share: bogus"},
 		{[]string{"pod", "create", "--exit-policy", "sometimes"}, `invalid pod exit policy: "sometimes"`},

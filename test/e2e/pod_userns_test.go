@@ -106,8 +106,17 @@ func TestPodUserNS(t *testing.T) {
 		t.Errorf("after restart, member /sys/class/net: %v", nets)
 	}
 	c.Must(t, "pod", "rm", "-f", "-t", "1", "ua")
+	// --pod new:NAME --userns: the new pod gets the mode, the container joins it.
+	out := c.Must(t, "run", "--rm", "--pod", "new:un", "--userns", "auto:size=2048", "bb", "cat", "/proc/self/uid_map")
+	if f := strings.Fields(out); len(f) < 3 || f[1] == "0" || f[2] != "2048" {
+		t.Errorf("run --pod new: --userns auto:size=2048: uid_map %q", out)
+	}
+	if m := podInspect(t, c, "un"); m["InfraConfig"].(map[string]any)["userns"] != "auto:size=2048" {
+		t.Errorf("pod new: inspect userns: %v", m["InfraConfig"])
+	}
+	c.Must(t, "pod", "rm", "-f", "un")
 	// A plain container with its own user namespace on the bridge as well.
-	out := c.Must(t, "run", "--rm", "--userns", "auto", "bb", "sh", "-c", "ls /sys/class/net; cat /proc/self/uid_map")
+	out = c.Must(t, "run", "--rm", "--userns", "auto", "bb", "sh", "-c", "ls /sys/class/net; cat /proc/self/uid_map")
 	if f := strings.Fields(out); len(f) < 5 || f[0] != "eth0" || f[1] != "lo" || f[3] == "0" {
 		t.Errorf("run --userns=auto on the bridge: %q", out)
 	}
