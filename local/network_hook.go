@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/network"
@@ -70,10 +71,12 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 		o.Networks[n.Name] = pno
 		defs[n.Name] = n
 	}
+	t0 := time.Now()
 	res, err := m.Setup(ctx, netnsPath, o)
 	if err != nil {
 		return nil, err
 	}
+	e.log.Debug("network set up", "id", c.ID, "took", time.Since(t0))
 	if e.cfg.Rootless && len(ports) > 0 {
 		if err := e.rootlessNetns().Forward(ports); err != nil {
 			_ = m.Teardown(ctx, netnsPath, o)
@@ -198,9 +201,11 @@ func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsP
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if err := m.Teardown(ctx, netnsPath, o); err != nil {
 		return err
 	}
+	e.log.Debug("network torn down", "id", c.ID, "took", time.Since(t0))
 	return errors.Join(fwdErr, e.releaseRootlessNetns(ctx, c.ID))
 }
 

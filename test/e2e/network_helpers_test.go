@@ -67,11 +67,22 @@ type testNet struct {
 // 10.2xx.y.0/24 subnet so tests never collide with each other or the host.
 func (c *netCLI) createNet(t *testing.T, args ...string) testNet {
 	t.Helper()
+	return c.createTestNet(t, newTestNet(), args...)
+}
+
+// newTestNet picks a name, bridge and subnet (not created yet).
+func newTestNet() testNet {
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
 	n := testNet{Name: "t" + randHex(4), Bridge: "slk" + randHex(4),
 		Subnet: fmt.Sprintf("10.%d.%d.0/24", 200+int(b[0])%50, b[1])}
 	n.Gateway = strings.TrimSuffix(n.Subnet, "0/24") + "1"
+	return n
+}
+
+// createTestNet creates n (from newTestNet) with extra network create args.
+func (c *netCLI) createTestNet(t *testing.T, n testNet, args ...string) testNet {
+	t.Helper()
 	c.Must(t, append([]string{"network", "create", "--subnet", n.Subnet, "--interface-name", n.Bridge}, append(args, n.Name)...)...)
 	// Runs before NewCLI's cleanup: -f removes the containers first; the
 	// bridge and the network's rules go with the network.
