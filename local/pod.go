@@ -371,6 +371,12 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 	join := "container:" + p.InfraID
 	if u := p.Options.UserNS; u != "" && u != "host" && o.UserNS == "" && len(o.UIDMap) == 0 && len(o.GIDMap) == 0 {
 		o.UserNS = join // as Podman: members live in the infra's user namespace
+		if o.User == "" {
+			// and run as the infra's user (keep-id's uid:gid) unless told otherwise.
+			if un, err := containerUserNS(&engine.ContainerCreateOptions{UserNS: u}, e.cfg.Rootless); err == nil {
+				o.User = un.User
+			}
+		}
 	}
 	for _, ns := range p.Share {
 		switch ns {
