@@ -32,7 +32,8 @@ type rlUser struct {
 	Home     string
 	Runtime  string
 	Bin      string
-	Image    string // oci-archive the user can read
+	Image    string   // oci-archive the user can read
+	Env      []string // when set, the whole environment of the user's commands
 }
 
 // rootlessAccount creates (once per host) the account name and returns its
@@ -148,6 +149,9 @@ func (u *rlUser) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd.Dir = u.Dir
 	cmd.Env = []string{"HOME=" + u.Home, "XDG_RUNTIME_DIR=" + u.Runtime, "USER=" + u.Name, "LOGNAME=" + u.Name,
 		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	if u.Env != nil {
+		cmd.Env = u.Env
+	}
 	return cmd
 }
 
@@ -608,5 +612,58 @@ func TestRootlessSystemReset(t *testing.T) {
 	}
 	if out := b.Must(t, "images", "-q"); out == "" {
 		t.Fatal("user 1's reset removed user 2's images")
+	}
+}
+
+// TestRootlessXDGPaths: a user's paths follow XDG_DATA_HOME (storage) and
+// XDG_CONFIG_HOME (containers.conf); with XDG_RUNTIME_DIR unset and no
+// /run/user/UID, the run root, libpod tmp dir and pause process live under
+// $TMPDIR/podman-run-UID, as Podman's fallback.
+func TestRootlessXDGPaths(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	if _, err := os.Stat(fmt.Sprintf("/run/user/%d", u.UID)); err == nil {
+		t.Skipf("/run/user/%d exists: the fallback is not used on this host", u.UID)
+	}
+	data, conf, tmp := filepath.Join(u.Home, "xdgdata"), filepath.Join(u.Home, "xdgconf"), filepath.Join(u.Dir, "tmp")
+	for _, d := range []string{filepath.Join(conf, "containers"), tmp} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(conf, "containers", "containers.conf"), []byte("[containers]\nenv = [\"FROM_XDG_CONFIG=1\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{conf, filepath.Join(conf, "containers"), filepath.Join(conf, "containers", "containers.conf"), tmp} {
+		if err := os.Chown(p, u.UID, u.GID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := filepath.Join(tmp, fmt.Sprintf("podman-run-%d", u.UID))
+	u.Env = []string{"HOME=" + u.Home, "USER=" + u.Name, "LOGNAME=" + u.Name, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+		"TMPDIR=" + tmp, "XDG_DATA_HOME=" + data, "XDG_CONFIG_HOME=" + conf}
+	t.Cleanup(func() {
+		u.Run("rm", "--all", "--force", "--time", "0")
+		if b, err := os.ReadFile(filepath.Join(run, "selkie", "pause.pid")); err == nil {
+			if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 1 {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	u.pullBusybox(t)
+	want := filepath.Join(data, "containers", "storage") + " " + filepath.Join(run, "containers")
+	if got := u.Must(t, "info", "--format", "{{.Store.GraphRoot}} {{.Store.RunRoot}}"); got != want {
+		t.Fatalf("graph root and run root %q, want %q", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(data, "containers", "storage", "overlay-images")); err != nil {
+		t.Fatalf("image not stored under XDG_DATA_HOME: %v", err)
+	}
+	if out := u.Must(t, "run", "--rm", "--network", "none", "bb", "sh", "-c", "echo $FROM_XDG_CONFIG"); out != "1" {
+		t.Fatalf("containers.conf under XDG_CONFIG_HOME not read: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(run, "selkie", "pause.pid")); err != nil {
+		t.Fatalf("pause process not under the fallback run dir: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(u.Home, ".local")); err == nil {
+		t.Fatal("~/.local used although XDG_DATA_HOME is set")
 	}
 }
