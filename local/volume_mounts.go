@@ -311,6 +311,14 @@ func (e *Engine) startVolumeMounts(ctx context.Context, c *state.Container, root
 				}
 			}
 		}
+		if chown && m.Type == "tmpfs" {
+			// As Podman: the tmpfs belongs to the container's user.
+			u, err := containerUser()
+			if err != nil {
+				return nil, err
+			}
+			m.Options = append(m.Options, fmt.Sprintf("uid=%d", u.UID), fmt.Sprintf("gid=%d", u.GID))
+		}
 		if chown && m.Type == "bind" {
 			u, err := containerUser()
 			if err != nil {

@@ -176,7 +176,7 @@ func userMounts(s *specs.Spec, o *engine.ContainerCreateOptions) error {
 		case "tmpfs":
 			opts := []string{"rw", "rprivate", "noexec", "nosuid", "nodev"}
 			for _, op := range m.Options {
-				if strings.HasPrefix(op, "size=") || strings.HasPrefix(op, "mode=") || op == "ro" || op == "exec" || op == "suid" || op == "dev" || op == "tmpcopyup" || op == "notmpcopyup" {
+				if strings.HasPrefix(op, "size=") || strings.HasPrefix(op, "mode=") || strings.HasPrefix(op, "uid=") || strings.HasPrefix(op, "gid=") || op == "ro" || op == "exec" || op == "suid" || op == "dev" || op == "tmpcopyup" || op == "notmpcopyup" {
 					opts = replaceFlagOpt(opts, op)
 				}
 			}

@@ -73,6 +73,11 @@ func TestMountOptions(t *testing.T) {
 	if got := run("--mount", "type=devpts,dst=/dp", "bb", "grep", " /dp ", "/proc/mounts"); !strings.HasPrefix(got, "devpts /dp devpts") {
 		t.Fatalf("devpts: %q", got)
 	}
+	// U: a tmpfs, a named volume (-v and --mount) owned by the container user.
+	if got := run("--user", "1234:1235", "--mount", "type=tmpfs,dst=/t,U", "-v", "uv:/u:U", "--mount", "type=volume,src=uv2,dst=/u2,U=true",
+		"bb", "stat", "-c", "%u:%g", "/t", "/u", "/u2"); got != "1234:1235\n1234:1235\n1234:1235" {
+		t.Fatalf("U on tmpfs/volumes: %q", got)
+	}
 	// Image mounts: read-only, or writable through a throwaway layer.
 	if got := run("--mount", "type=image,src=bb,dst=/img,rw=true", "bb", "sh", "-c", "echo new > /img/marker && cat /img/marker"); got != "new" {
 		t.Fatalf("image rw=true: %q", got)
