@@ -213,3 +213,33 @@ func networkRules(t *testing.T, n testNet, hp int) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestNetworkStaticIPv6AndConnect: run --ip6/--mac-address on a dual-stack
+// network, and network connect --ip/--ip6/--mac-address/--alias of a
+// running container: the addresses are on the new interface and in inspect.
+func TestNetworkStaticIPv6AndConnect(t *testing.T) {
+	c := newNetCLI(t)
+	t.Parallel()
+	v6 := fmt.Sprintf("fd%s:%s:%s:%s", randHex(1), randHex(2), randHex(2), randHex(2))
+	n := c.createNet(t, "--ipv6", "--subnet", v6+"::/64")
+	prefix := strings.TrimSuffix(n.Subnet, "0/24")
+	out := c.Must(t, "run", "--rm", "--network", n.Name, "--ip6", v6+"::77", "--mac-address", "02:aa:bb:cc:dd:ee", "bb",
+		"sh", "-c", "ip -o -6 addr show eth0 scope global; cat /sys/class/net/eth0/address")
+	if !strings.Contains(out, v6+"::77/64") || !strings.HasSuffix(out, "02:aa:bb:cc:dd:ee") {
+		t.Fatalf("--ip6/--mac-address:\n%s", out)
+	}
+	other := c.createNet(t)
+	c.Must(t, "run", "-d", "--name", "cc", "--network", other.Name, "bb", "sleep", "300")
+	c.Must(t, "network", "connect", "--ip", prefix+"50", "--ip6", v6+"::50", "--mac-address", "02:11:22:33:44:55", "--alias", "cee", n.Name, "cc")
+	out = c.Must(t, "exec", "cc", "sh", "-c", "ip -o addr show eth1; cat /sys/class/net/eth1/address")
+	if !strings.Contains(out, prefix+"50/24") || !strings.Contains(out, v6+"::50/64") || !strings.HasSuffix(out, "02:11:22:33:44:55") {
+		t.Fatalf("connect --ip/--ip6/--mac-address:\n%s", out)
+	}
+	f := `{{with index .NetworkSettings.Networks "` + n.Name + `"}}{{.IPAddress}} {{.GlobalIPv6Address}} {{.MacAddress}} {{.Aliases}}{{end}}`
+	if got := c.Must(t, "inspect", "--format", f, "cc"); !strings.HasPrefix(got, prefix+"50 "+v6+"::50 02:11:22:33:44:55 [cee") {
+		t.Fatalf("inspect after connect: %q", got)
+	}
+	if rc := c.Run("network", "connect", "--ip6", "fd99::1", n.Name, "cc"); rc.ExitCode != 125 {
+		t.Fatalf("second connect (already connected, address outside the subnet): %s", rc)
+	}
+}
