@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -76,7 +77,7 @@ func (d *LayerDiffer) ApplyDiff(dest string, o *archive.TarOptions, do *drivers.
 	sum := sha256.New()
 	counter := &countWriter{w: sum}
 	tsw := bufio.NewWriterSize(ts, 64<<10)
-	if err := x.run(io.TeeReader(d.R, counter), tsstorage.NewJSONPacker(tsw)); err != nil {
+	if err := x.run(io.TeeReader(d.R, counter), newTarSplitPacker(tsw)); err != nil {
 		ts.Close()
 		return out, err
 	}
@@ -121,7 +122,8 @@ type extractor struct {
 	opts       *archive.TarOptions
 	ids        *idtools.IDMappings
 	opaqueName string
-	buf        []byte
+	buf        []byte // the writer's
+	readBuf    []byte // the reader's
 	crc        hash.Hash64
 	uids, gids map[uint32]struct{}
 	dirs       []*tar.Header // directory times are set at the end
@@ -131,6 +133,12 @@ type extractor struct {
 	// symlink.
 	parentName string
 	parentFD   int
+
+	// The writer goroutine (see dispatch).
+	batch      []func() error
+	queue      chan []func() error
+	writerDone chan struct{}
+	failed     atomic.Pointer[error]
 }
 
 func newExtractor(dest string, o *archive.TarOptions) (*extractor, error) {
@@ -145,6 +153,7 @@ func newExtractor(dest string, o *archive.TarOptions) (*extractor, error) {
 		ids:        idtools.NewIDMappingsFromMaps(o.UIDMaps, o.GIDMaps),
 		opaqueName: archive.GetOverlayXattrName("opaque"),
 		buf:        make([]byte, 256<<10),
+		readBuf:    make([]byte, 64<<10),
 		crc:        crc64.New(tsstorage.CRCTable),
 		uids:       map[uint32]struct{}{},
 		gids:       map[uint32]struct{}{},
@@ -153,6 +162,7 @@ func newExtractor(dest string, o *archive.TarOptions) (*extractor, error) {
 }
 
 func (x *extractor) close() {
+	x.flush() // on an early error: stop the writer before closing its fds
 	x.dropParent()
 	unix.Close(x.root)
 }
@@ -192,10 +202,10 @@ func (x *extractor) run(r io.Reader, p tsstorage.Packer) error {
 		}
 		x.crc.Reset()
 		body := io.TeeReader(tr, x.crc)
-		if err := x.entry(hdr, body); err != nil {
+		if err := x.dispatch(hdr, body); err != nil {
 			return err
 		}
-		if _, err := io.CopyBuffer(io.Discard, body, x.buf); err != nil { // what the entry did not consume
+		if _, err := io.CopyBuffer(io.Discard, body, x.readBuf); err != nil { // what the entry did not consume
 			return err
 		}
 		e := tsstorage.Entry{Type: tsstorage.FileType, Size: hdr.Size}
@@ -210,10 +220,13 @@ func (x *extractor) run(r io.Reader, p tsstorage.Packer) error {
 			return err
 		}
 	}
+	if err := x.flush(); err != nil {
+		return err
+	}
 	for { // padding after the end-of-archive blocks
-		n, err := r.Read(x.buf)
+		n, err := r.Read(x.readBuf)
 		if n > 0 {
-			if err := segment(x.buf[:n]); err != nil {
+			if err := segment(x.readBuf[:n]); err != nil {
 				return err
 			}
 		}
@@ -225,6 +238,94 @@ func (x *extractor) run(r io.Reader, p tsstorage.Packer) error {
 		}
 	}
 	return x.finishDirs()
+}
+
+// asyncMax is the largest file body handed to the writer goroutine; larger
+// files are written by the reading goroutine, streaming, once the writer is
+// idle. With asyncQueue batches of asyncBatch entries in flight, at most
+// 8×64×64 KiB (32 MiB) of bodies are buffered.
+const (
+	asyncMax   = 64 << 10
+	asyncBatch = 64
+	asyncQueue = 8
+)
+
+// dispatch applies one entry: small ones are queued to the writer goroutine
+// (reading, hashing and tar-split packing go on meanwhile, and entries are
+// still applied strictly in archive order), big ones are applied here.
+func (x *extractor) dispatch(hdr *tar.Header, body io.Reader) error {
+	if err := x.writerErr(); err != nil {
+		return err
+	}
+	if (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) && hdr.Size > asyncMax {
+		if err := x.flush(); err != nil {
+			return err
+		}
+		return x.entry(hdr, body)
+	}
+	var data []byte
+	if (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) && hdr.Size > 0 {
+		data = make([]byte, hdr.Size)
+		if _, err := io.ReadFull(body, data); err != nil {
+			return err
+		}
+	}
+	x.batch = append(x.batch, func() error { return x.entry(hdr, bodyBytes(data)) })
+	if len(x.batch) == asyncBatch {
+		x.send()
+	}
+	return nil
+}
+
+// bodyBytes is a file body already read; writeBody writes it directly.
+type bodyBytes []byte
+
+func (b bodyBytes) Read([]byte) (int, error) { return 0, io.EOF }
+
+func (x *extractor) send() {
+	if x.queue == nil {
+		x.queue = make(chan []func() error, asyncQueue)
+		x.writerDone = make(chan struct{})
+		go x.writer()
+	}
+	x.queue <- x.batch
+	x.batch = make([]func() error, 0, asyncBatch)
+}
+
+// writer runs queued entries in order; after the first error it only drains.
+func (x *extractor) writer() {
+	defer close(x.writerDone)
+	for b := range x.queue {
+		for _, op := range b {
+			if x.failed.Load() != nil {
+				break
+			}
+			if err := op(); err != nil {
+				x.failed.Store(&err)
+			}
+		}
+	}
+}
+
+func (x *extractor) writerErr() error {
+	if p := x.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// flush waits until every queued entry is applied (the writer goroutine
+// ends; the next send starts a new one).
+func (x *extractor) flush() error {
+	if len(x.batch) > 0 {
+		x.send()
+	}
+	if x.queue != nil {
+		close(x.queue)
+		<-x.writerDone
+		x.queue = nil
+	}
+	return x.writerErr()
 }
 
 func breakout(format string, a ...any) error {
@@ -266,12 +367,13 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 	if orig, ok := strings.CutPrefix(base, archive.WhiteoutPrefix); ok {
 		return x.whiteout(pfd, rel, orig, hdr, uid, gid)
 	}
+	if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
+		return x.regular(pfd, base, hdr, body, uid, gid) // clears what is in the way itself
+	}
 	if err := x.clearFor(pfd, base, hdr.Typeflag == tar.TypeDir); err != nil {
 		return err
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
-		return x.regular(pfd, base, hdr, body, uid, gid)
 	case tar.TypeDir:
 		return x.dir(pfd, base, hdr, uid, gid)
 	case tar.TypeSymlink:
@@ -423,7 +525,14 @@ func (x *extractor) chownErrOK(err error) bool {
 }
 
 func (x *extractor) regular(pfd int, base string, hdr *tar.Header, body io.Reader, uid, gid int) error {
-	fd, err := unix.Openat(pfd, base, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	const flags = unix.O_CREAT | unix.O_EXCL | unix.O_WRONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat(pfd, base, flags, 0o600)
+	if err == unix.EEXIST { // something is in the way (rare: no lookup before every create)
+		if err := x.clearFor(pfd, base, false); err != nil {
+			return err
+		}
+		fd, err = unix.Openat(pfd, base, flags, 0o600)
+	}
 	if err != nil {
 		return &os.PathError{Op: "create", Path: hdr.Name, Err: err}
 	}
@@ -441,6 +550,9 @@ func (x *extractor) regular(pfd int, base string, hdr *tar.Header, body io.Reade
 }
 
 func (x *extractor) writeBody(fd int, body io.Reader) error {
+	if b, ok := body.(bodyBytes); ok {
+		return writeAll(fd, b)
+	}
 	for {
 		n, rerr := body.Read(x.buf)
 		for b := x.buf[:n]; len(b) > 0; {
@@ -460,6 +572,20 @@ func (x *extractor) writeBody(fd int, body io.Reader) error {
 			return rerr
 		}
 	}
+}
+
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		w, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[w:]
+	}
+	return nil
 }
 
 // fdMeta sets owner, mode (after chown, which clears set-id bits), xattrs

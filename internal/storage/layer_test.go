@@ -2,6 +2,7 @@ package storage
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	tsstorage "github.com/vbatts/tar-split/tar/storage"
 	cstorage "go.podman.io/storage"
 	drivers "go.podman.io/storage/drivers"
 	"go.podman.io/storage/pkg/archive"
@@ -312,5 +314,36 @@ func TestLayerDifferTruncated(t *testing.T) {
 		} else if errors.Is(err, ErrLayerUnsupported) {
 			t.Fatalf("broken layer reported as unsupported: %v", err)
 		}
+	}
+}
+
+// tarSplitPacker writes exactly what tar-split's own JSON packer writes.
+func TestTarSplitPackerMatches(t *testing.T) {
+	entries := []tsstorage.Entry{
+		{Type: tsstorage.SegmentType, Payload: []byte("raw header bytes\x00\x01")},
+		{Type: tsstorage.FileType, Name: "etc/passwd", Size: 12, Payload: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
+		{Type: tsstorage.FileType, Name: "empty"},
+		{Type: tsstorage.FileType, Name: "a <b> & \"c\"\\\n\t\u2028ü"},
+		{Type: tsstorage.FileType, Name: "bad\xffutf8", Size: 1, Payload: []byte{9}},
+		{Type: tsstorage.SegmentType, Payload: []byte{}},
+	}
+	var want, got bytes.Buffer
+	ref := tsstorage.NewJSONPacker(&want)
+	bw := bufio.NewWriter(&got)
+	ours := newTarSplitPacker(bw)
+	for _, e := range entries {
+		p1, err1 := ref.AddEntry(e)
+		p2, err2 := ours.AddEntry(e)
+		if p1 != p2 || (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%+v: reference %d %v, ours %d %v", e, p1, err1, p2, err2)
+		}
+	}
+	bw.Flush()
+	if want.String() != got.String() {
+		t.Fatalf("packers differ:\nreference:\n%s\nours:\n%s", want.String(), got.String())
+	}
+	// Duplicate names are refused, as tar-split refuses them.
+	if _, err := ours.AddEntry(tsstorage.Entry{Type: tsstorage.FileType, Name: "./etc/passwd"}); !errors.Is(err, tsstorage.ErrDuplicatePath) {
+		t.Fatalf("duplicate accepted: %v", err)
 	}
 }
