@@ -412,6 +412,31 @@ func TestRootlessPorts(t *testing.T) {
 		}
 		u.Must(t, "rm", "-f", "-t", "0", id)
 	}
+	// containers.conf default_rootless_network_cmd picks the default:
+	// slirp4netns's tap0 instead of pasta's copy of the host interface.
+	if testenv.LookPath("slirp4netns") != "" && testenv.LookPath("pasta") != "" {
+		if out := u.Must(t, "run", "--rm", "bb", "ip", "-o", "link"); strings.Contains(out, " tap0:") {
+			t.Fatalf("default rootless network is not pasta:\n%s", out)
+		}
+		dir := filepath.Join(u.Home, ".config", "containers")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		conf := filepath.Join(dir, "containers.conf")
+		if err := os.WriteFile(conf, []byte("[network]\ndefault_rootless_network_cmd = \"slirp4netns\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(conf) })
+		for _, p := range []string{filepath.Join(u.Home, ".config"), dir, conf} {
+			if err := os.Chown(p, u.UID, u.GID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out := u.Must(t, "run", "--rm", "bb", "ip", "-o", "link"); !strings.Contains(out, " tap0:") {
+			t.Fatalf("default_rootless_network_cmd = slirp4netns not used:\n%s", out)
+		}
+		os.Remove(conf)
+	}
 	// Ports below net.ipv4.ip_unprivileged_port_start: Podman's message.
 	if data, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); strings.TrimSpace(string(data)) == "1024" {
 		r := u.Run("run", "--rm", "-p", "80:8080", "bb", "true")
