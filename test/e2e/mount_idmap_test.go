@@ -167,3 +167,38 @@ func TestMountIDMapBadInput(t *testing.T) {
 		t.Fatalf("staged idmapped mounts left: %v", s)
 	}
 }
+
+// TestMountIDMapUsernsAuto: with --userns=auto the idmapped mount uses the
+// mapping containers/storage allocated (known only at start).
+func TestMountIDMapUsernsAuto(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	sub, _ := os.ReadFile("/etc/subuid")
+	autoUser := ""
+	for _, l := range strings.Split(string(sub), "\n") {
+		if name, _, ok := strings.Cut(l, ":"); ok && name != "" {
+			autoUser = name
+			break
+		}
+	}
+	if autoUser == "" {
+		t.Skip("no /etc/subuid ranges for rootful --userns=auto")
+	}
+	conf := filepath.Join(t.TempDir(), "storage.conf")
+	if err := os.WriteFile(conf, []byte("[storage]\ndriver = \"overlay\"\n[storage.options]\nroot-auto-userns-user = \""+autoUser+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Env = append(c.Env, "CONTAINERS_STORAGE_CONF="+conf)
+	src := t.TempDir()
+	if err := os.Chmod(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := c.Must(t, "run", "--rm", "--network", "none", "--userns", "auto", "-v", src+":/m:idmap", "bb", "sh", "-c",
+		"touch /m/f && stat -c %u /m/f && awk '{print $2}' /proc/self/uid_map")
+	l := lines(out)
+	if len(l) < 2 || l[0] != "0" || l[1] == "0" {
+		t.Fatalf("idmap under --userns=auto: %q", out)
+	}
+	if got := owner(t, filepath.Join(src, "f")); got != "0:0" {
+		t.Fatalf("file written by the auto userns root is %s on the host, want 0:0", got)
+	}
+}
