@@ -94,7 +94,7 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 	}
 	f, err := build.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+		return nil, invalidArg(err)
 	}
 	b.file = f
 	b.lex = build.NewLexer(f.Escape)
@@ -108,7 +108,7 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 		return ""
 	}
 	if b.ssh, err = build.ParseSSH(o.SSH, getenv); err != nil {
-		return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+		return nil, invalidArg(err)
 	}
 	id, err := b.run(ctx)
 	if err != nil {
@@ -171,7 +171,7 @@ func (b *builder) prepareContext(ctx context.Context) error {
 		}
 		d, err := build.FetchContext(ctx, dir, tmp)
 		if err != nil {
-			return fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+			return invalidArg(err)
 		}
 		dir = d
 	} else if b.o.ContextArchive != nil {
@@ -234,7 +234,7 @@ func (b *builder) containerfile(ctx context.Context) ([]byte, error) {
 		if build.IsURL(f) {
 			d, err := build.FetchContainerfile(ctx, f, b.tmp)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+				return nil, invalidArg(err)
 			}
 			data = append(append(data, d...), '\n')
 			continue
@@ -640,7 +640,7 @@ func (b *builder) buildStage(ctx context.Context, idx int, prefix string, final 
 			return err
 		}
 		if !errors.Is(err, engine.ErrInvalidArg) && !errors.Is(err, engine.ErrNoSuchImage) && !errors.Is(err, engine.ErrNotImplemented) && !errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+			err = invalidArg(err)
 		}
 		return &buildStepError{msg: fmt.Sprintf("building at STEP %q: %v", text, err), err: err}
 	}
@@ -1214,7 +1214,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	}
 	src, err := src.WithExcludes(excludes)
 	if err != nil {
-		return fmt.Errorf("%w: %w", err, engine.ErrInvalidArg)
+		return invalidArg(err)
 	}
 	var mode *fs.FileMode
 	if chmod != "" {
@@ -1481,3 +1481,13 @@ func (b *builder) withWorkingContainer(s *stageState, h v1.History, key string, 
 	b.e.log.Debug("build: working container step", "write", t1.Sub(t0), "commit", time.Since(t1))
 	return b.commitStepKey(s, layer, h, key, named)
 }
+
+// invalidArg marks err as the caller's mistake (errors.Is
+// engine.ErrInvalidArg, 400 over the API) without changing its text.
+func invalidArg(err error) error { return &invalidArgError{err} }
+
+type invalidArgError struct{ err error }
+
+func (e *invalidArgError) Error() string        { return e.err.Error() }
+func (e *invalidArgError) Unwrap() error        { return e.err }
+func (e *invalidArgError) Is(target error) bool { return target == engine.ErrInvalidArg }

@@ -126,7 +126,11 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 			continue
 		}
 		env[k] = v
-		argWords = append(argWords, kv)
+		if !build.IsProxyArg(k) {
+			// As Docker and Buildah: proxy args (credentials, often) stay
+			// out of the history, and changing them keeps the cache.
+			argWords = append(argWords, kv)
+		}
 	}
 	for _, kv := range b.o.Env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -212,8 +216,15 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 	}
 	id := rep.ID
 	// The step's container never outlives the step (also when the build
-	// is interrupted: it is killed at once).
+	// is interrupted: it is killed at once), unless its RUN failed and
+	// --force-rm=false keeps it for a look (as Podman keeps the working
+	// container).
+	keep := false
 	defer func() {
+		if keep {
+			_ = b.e.ContainerCleanup(context.WithoutCancel(ctx), id, engine.ContainerCleanupOptions{})
+			return
+		}
 		var zero uint
 		rctx := context.WithoutCancel(ctx)
 		for i := 0; i < 5; i++ {
@@ -263,6 +274,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		return ctx.Err()
 	}
 	if code != 0 {
+		keep = !b.o.ForceRemove
 		return &buildStepError{code: int(code), err: fmt.Errorf("exit status %d", code),
 			msg: fmt.Sprintf("building at STEP \"%s\": while running runtime: exit status %d", stepText(c), code)}
 	}

@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func hostArch() string { return runtime.GOARCH }
+
+// TestBuildIssueAudit covers what issue #8 names that the other build
+// tests do not: --ignorefile and the .dockerignore fallback, FROM
+// scratch, RUN in exec form, SHELL, RUN --mount=type=tmpfs and a cache
+// mount kept across builds, --no-hosts, --cap-add, --annotation, an
+// explicit native --platform, proxy build args (seen by RUN, kept out of
+// the history and the cache key), --pull policies, --force-rm=false.
+func TestBuildIssueAudit(t *testing.T) {
+	c := buildCLI(t)
+	t.Run("ignore files", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{
+			"Containerfile": "FROM localhost/busybox\nCOPY . /ctx/\n",
+			".dockerignore": "docker-ignored\n", "docker-ignored": "x", "custom-ignored": "x", "kept": "x",
+		})
+		c.Must(t, "build", "-q", "-t", "ign1", ctx)
+		if out := c.Must(t, "run", "--rm", "ign1", "ls", "/ctx"); strings.Contains(out, "docker-ignored") || !strings.Contains(out, "custom-ignored") {
+			t.Errorf(".dockerignore fallback: %q", out)
+		}
+		custom := filepath.Join(t.TempDir(), "my.ignore")
+		if err := os.WriteFile(custom, []byte("custom-*\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.Must(t, "build", "-q", "--ignorefile", custom, "-t", "ign2", ctx)
+		if out := c.Must(t, "run", "--rm", "ign2", "ls", "/ctx"); strings.Contains(out, "custom-ignored") || !strings.Contains(out, "docker-ignored") || !strings.Contains(out, "kept") {
+			t.Errorf("--ignorefile replaces the context's ignore file: %q", out)
+		}
+		mustFail(t, c, 125, "", "build", "--ignorefile", filepath.Join(t.TempDir(), "missing"), ctx)
+	})
+	t.Run("scratch exec shell tmpfs", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{
+			"only": "alone\n",
+			"Containerfile": "FROM localhost/busybox AS tools\n" +
+				"RUN [\"/bin/sh\", \"-c\", \"echo exec-form > /exec.txt\"]\n" +
+				"SHELL [\"/bin/echo\", \"via-shell\"]\n" +
+				"RUN hello\n" +
+				"SHELL [\"/bin/sh\", \"-c\"]\n" +
+				"RUN --mount=type=tmpfs,target=/scratchpad echo tmp > /scratchpad/f && grep -q ' /scratchpad tmpfs' /proc/mounts && echo tmpfs-ok\n" +
+				"FROM scratch\n" +
+				"COPY only /only\n" +
+				"COPY --from=tools /exec.txt /exec.txt\n",
+		})
+		r := c.Run("build", "-t", "fromscratch", ctx)
+		if r.ExitCode != 0 {
+			t.Fatal(r)
+		}
+		for _, want := range []string{"via-shell hello", "tmpfs-ok"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("output lacks %q:\n%s", want, r.Stdout)
+			}
+		}
+		if n := c.Must(t, "inspect", "--format", "{{len .RootFS.Layers}}", "fromscratch"); n != "2" {
+			t.Errorf("FROM scratch image has %s layers, want 2", n)
+		}
+		// The scratch image has only what was copied: no shell to run.
+		mp := c.Must(t, "image", "mount", "fromscratch")
+		defer c.Run("image", "unmount", "fromscratch")
+		var files []string
+		filepath.Walk(mp, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && p != mp {
+				files = append(files, strings.TrimPrefix(p, mp))
+			}
+			return nil
+		})
+		if strings.Join(files, " ") != "/exec.txt /only" {
+			t.Errorf("scratch image content: %v", files)
+		}
+		if data, _ := os.ReadFile(filepath.Join(mp, "exec.txt")); string(data) != "exec-form\n" {
+			t.Errorf("RUN exec form: %q", data)
+		}
+		mustFail(t, c, 125, "scratch", "build", buildContext(t, map[string]string{"Containerfile": "FROM scratch\nRUN true\n"}))
+	})
+	t.Run("cache mount persists", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN --mount=type=cache,id=audit,target=/cache echo run >> /cache/log && wc -l < /cache/log | sed s/^/count=/ && test ! -e /image-has-no-cache\n"})
+		c.Must(t, "build", "-q", "--no-cache", ctx)
+		r := c.Run("build", "--no-cache", "-t", "cachemount", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "count=2") {
+			t.Errorf("the cache mount did not keep the first build's file:\n%s", r)
+		}
+		if out := c.Run("run", "--rm", "cachemount", "ls", "/cache"); out.Stdout != "" {
+			t.Errorf("cache mount content landed in the image: %q", out.Stdout)
+		}
+	})
+	t.Run("hosts caps annotation platform", func(t *testing.T) {
+		// (A RUN cannot write the image's /etc/hosts: it is mounted over, as in Docker.)
+		base := buildContext(t, map[string]string{"hosts": "192.0.2.7 from-image\n", "Containerfile": "FROM localhost/busybox\nCOPY hosts /etc/hosts\n"})
+		c.Must(t, "build", "-q", "-t", "withhosts", base)
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM withhosts\nRUN echo \"hosts=$(cat /etc/hosts | tr '\\n' '|')\"; cap=$(grep CapEff /proc/self/status | cut -f2); echo \"sysadmin=$(( (0x$cap >> 21) & 1 ))\"\n"})
+		r := c.Run("build", "--no-cache", "--no-hosts", "--cap-add", "SYS_ADMIN", "--annotation", "org.test.note=audit", "--platform", "linux/"+hostArch(), "-t", "hostsok", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "hosts=192.0.2.7 from-image|\n") || !strings.Contains(r.Stdout, "sysadmin=1") {
+			t.Errorf("--no-hosts/--cap-add: %s", r)
+		}
+		if got := c.Must(t, "image", "inspect", "--format", `{{index .Annotations "org.test.note"}}`, "hostsok"); got != "audit" {
+			t.Errorf("--annotation: %q", got)
+		}
+		r = c.Run("build", "--no-cache", ctx)
+		if r.ExitCode != 0 || strings.Contains(r.Stdout, "hosts=192.0.2.7 from-image|\n") || !strings.Contains(r.Stdout, "sysadmin=0") {
+			t.Errorf("without --no-hosts the RUN gets its own /etc/hosts, without --cap-add no SYS_ADMIN: %s", r)
+		}
+	})
+	t.Run("proxy args", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nARG OTHER\nRUN echo \"proxy=$HTTP_PROXY other=$OTHER\"\n"})
+		r := c.Run("build", "--build-arg", "HTTP_PROXY=http://user:pw@proxy:3128", "--build-arg", "OTHER=o", "-t", "proxied", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "proxy=http://user:pw@proxy:3128 other=o") {
+			t.Fatalf("proxy arg not seen by RUN: %s", r)
+		}
+		hist := c.Must(t, "history", "--no-trunc", "--format", "{{.CreatedBy}}", "proxied")
+		if strings.Contains(hist, "user:pw") || !strings.Contains(hist, "|1 OTHER=o") {
+			t.Errorf("history:\n%s", hist)
+		}
+		if out := c.Must(t, "inspect", "--format", "{{.Config.Env}}", "proxied"); strings.Contains(out, "PROXY") {
+			t.Errorf("proxy arg in the image's Env: %s", out)
+		}
+		r = c.Run("build", "--build-arg", "HTTP_PROXY=http://other-proxy:3128", "--build-arg", "OTHER=o", "-t", "proxied", ctx)
+		if r.ExitCode != 0 || strings.Count(r.Stdout, "--> Using cache") != 2 {
+			t.Errorf("a changed proxy arg invalidated the cache: %s", r)
+		}
+	})
+	t.Run("pull policies", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV P=1\n"})
+		for _, p := range []string{"missing", "never", "newer"} {
+			c.Must(t, "build", "-q", "--pull="+p, ctx)
+		}
+		// always goes to the registry (none listens here), even with the image local.
+		mustFail(t, c, 125, "localhost/busybox", "build", "--pull", ctx)
+		mustFail(t, c, 125, "invalid pull policy", "build", "--pull=sometimes", ctx)
+	})
+	t.Run("force-rm", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN echo failing; exit 4\n"})
+		mustFail(t, c, 4, "exit status 4", "build", ctx)
+		noContainersLeft(t, c)
+		mustFail(t, c, 4, "exit status 4", "build", "--force-rm=false", ctx)
+		kept := c.Must(t, "ps", "-a", "-q", "--filter", "label=io.selkie.build-step")
+		if len(lines(kept)) != 1 {
+			t.Fatalf("--force-rm=false kept %q, want the failed step's container", kept)
+		}
+		if logs := c.Must(t, "logs", kept); logs != "failing" {
+			t.Errorf("kept container's logs %q", logs)
+		}
+		c.Must(t, "rm", kept)
+	})
+	noContainersLeft(t, c)
+}
