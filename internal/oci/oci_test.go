@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -133,4 +134,86 @@ func procStart(t *testing.T, pid int) uint64 {
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	v, _ := strconv.ParseUint(f[19], 10, 64)
 	return v
+}
+
+// killDirect signals a live runc init only when state.json proves it is
+// that process and the container is not paused; otherwise it declines
+// (and Kill runs runc).
+func TestKillDirect(t *testing.T) {
+	dir := t.TempDir()
+	freezer := t.TempDir()
+	r := NewCLI("runc", "/usr/sbin/runc", dir)
+	spawn := func() *exec.Cmd {
+		cmd := exec.Command("sleep", "100")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	write := func(id string, pid int, start uint64, pidns, frozen string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, id), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(freezer, "freezer.state"), []byte(frozen+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		state := fmt.Sprintf(`{"init_process_pid": %d, "init_process_start": %d, "cgroup_paths": {"freezer": %q},
+			"config": {"namespaces": [{"type": "NEWPID", "path": %q}]}}`, pid, start, freezer, pidns)
+		if err := os.WriteFile(filepath.Join(dir, id, "state.json"), []byte(state), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alive := func(cmd *exec.Cmd) bool { return cmd.Process.Signal(syscall.Signal(0)) == nil }
+
+	cmd := spawn()
+	start := procStart(t, cmd.Process.Pid)
+	// A recycled PID (other start time), a paused container, --all with a
+	// signal other than SIGKILL or without a PID namespace of its own.
+	declines := []struct {
+		name   string
+		start  uint64
+		pidns  string
+		frozen string
+		sig    syscall.Signal
+		all    bool
+	}{
+		{"recycled pid", start + 1, "", "THAWED", syscall.SIGTERM, false},
+		{"paused", start, "", "FROZEN", syscall.SIGKILL, false},
+		{"all with SIGTERM", start, "", "THAWED", syscall.SIGTERM, true},
+		{"all in a shared PID namespace", start, "/proc/1/ns/pid", "THAWED", syscall.SIGKILL, true},
+	}
+	for _, d := range declines {
+		write("c", cmd.Process.Pid, d.start, d.pidns, d.frozen)
+		if r.killDirect("c", d.sig, d.all) {
+			t.Fatalf("%s: signalled", d.name)
+		}
+	}
+	if !alive(cmd) {
+		t.Fatal("process signalled by a declined kill")
+	}
+	if NewCLI("crun", "/usr/bin/crun", dir).killDirect("c", syscall.SIGTERM, false) {
+		t.Fatal("crun container signalled in process")
+	}
+	// The real thing: SIGTERM to the init, SIGKILL --all with its own PID namespace.
+	write("c", cmd.Process.Pid, start, "", "THAWED")
+	if !r.killDirect("c", syscall.SIGTERM, false) {
+		t.Fatal("running init not signalled")
+	}
+	if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "terminated") {
+		t.Fatalf("want death by SIGTERM, got %v", err)
+	}
+	cmd2 := spawn()
+	write("c2", cmd2.Process.Pid, procStart(t, cmd2.Process.Pid), "", "THAWED")
+	if !r.killDirect("c2", syscall.SIGKILL, true) {
+		t.Fatal("SIGKILL --all not sent")
+	}
+	if err := cmd2.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("want death by SIGKILL, got %v", err)
+	}
+	// Exited: declines (runc then reports the container as not running).
+	if r.killDirect("c", syscall.SIGTERM, false) {
+		t.Fatal("exited init signalled")
+	}
 }

@@ -117,7 +117,13 @@ func (r *CLI) Start(ctx context.Context, id string) error {
 	return err
 }
 
+// Kill signals the container (with all, every process in it). A running
+// runc container is signalled in process when that is certainly what
+// `runc kill` would do (killDirect); otherwise the runtime is run.
 func (r *CLI) Kill(ctx context.Context, id string, sig syscall.Signal, all bool) error {
+	if r.killDirect(id, sig, all) {
+		return nil
+	}
 	args := []string{"kill"}
 	if all {
 		args = append(args, "--all")

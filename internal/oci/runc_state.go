@@ -8,16 +8,106 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// runcState is the part of runc's state.json that deleting needs.
+// runcState is the part of runc's state.json that deleting, starting and
+// signalling need.
 type runcState struct {
 	InitPid     int               `json:"init_process_pid"`
 	InitStart   uint64            `json:"init_process_start"`
 	CgroupPaths map[string]string `json:"cgroup_paths"`
+	Config      struct {
+		Namespaces []struct {
+			Type string `json:"type"`
+			Path string `json:"path"`
+		} `json:"namespaces"`
+	} `json:"config"`
+}
+
+// ownPIDNamespace: the container's init is the init of a PID namespace of
+// its own (not --pid host, not joined to another container's).
+func (st *runcState) ownPIDNamespace() bool {
+	for _, ns := range st.Config.Namespaces {
+		if ns.Type == "NEWPID" {
+			return ns.Path == ""
+		}
+	}
+	return false
+}
+
+// thawed reports that the container's cgroup is certainly not frozen
+// (paused): v1 freezer.state THAWED, or v2 cgroup.freeze 0.
+func (st *runcState) thawed() bool {
+	if p, ok := st.CgroupPaths["freezer"]; ok {
+		data, err := os.ReadFile(filepath.Join(p, "freezer.state"))
+		return err == nil && strings.TrimSpace(string(data)) == "THAWED"
+	}
+	if p, ok := st.CgroupPaths[""]; ok && len(st.CgroupPaths) == 1 {
+		data, err := os.ReadFile(filepath.Join(p, "cgroup.freeze"))
+		return err == nil && strings.TrimSpace(string(data)) == "0"
+	}
+	return false
+}
+
+// killDirect signals the init process of a running runc container in
+// process, as `runc kill ID SIG` does, saving an exec of runc (~10 ms) on
+// every stop and kill. With all it acts only for SIGKILL to a container
+// with a PID namespace of its own: the kernel kills every process of a PID
+// namespace when its init dies, which is what `runc kill --all` achieves.
+// The signal goes through a pidfd checked against the init's start time,
+// so a recycled PID is never signalled. It reports false, having sent
+// nothing, whenever it cannot be sure: not runc, no state, the init not
+// running, a paused container (runc also thaws it for SIGKILL), a shared
+// PID namespace, no pidfd support; the caller then runs the runtime.
+func (r *CLI) killDirect(id string, sig syscall.Signal, all bool) bool {
+	if r.name != "runc" || r.stateDir == "" || strings.ContainsAny(id, "/.") || (all && sig != syscall.SIGKILL) {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join(r.stateDir, id, "state.json"))
+	if err != nil {
+		return false
+	}
+	var st runcState
+	if err := json.Unmarshal(data, &st); err != nil || st.InitPid <= 0 || st.InitStart == 0 {
+		return false
+	}
+	if (all && !st.ownPIDNamespace()) || !st.thawed() {
+		return false
+	}
+	fd, err := unix.PidfdOpen(st.InitPid, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	// Checked after opening: the pidfd is the process with that start time.
+	if start, ok := processStart(st.InitPid); !ok || start != st.InitStart {
+		return false
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0) == nil
+}
+
+// processStart is the start time (field 22 of /proc/PID/stat) of a live,
+// non-zombie pid; ok is false when it cannot be read for certain.
+func processStart(pid int) (uint64, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(f[19], 10, 64)
+	return v, err == nil
 }
 
 // DeleteStopped removes the runtime's record of a container whose init
