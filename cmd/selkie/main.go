@@ -31,8 +31,10 @@ func main() {
 			os.Exit(125)
 		}
 	}
+	stopProfile := startProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.Execute(ctx, os.Args[1:])
 	stop()
+	stopProfile()
 	os.Exit(cli.ExitCode(err))
 }
