@@ -79,6 +79,9 @@ func (e *Engine) ContainerCommit(ctx context.Context, ref string, o engine.Conta
 	if err == nil && o.Progress != nil {
 		commitProgress(o.Progress, st, layer, id, o.Squash)
 	}
+	if err == nil {
+		e.ctrEvent(ctx, c, "commit")
+	}
 	if err != nil {
 		if derr := st.DeleteLayer(layer.ID); derr != nil {
 			e.log.Warn("removing layer of failed commit", "layer", layer.ID, "err", derr)

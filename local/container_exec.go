@@ -201,6 +201,8 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 	}
 	if err != nil {
 		code = -1
+	} else {
+		e.execDiedEvent(ctx, c, code)
 	}
 	// The outcome goes to the session's tmpfs directory, not the DB: one
 	// fsync'd transaction less per exec. ExecInspect reads it from there.

@@ -19,6 +19,7 @@ func (e *Engine) ContainerRestart(ctx context.Context, ref string, o engine.Cont
 		return err
 	}
 	return e.withContainer(ctx, ref, func(c *state.Container) error {
+		e.ctrEvent(ctx, c, "restart") // first, as Podman 4.3: restart, died, init, start
 		if err := e.stopLocked(ctx, c, o.Timeout); err != nil && !errors.Is(err, errNoSave) {
 			return err
 		}

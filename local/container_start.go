@@ -44,6 +44,7 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.Contai
 				return err
 			}
 			session = s
+			e.ctrEvent(ctx, c, "attach")
 			return errNoSave
 		case state.StatusPaused:
 			return fmt.Errorf("cannot start paused container %s: %w", c.ID, engine.ErrCtrStateInvalid)
@@ -55,6 +56,9 @@ func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.Contai
 		attach := o.Attach != nil && logDriver(c, e.cfg.Containers.LogDriver) != monitor.LogPassthrough
 		s, err := e.startLockedSize(ctx, c, attach, initialSize(c, o.Attach))
 		session = s
+		if err == nil && s != nil {
+			e.ctrEvent(ctx, c, "attach") // after start, as Podman: init, start, attach
+		}
 		return err
 	})
 	if err != nil {

@@ -64,6 +64,22 @@ func (e *Engine) Events(ctx context.Context, o engine.EventsOptions, fn func(eng
 // ctrEvent records a container event; its attributes are the image's and
 // the container's labels, as Podman's.
 func (e *Engine) ctrEvent(ctx context.Context, c *state.Container, status string) {
+	ev := containerEvent(c, status)
+	if status == "died" {
+		ev.ContainerExitCode = int(c.State.ExitCode)
+	}
+	e.emit(ctx, ev)
+}
+
+// execDiedEvent records the end of an attached exec session with its exit
+// code, as Podman's exec_died.
+func (e *Engine) execDiedEvent(ctx context.Context, c *state.Container, code int) {
+	ev := containerEvent(c, "exec_died")
+	ev.ContainerExitCode = code
+	e.emit(ctx, ev)
+}
+
+func containerEvent(c *state.Container, status string) engine.Event {
 	attrs := map[string]string{}
 	if c.ImageConfig != nil {
 		for k, v := range c.ImageConfig.Config.Labels {
@@ -73,11 +89,7 @@ func (e *Engine) ctrEvent(ctx context.Context, c *state.Container, status string
 	for k, v := range c.Options.Labels {
 		attrs[k] = v
 	}
-	ev := engine.Event{Type: engine.EventTypeContainer, Status: status, ID: c.ID, Name: c.Name, Image: c.ImageName, PodID: c.Pod, Attributes: attrs}
-	if status == "died" {
-		ev.ContainerExitCode = int(c.State.ExitCode)
-	}
-	e.emit(ctx, ev)
+	return engine.Event{Type: engine.EventTypeContainer, Status: status, ID: c.ID, Name: c.Name, Image: c.ImageName, PodID: c.Pod, Attributes: attrs}
 }
 
 // diedEvent records, for the first cleanup of a run (conmon's PID still

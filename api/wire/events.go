@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/selkie-containers/selkie/engine"
@@ -56,8 +57,14 @@ func ToEventMessage(ev engine.Event, docker bool) EventMessage {
 	}
 	status := ev.Status
 	if docker {
-		if status == "died" {
+		switch status {
+		case "died":
 			status = "die"
+			attrs["exitCode"] = attrs[attrExitCode]
+		case "exec":
+			status = "exec_start"
+		case "exec_died":
+			status = "exec_die"
 			attrs["exitCode"] = attrs[attrExitCode]
 		}
 		if id == "" {
@@ -94,6 +101,19 @@ func FromEventMessage(m EventMessage) engine.Event {
 		ev.Attributes = attrs
 	}
 	return ev
+}
+
+// podmanEventName maps Docker's name of a container event to Podman's.
+func podmanEventName(docker string) (string, bool) {
+	switch docker {
+	case "die":
+		return "died", true
+	case "exec_start":
+		return "exec", true
+	case "exec_die":
+		return "exec_died", true
+	}
+	return "", false
 }
 
 // ServeEvents answers GET /events (compat, docker=true) and /libpod/events:
@@ -135,10 +155,14 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, eng engine.EventsReader
 		}
 	}
 	if docker {
-		// Docker's clients filter on its spelling of "died".
+		// Docker's clients filter on its spellings of "died" and "exec*".
 		for i, f := range o.Filters {
-			if f == "event=die" || f == "status=die" {
-				o.Filters[i] = "event=died"
+			k, v, _ := strings.Cut(f, "=")
+			if k != "event" && k != "status" {
+				continue
+			}
+			if podman, ok := podmanEventName(v); ok {
+				o.Filters[i] = "event=" + podman
 			}
 		}
 	}

@@ -46,7 +46,7 @@ func TestEventsLifecycle(t *testing.T) {
 		t.Fatalf("events log not in the tmp dir: %v", err)
 	}
 	got := c.Must(t, "events", "--stream=false", "--filter", "container=evrun", "--format", "{{.Status}}")
-	if want := "create\ninit\nstart\ndied\ncleanup\nremove"; strings.TrimSpace(got) != want {
+	if want := "create\ninit\nstart\nattach\ndied\ncleanup\nremove"; strings.TrimSpace(got) != want {
 		t.Fatalf("statuses:\n%s\nwant:\n%s", got, want)
 	}
 	js := c.Must(t, "events", "--stream=false", "--filter", "event=died", "--filter", "label=evt=yes", "--format", "json")
@@ -77,6 +77,38 @@ func TestEventsLifecycle(t *testing.T) {
 		if r := c.Run(append([]string{"events", "--stream=false"}, bad...)...); r.ExitCode != 125 {
 			t.Errorf("events %v: %s", bad, r)
 		}
+	}
+}
+
+// TestEventsContainerSet: the container events of Podman 4.3.1 for exec
+// (exec, exec_died with the exit code), restart (restart first), commit and
+// start --attach (attach after start).
+func TestEventsContainerSet(t *testing.T) {
+	c, _ := newEventsCLI(t)
+	c.Must(t, "run", "-d", "--name", "evset", "--network", "none", "localhost/busybox", "sleep", "300")
+	if r := c.Run("exec", "evset", "sh", "-c", "exit 3"); r.ExitCode != 3 {
+		t.Fatalf("exec: %s", r)
+	}
+	c.Must(t, "exec", "evset", "true")
+	c.Must(t, "restart", "-t", "0", "evset")
+	c.Must(t, "commit", "-q", "evset", "localhost/evcommit")
+	c.Must(t, "stop", "-t", "0", "evset")
+	c.Must(t, "create", "--name", "evattach", "--network", "none", "localhost/busybox", "true")
+	c.Must(t, "start", "-a", "evattach")
+	got := c.Must(t, "events", "--stream=false", "--filter", "container=evset", "--format", "{{.Status}} {{.ContainerExitCode}}")
+	want := []string{"create 0", "init 0", "start 0", "exec 0", "exec_died 3", "exec 0", "exec_died 0", "restart 0", "died 137", "init 0", "start 0", "commit 0", "died 137"}
+	var seq []string
+	for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
+		if !strings.HasPrefix(l, "cleanup") && !strings.HasPrefix(l, "stop") {
+			seq = append(seq, l)
+		}
+	}
+	if strings.Join(seq, ",") != strings.Join(want, ",") {
+		t.Fatalf("events of evset (cleanup/stop left out):\n%s\nwant: %v", got, want)
+	}
+	got = c.Must(t, "events", "--stream=false", "--filter", "container=evattach", "--format", "{{.Status}}")
+	if want := "create\ninit\nstart\nattach\ndied\ncleanup"; strings.TrimSpace(got) != want {
+		t.Fatalf("start -a events:\n%s\nwant:\n%s", got, want)
 	}
 }
 
@@ -142,6 +174,21 @@ func TestEventsAPI(t *testing.T) {
 	out = s.dockerOK(t, "events", "--since", since, "--until", until, "--filter", "type=container", "--filter", "event=die", "--format", "{{.Actor.Attributes.name}}")
 	if out != "dockev\n" {
 		t.Fatalf("docker events event filter: %q", out)
+	}
+	s.dockerOK(t, "run", "-d", "--name", "dockex", "--network", "none", "localhost/busybox", "sleep", "300")
+	if r := s.docker(t, "", "exec", "dockex", "sh", "-c", "exit 4"); r.ExitCode != 4 {
+		t.Fatalf("docker exec: %s", r)
+	}
+	until = strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	out = s.dockerOK(t, "events", "--since", since, "--until", until, "--filter", "container=dockex", "--filter", "event=exec_die", "--filter", "event=exec_start", "--format", "{{.Action}} {{index .Actor.Attributes \"exitCode\"}}")
+	if out != "exec_start \nexec_die 4\n" {
+		t.Fatalf("docker exec events: %q", out)
+	}
+	if r := s.remote(t, "run", "--name", "remev", "--network", "none", "localhost/busybox", "true"); r.ExitCode != 0 {
+		t.Fatalf("remote run: %s", r)
+	}
+	if r := s.remote(t, "events", "--stream=false", "--filter", "container=remev", "--format", "{{.Status}}"); r.ExitCode != 0 || !strings.Contains(r.Stdout, "start\nattach\ndied\n") {
+		t.Fatalf("remote run events: %s", r)
 	}
 	r := s.remote(t, "events", "--stream=false", "--since", "5m", "--filter", "container=dockev", "--filter", "event=died", "--format", "{{.Name}} {{.ContainerExitCode}} {{.Image}}")
 	if r.ExitCode != 0 || r.Stdout != "dockev 2 localhost/busybox:latest\n" {
