@@ -11,6 +11,7 @@ import (
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/cli/image"
+	inspectcmd "github.com/selkie-containers/selkie/cli/inspect"
 	networkcmd "github.com/selkie-containers/selkie/cli/network"
 	podcmd "github.com/selkie-containers/selkie/cli/pod"
 	"github.com/selkie-containers/selkie/cli/system"
@@ -95,6 +96,7 @@ func newRoot(g *command.Globals) *cobra.Command {
 	root.AddCommand(networkcmd.Commands(g)...)
 	root.AddCommand(volumecmd.Commands(g)...)
 	root.AddCommand(podcmd.Commands(g)...)
+	root.AddCommand(inspectcmd.NewCommand(g))
 	return root
 }
 

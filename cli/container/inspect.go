@@ -17,7 +17,6 @@ type inspectFlags struct {
 	format string
 	size   bool
 	latest bool
-	kind   string
 }
 
 func newInspectCommand(g *command.Globals) *cobra.Command {
@@ -27,7 +26,6 @@ func newInspectCommand(g *command.Globals) *cobra.Command {
 		Short: "Display the configuration of a container",
 		Long:  "Displays the configuration of a container, by name or ID.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.kind = "container"
 			return runInspect(cmd.Context(), g, f, args)
 		},
 	}
@@ -92,29 +90,11 @@ func runInspect(ctx context.Context, g *command.Globals, f inspectFlags, args []
 }
 
 func inspectOne(ctx context.Context, eng engine.Engine, f inspectFlags, ref string) (any, error) {
-	if f.kind == "container" || f.kind == "all" {
-		c, err := eng.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: f.size})
-		if err == nil {
-			return c, nil
-		}
-		if !errors.Is(err, engine.ErrNoSuchContainer) || f.kind == "container" {
-			if errors.Is(err, engine.ErrNoSuchContainer) {
-				return nil, fmt.Errorf("inspecting object: no such container %s", ref)
-			}
-			return nil, err
-		}
+	c, err := eng.ContainerInspect(ctx, ref, engine.ContainerInspectOptions{Size: f.size})
+	if errors.Is(err, engine.ErrNoSuchContainer) {
+		return nil, fmt.Errorf("inspecting object: no such container %s", ref)
 	}
-	img, err := eng.ImageInspect(ctx, ref)
-	if err == nil {
-		return img, nil
-	}
-	if errors.Is(err, engine.ErrNoSuchImage) || errors.Is(err, engine.ErrNotImplemented) {
-		if f.kind == "image" {
-			return nil, fmt.Errorf("inspecting object: %s: image not known", ref)
-		}
-		return nil, fmt.Errorf("inspecting object: no such object: %q", ref)
-	}
-	return nil, err
+	return c, err
 }
 
 var idField = regexp.MustCompile(`{{\s*\.Id\s*}}`)

@@ -31,7 +31,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 	return []*cobra.Command{
 		img,
 		newPullCommand(g), newPushCommand(g), newListCommand(g, "images"), newRemoveCommand(g, "rmi"),
-		newTagCommand(g), newUntagCommand(g), newInspectCommand(g), newHistoryCommand(g),
+		newTagCommand(g), newUntagCommand(g), newHistoryCommand(g),
 		newSaveCommand(g), newLoadCommand(g), newImportCommand(g), newLoginCommand(g), newLogoutCommand(g),
 		newBuildCommand(g, "build"), newBuildxCommand(g), newSearchCommand(g),
 	}
