@@ -22,3 +22,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Distributions ship /dev/net/tun 0666; this host has 0600 (see shared/host.md).
 [ -c /dev/net/tun ] && [ "$(id -u)" -eq 0 ] && chmod 666 /dev/net/tun || true
+# Likewise /dev/fuse (0666 on distributions): rootless fuse-overlayfs needs it.
+[ -c /dev/fuse ] && [ "$(id -u)" -eq 0 ] && chmod 666 /dev/fuse || true

@@ -698,3 +698,43 @@ func TestRootlessXDGPaths(t *testing.T) {
 		t.Fatal("~/.local used although XDG_DATA_HOME is set")
 	}
 }
+
+// TestRootlessFuseOverlayfs: ~/.config/containers/storage.conf's
+// mount_program is honoured: the container's rootfs is a fuse-overlayfs
+// mount owned by the user, and removing the container unmounts it.
+func TestRootlessFuseOverlayfs(t *testing.T) {
+	u := newRootless(t, "selkie-rl1", true)
+	fo := testenv.LookPath("fuse-overlayfs")
+	if fo == "" {
+		t.Skip("fuse-overlayfs not installed")
+	}
+	if st, err := os.Stat("/dev/fuse"); err != nil || st.Mode().Perm()&0o006 != 0o006 {
+		t.Skip("/dev/fuse is not usable by other users on this host")
+	}
+	dir := filepath.Join(u.Home, ".config", "containers")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf("[storage]\ndriver = \"overlay\"\n[storage.options.overlay]\nmount_program = %q\n", fo)
+	if err := os.WriteFile(filepath.Join(dir, "storage.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(u.Home, ".config"), dir, filepath.Join(dir, "storage.conf")} {
+		if err := os.Chown(p, u.UID, u.GID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.pullBusybox(t)
+	u.Must(t, "run", "-d", "--name", "f", "--network", "none", "bb", "sleep", "300")
+	out := u.Must(t, "unshare", "sh", "-c", "grep fuse-overlayfs /proc/self/mountinfo | grep -c /merged")
+	if out != "1" {
+		t.Fatalf("rootfs mounts by fuse-overlayfs in the user's namespace: %q", out)
+	}
+	if got := u.Must(t, "exec", "f", "cat", "/etc/passwd"); !strings.Contains(got, "root:") {
+		t.Fatalf("container rootfs through fuse-overlayfs: %q", got)
+	}
+	u.Must(t, "rm", "-f", "-t", "0", "f")
+	if r := u.Run("unshare", "sh", "-c", "grep fuse-overlayfs /proc/self/mountinfo | grep -c /merged"); strings.TrimSpace(r.Stdout) != "0" {
+		t.Fatalf("fuse-overlayfs mount left after rm: %s", r)
+	}
+}
