@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
 	"golang.org/x/sys/unix"
@@ -95,6 +97,26 @@ func TestMountOptions(t *testing.T) {
 		t.Fatalf("inspect relabel=shared: %+v %v", ms, err)
 	}
 	c.Must(t, "rm", id)
+
+	// A source starting with "." is a host path relative to the working
+	// directory; O works on a named volume too (writes thrown away).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := c.Command(ctx, "run", "--rm", "--network", "none", "-v", "./sub:/rel", "bb", "ls", "/rel")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "insub" {
+		t.Fatalf("relative bind source: %q %v", out, err)
+	}
+	run("-v", "ov:/o", "bb", "sh", "-c", "echo keep > /o/f")
+	if got := run("-v", "ov:/o:O", "bb", "sh", "-c", "echo lost > /o/f; echo new > /o/g; cat /o/f"); got != "lost" {
+		t.Fatalf("O on a named volume: %q", got)
+	}
+	if got := run("-v", "ov:/o", "bb", "ls", "/o"); got != "f" {
+		t.Fatalf("O on a named volume wrote through: %q", got)
+	}
+	if got := run("-v", "ov:/o", "bb", "cat", "/o/f"); got != "keep" {
+		t.Fatalf("O on a named volume changed it: %q", got)
+	}
 
 	// --volumes-from :rw of a read-only mount makes it writable.
 	c.Must(t, "create", "--name", "vsrc", "-v", "vf:/vf:ro", "bb", "true")
