@@ -250,6 +250,9 @@ type ImageSaveOptions struct {
 	// archives always allow it).
 	MultiImageArchive bool `json:"multiimagearchive,omitempty"`
 	Quiet             bool `json:"quiet,omitempty"`
+	// Progress receives copy progress (bars on a terminal), as Podman
+	// shows when saving to a file from a terminal; nil: none. Local only.
+	Progress io.Writer `json:"-"`
 }
 
 // ImageLoadOptions controls load.

@@ -41,6 +41,9 @@ func newSaveCommand(g *command.Globals) *cobra.Command {
 				// docker archive; writing each named image gives the same archive.
 				o.MultiImageArchive = true
 			}
+			if o.Output != "" && !o.Quiet && isTerminal(g.Stderr) {
+				o.Progress = g.Stderr // Podman shows progress only then
+			}
 			return eng.ImageSave(cmd.Context(), args, o, g.Stdout)
 		},
 	}

@@ -30,7 +30,10 @@ func (m *Manager) Save(ctx context.Context, names []string, o engine.ImageSaveOp
 	if format == "" {
 		format = engine.SaveFormatDockerArchive
 	}
-	var progress io.Writer // save is silent unless asked; callers pass no progress
+	progress := o.Progress
+	if o.Quiet {
+		progress = nil
+	}
 	sys := &types.SystemContext{BigFilesTemporaryDir: m.opts.TmpDir, DirForceCompress: o.Compress}
 	sys.SignaturePolicyPath = m.opts.SignaturePolicy
 	out := o.Output
