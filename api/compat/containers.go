@@ -110,6 +110,7 @@ func (s *routes) containers(h handle) {
 	})
 	h("GET /containers/{id}/logs", s.containerLogs)
 	h("POST /containers/{id}/attach", s.containerAttach)
+	h("GET /containers/{id}/attach/ws", s.containerAttachWS)
 	h("POST /containers/{id}/resize", func(w http.ResponseWriter, r *http.Request) error {
 		sz, err := termSize(r)
 		if err != nil {
