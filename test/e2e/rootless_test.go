@@ -738,3 +738,52 @@ func TestRootlessFuseOverlayfs(t *testing.T) {
 		t.Fatalf("fuse-overlayfs mount left after rm: %s", r)
 	}
 }
+
+// TestRootlessLoginAuthFile: a user's registries.conf in
+// ~/.config/containers is read, `login` writes the credentials to
+// $XDG_RUNTIME_DIR/containers/auth.json (the user's, 0600), push and pull
+// through the authenticated registry use them, logout removes them.
+func TestRootlessLoginAuthFile(t *testing.T) {
+	u := newRootless(t, "selkie-rl2", true)
+	r := testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true})
+	regConf, err := os.ReadFile(r.RegistriesConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(u.Home, ".config", "containers")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "registries.conf"), regConf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(u.Home, ".config"), dir, filepath.Join(dir, "registries.conf")} {
+		if err := os.Chown(p, u.UID, u.GID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.pullBusybox(t)
+	ref := r.Ref("rl/bb:1")
+	if rc := u.Run("push", "bb", ref); rc.ExitCode == 0 {
+		t.Fatalf("push without login succeeded: %s", rc)
+	}
+	u.Must(t, "login", "-u", r.User, "-p", r.Password, r.Addr)
+	auth := filepath.Join(u.Runtime, "containers", "auth.json")
+	st, err := os.Stat(auth)
+	if err != nil {
+		t.Fatalf("login did not write %s: %v", auth, err)
+	}
+	if st.Sys().(*syscall.Stat_t).Uid != uint32(u.UID) || st.Mode().Perm()&0o077 != 0 {
+		t.Fatalf("%s: owner %d mode %v", auth, st.Sys().(*syscall.Stat_t).Uid, st.Mode())
+	}
+	if data, _ := os.ReadFile(auth); !strings.Contains(string(data), r.Addr) {
+		t.Fatalf("auth.json lacks %s:\n%s", r.Addr, data)
+	}
+	u.Must(t, "push", "bb", ref)
+	u.Must(t, "pull", "-q", ref)
+	u.Must(t, "image", "exists", ref)
+	u.Must(t, "logout", r.Addr)
+	if data, _ := os.ReadFile(auth); strings.Contains(string(data), r.Addr) {
+		t.Fatalf("logout left %s in auth.json:\n%s", r.Addr, data)
+	}
+}
