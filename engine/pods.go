@@ -151,12 +151,12 @@ type PodInspect struct {
 	SharedNamespaces []string               `json:"SharedNamespaces,omitempty"`
 	NumContainers    uint                   `json:"NumContainers"`
 	Containers       []PodInspectContainer  `json:"Containers,omitempty"`
-	Mounts           []Mount                `json:"mounts,omitempty"`
 	CPUPeriod        uint64                 `json:"cpu_period,omitempty"`
 	CPUQuota         int64                  `json:"cpu_quota,omitempty"`
 	CPUShares        uint64                 `json:"cpu_shares,omitempty"`
 	CPUSetCPUs       string                 `json:"cpuset_cpus,omitempty"`
 	CPUSetMems       string                 `json:"cpuset_mems,omitempty"`
+	Mounts           []Mount                `json:"mounts,omitempty"`
 	MemoryLimit      uint64                 `json:"memory_limit,omitempty"`
 	MemorySwap       uint64                 `json:"memory_swap,omitempty"`
 }
@@ -175,6 +175,9 @@ type PodInspectInfraConfig struct {
 	HostAdd            []string                     `json:"HostAdd"`
 	Networks           []string                     `json:"Networks,omitempty"`
 	NetworkOptions     map[string][]string          `json:"NetworkOptions"`
+	CPUPeriod          uint64                       `json:"cpu_period,omitempty"`
+	CPUQuota           int64                        `json:"cpu_quota,omitempty"`
+	CPUSetCPUs         string                       `json:"cpuset_cpus,omitempty"`
 	PidNS              string                       `json:"pid_ns,omitempty"`
 	UserNS             string                       `json:"userns,omitempty"`
 	UtsNS              string                       `json:"uts_ns,omitempty"`

@@ -338,7 +338,11 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 		InfraContainerID: p.InfraID,
 		SharedNamespaces: p.Share,
 		NumContainers:    uint(len(members)),
-		Mounts:           o.Mounts,
+	}
+	for _, m := range o.Mounts {
+		m.Options = slices.Clone(m.Options)
+		defaultMountOptions(&m) // as inspect shows them
+		in.Mounts = append(in.Mounts, m)
 	}
 	podInspectResources(in, o.Resources)
 	if !o.NoInfra {
@@ -354,6 +358,9 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 			PidNS:         "private",
 			UserNS:        defaultStr(o.UserNS, "host"),
 			UtsNS:         "private",
+			CPUPeriod:     in.CPUPeriod,
+			CPUQuota:      in.CPUQuota,
+			CPUSetCPUs:    in.CPUSetCPUs,
 		}
 		for _, pm := range o.PortMappings {
 			proto := pm.Protocol

@@ -35,6 +35,9 @@ func TestPodCgroupLimits(t *testing.T) {
 		m["cpu_period"] != float64(100000) || m["cpu_quota"] != float64(150000) || m["cpu_shares"] != float64(512) {
 		t.Errorf("pod inspect: %v", m)
 	}
+	if ic := m["InfraConfig"].(map[string]any); ic["cpu_quota"] != float64(150000) || ic["cpu_period"] != float64(100000) {
+		t.Errorf("pod inspect InfraConfig cpu: %v", ic)
+	}
 	c.Must(t, "run", "-d", "--pod", "lim", "--name", "mem", "bb", "sleep", "1000")
 	if _, err := os.Stat(filepath.Join(c.RunRoot, "selkie", "locks", "pod-"+id)); err != nil {
 		t.Fatalf("pod lock file not where the test looks: %v", err)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,11 @@ func TestPodLogsMerged(t *testing.T) {
 	waitFor(t, "members to exit", 60*time.Second, func() bool {
 		return len(strings.Fields(c.Must(t, "ps", "-a", "--filter", "pod=lm", "--filter", "status=exited", "-q"))) == 2
 	})
+	// pod inspect shows the shared volume as Podman's inspect does.
+	if ms, _ := podInspect(t, c, "lm")["mounts"].([]any); len(ms) != 1 || fmt.Sprint(ms[0].(map[string]any)["Options"]) != "[rbind]" ||
+		ms[0].(map[string]any)["Propagation"] != "rprivate" || ms[0].(map[string]any)["Destination"] != "/s" {
+		t.Errorf("pod inspect mounts: %v", ms)
+	}
 	a, b := ctrID(t, c, "ma")[:12], ctrID(t, c, "mb")[:12]
 	r := c.Run("pod", "logs", "lm")
 	if want := a + " a1\n" + b + " b1\n" + a + " a2\n" + b + " b2\n"; r.ExitCode != 0 || r.Stdout != want {
