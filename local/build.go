@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -310,6 +311,8 @@ type stageState struct {
 	health  *dockerspec.HealthcheckConfig
 	onbuild []string
 	cmdSet  bool
+	// cached: the stage's current image came from the layer cache.
+	cached bool
 	// baseTop and baseHistory are the FROM image's top layer and history length (for --squash).
 	baseTop     string
 	baseHistory int
@@ -955,6 +958,7 @@ func (b *builder) useCache(s *stageState, id string, named, last bool) (bool, er
 	if err := b.adopt(s, id); err != nil {
 		return false, nil
 	}
+	s.cached = true
 	fmt.Fprintf(s.out, "--> Using cache %s\n", id)
 	if !named {
 		fmt.Fprintf(s.out, "--> %s\n", shortID(id))
@@ -1028,6 +1032,7 @@ func (b *builder) commitStepKey(s *stageState, top string, h v1.History, key str
 	if err := b.adopt(s, id); err != nil {
 		return err
 	}
+	s.cached = false
 	if !named && b.o.Layers {
 		fmt.Fprintf(s.out, "--> %s\n", shortID(id))
 	}
@@ -1042,8 +1047,13 @@ func (b *builder) finish(s *stageState) (string, error) {
 	if len(b.o.Tags) > 0 {
 		name = b.o.Tags[0]
 	}
-	fmt.Fprintf(s.out, "%sCOMMIT %s\n", s.prefix, name)
-	if len(b.o.Labels) > 0 || len(b.o.Annotations) > 0 || b.o.Squash || b.o.SquashAll {
+	changes := len(b.o.Labels) > 0 || len(b.o.Annotations) > 0 || b.o.Squash || b.o.SquashAll
+	// As Podman: a cached last step with nothing to name or change is
+	// not committed again.
+	if !s.cached || name != "" || changes {
+		fmt.Fprintln(s.out, strings.TrimRight(s.prefix+"COMMIT "+name, " "))
+	}
+	if changes {
 		nid, err := b.finalImage(s)
 		if err != nil {
 			return "", err
@@ -1064,8 +1074,19 @@ func (b *builder) finish(s *stageState) (string, error) {
 		}
 	}
 	fmt.Fprintf(s.out, "--> %s\n", shortID(id))
-	for _, n := range names {
-		fmt.Fprintf(s.out, "Successfully tagged %s\n", n)
+	if len(names) > 0 {
+		// As Podman: every name the image has, the new ones first.
+		all := append([]string{}, names...)
+		if img, err := b.st.Image(id); err == nil {
+			for _, n := range img.Names {
+				if !slices.Contains(all, n) {
+					all = append(all, n)
+				}
+			}
+		}
+		for _, n := range all {
+			fmt.Fprintf(s.out, "Successfully tagged %s\n", n)
+		}
 	}
 	b.mu.Lock()
 	b.names = names

@@ -149,5 +149,23 @@ func TestBuildIssueAudit(t *testing.T) {
 		}
 		c.Must(t, "rm", kept)
 	})
+	t.Run("output as podman", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV OUT=1\n"})
+		r := c.Run("build", "--no-cache", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "\nCOMMIT\n--> ") {
+			t.Errorf("an untagged build prints COMMIT alone:\n%s", r.Stdout)
+		}
+		// Fully cached and untagged: nothing is committed again.
+		r = c.Run("build", ctx)
+		if r.ExitCode != 0 || strings.Contains(r.Stdout, "COMMIT") {
+			t.Errorf("a cached untagged build printed COMMIT:\n%s", r.Stdout)
+		}
+		c.Must(t, "build", "-q", "-t", "out:1", ctx)
+		r = c.Run("build", "-t", "out:2", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "COMMIT out:2\n") ||
+			!strings.Contains(r.Stdout, "Successfully tagged localhost/out:2\nSuccessfully tagged localhost/out:1\n") {
+			t.Errorf("tagging lists every name of the image, the new one first:\n%s", r.Stdout)
+		}
+	})
 	noContainersLeft(t, c)
 }
