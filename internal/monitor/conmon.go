@@ -181,6 +181,9 @@ func Create(ctx context.Context, o Options) (*Created, error) {
 
 	cmd := exec.Command(o.ConmonPath, Args(o)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// conmon writes some files (an OOM marker) relative to its working
+	// directory: keep them in the bundle, never where the user ran selkie.
+	cmd.Dir = o.Bundle
 	if o.LogDriver == LogPassthrough {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdio[0], o.Stdio[1], o.Stdio[2]
 	}

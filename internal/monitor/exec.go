@@ -57,6 +57,7 @@ func ExecDetached(ctx context.Context, o ExecOptions) (int, error) {
 	defer parentStart.Close()
 	cmd := exec.Command(o.ConmonPath, ExecArgs(o)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Dir = o.Bundle // see Create
 	env := o.Env
 	if env == nil {
 		env = os.Environ()

@@ -53,6 +53,7 @@ func ExecAttached(ctx context.Context, o ExecOptions) (*AttachedExec, error) {
 	}()
 	cmd := exec.Command(o.ConmonPath, append(ExecArgs(o), "--exec-attach")...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Dir = o.Bundle // see Create
 	env := o.Env
 	if env == nil {
 		env = os.Environ()

@@ -508,6 +508,10 @@ func TestContainerRunResourcesSecurity(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if _, err := os.Stat("oom"); err == nil {
+		os.Remove("oom")
+		t.Fatal("conmon wrote its OOM marker into selkie's working directory")
+	}
 	// crun refuses hybrid cgroups: asking for it says so and how to fix it.
 	if _, err := os.Stat("/sys/fs/cgroup/unified"); err == nil && testenv.LookPath("crun") != "" {
 		runExpect(t, c, 125, "--runtime runc", "--runtime", "crun", "run", "--rm", "bb", "true")
