@@ -119,8 +119,8 @@ func TestMountIDMap(t *testing.T) {
 	if s := idmapStaged(c); len(s) != 0 {
 		t.Fatalf("staged idmapped mounts left: %v", s)
 	}
-	if n := mountsUnder(t, c.RunRoot); n != 0 {
-		t.Fatalf("%d mounts left under the run root", n)
+	if ms := testenv.MountsUnder(filepath.Join(c.RunRoot, "selkie", "idmap")); len(ms) != 0 {
+		t.Fatalf("idmapped mounts left: %v", ms)
 	}
 	if b, err := os.ReadFile(filepath.Join(src, "hostfile")); err != nil || string(b) != "x" {
 		t.Fatalf("host source changed: %q %v", b, err)
@@ -163,6 +163,31 @@ func TestMountIDMapBadInput(t *testing.T) {
 	if got := c.Must(t, "ps", "-aq"); got != "" {
 		t.Fatalf("bad input left containers: %q", got)
 	}
+	// The source turns into a file between create and start: start fails
+	// clearly, nothing stays mounted, and a later start works again.
+	swap := filepath.Join(dir, "swap")
+	if err := os.Mkdir(swap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := c.Must(t, append(append([]string{"create"}, um...), "-v", swap+":/m:idmap", "bb", "true")...)
+	if err := os.Remove(swap); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(swap, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runExpect(t, c, 125, "idmap: "+swap+" is not a directory", "start", id)
+	if ms := testenv.MountsUnder(filepath.Join(c.RunRoot, "selkie", "idmap")); len(ms) != 0 {
+		t.Fatalf("failed start left mounts: %v", ms)
+	}
+	if err := os.Remove(swap); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(swap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "start", "-a", id)
+	c.Must(t, "rm", id)
 	if s := idmapStaged(c); len(s) != 0 {
 		t.Fatalf("staged idmapped mounts left: %v", s)
 	}
