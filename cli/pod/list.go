@@ -18,7 +18,8 @@ import (
 
 var psHeaders = format.Headers{"ID": "POD ID", "Id": "POD ID", "Name": "NAME", "Status": "STATUS", "Created": "CREATED",
 	"InfraID": "INFRA ID", "InfraId": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS", "ContainerIds": "IDS",
-	"ContainerNames": "NAMES", "ContainerStatuses": "STATUS", "Networks": "NETWORKS", "Labels": "LABELS", "Cgroup": "CGROUP"}
+	"ContainerNames": "NAMES", "ContainerStatuses": "STATUS", "Networks": "NETWORKS", "Labels": "LABELS", "Cgroup": "CGROUP",
+	"Namespace": "NAMESPACES"}
 
 // psRow is one pod ps line; its methods are the template fields Podman offers.
 type psRow struct {
@@ -111,10 +112,12 @@ func newListCommand(g *command.Globals) *cobra.Command {
 			if ctrStatus {
 				def += "{{.ContainerStatuses}}\t"
 			}
+			if showNS {
+				def += "{{.Cgroup}}\t{{.Namespace}}\t"
+			}
 			if !ctrIDs && !ctrNames && !ctrStatus {
 				def += "{{.NumberOfContainers}}\t"
 			}
-			_ = showNS
 			def = strings.TrimSuffix(def, "\t")
 			return format.WriteNamed(g.Stdout, "list", userFormat, def, rows, psHeaders, noHeading)
 		},

@@ -393,6 +393,9 @@ func TestPodVerbs(t *testing.T) {
 			t.Errorf("pod ps --filter %s: got a match %v", f, got)
 		}
 	}
+	if hdr := strings.Fields(strings.SplitN(c.Must(t, "pod", "ps", "--ns"), "\n", 2)[0]); strings.Join(hdr[len(hdr)-5:], " ") != "CGROUP NAMESPACES # OF CONTAINERS" {
+		t.Errorf("pod ps --ns header: %q", hdr)
+	}
 	if r := c.Run("pod", "ps", "--filter", "bogus=1"); r.ExitCode != 125 {
 		t.Errorf("bad filter: %s", r)
 	}
