@@ -237,6 +237,19 @@ setup_containers() {
 	mkdir -p "$TMPFS/bundle-sleep"
 	jq --arg r "$b/rootfs" '.process.args = ["sleep", "1000"] | .root.path = $r' "$b/config.json" >"$TMPFS/bundle-sleep/config.json"
 	RUNCR="$RUNC --root $TMPFS/runc"
+	# A second floor: runc run on Selkie's own spec for the same container
+	# (seccomp profile, masked paths, cgroups, mounts), on the same rootfs.
+	local id cfg
+	if id=$($ES create --pull never --network none localhost/busybox true 2>/dev/null) && $ES init "$id" >/dev/null 2>&1; then
+		cfg=$TMPFS/sel/runroot/selkie/containers/$id/config.json
+		mkdir -p "$TMPFS/bundle-spec"
+		jq --arg r "$b/rootfs" --arg t "$TMPFS" '.root.path = $r | .root.readonly = false
+			| .mounts |= map(select((.source // "") | startswith($t) | not))
+			| .linux.namespaces |= map(del(.path)) | .linux.cgroupsPath = "/selkie-bench-floor"' \
+			"$cfg" >"$TMPFS/bundle-spec/config.json" 2>/dev/null || rm -rf "$TMPFS/bundle-spec"
+	fi
+	[ -n "$id" ] && $ES rm -f "$id" >/dev/null 2>&1
+	return 0
 }
 
 # selkie_ok PROBE: the eval'd PROBE ($E = selkie) works; otherwise it prints
@@ -255,19 +268,56 @@ selkie_ok() {
 
 LRUNS=${BENCH_LIFECYCLE_RUNS:-10}
 # life LABEL PROBE PREP CMD [FLOOR]: PROBE, PREP and CMD are eval'd with $E set
-# to the engine command (selkie, then podman); selkie's row is n/a unless PROBE works.
+# to the engine command; selkie's row is n/a unless PROBE works. Selkie and
+# Podman take turns (one run each, in alternating order), so that both see the
+# same load on a busy machine.
 life() {
-	local label=$1 probe=$2 prep=$3 cmd=$4 floor=${5:--} s="n/a" p="-"
+	local label=$1 probe=$2 prep=$3 cmd=$4 floor=${5:--} s="n/a" p="-" i
+	local ss=() ps=() sok= pok=
 	setup_containers
-	if s=$(selkie_ok "$probe"); then
-		E=$ES
-		s=$(ms_runs "$LRUNS" "$prep" "$cmd")
-	fi
-	if [ -n "$PODMAN" ]; then
-		E=$EP
-		p=$(ms_runs "$LRUNS" "$prep" "$cmd")
-	fi
+	s=$(selkie_ok "$probe") && sok=1
+	[ -n "$PODMAN" ] && pok=1
+	for ((i = 0; i < LRUNS; i++)); do
+		if ((i % 2)); then
+			[ -n "$pok" ] && { pok=$(E=$EP life_once ps "$prep" "$cmd") || true; }
+			[ -n "$sok" ] && { sok=$(E=$ES life_once ss "$prep" "$cmd") || true; }
+		else
+			[ -n "$sok" ] && { sok=$(E=$ES life_once ss "$prep" "$cmd") || true; }
+			[ -n "$pok" ] && { pok=$(E=$EP life_once ps "$prep" "$cmd") || true; }
+		fi
+	done
+	if [ "$s" != n/a ]; then s=$(life_median ss); fi
+	[ -n "$PODMAN" ] && p=$(life_median ps)
+	rm -f "$WORK/vars.ss" "$WORK/vars.ps"
 	row "$label (ms)" "$s" "$p" "-" "$floor"
+}
+
+# life_once VAR PREP CMD: one timed run of CMD ($E set by the caller), its ms
+# appended to the file $WORK/life.VAR; prints 1, or nothing (and a note, and
+# "fail" in the file) when it failed, which ends that engine's runs. It runs
+# in a subshell: the variables a PREP keeps across runs (LC, CPC: a container
+# made once) are carried per engine in $WORK/vars.VAR.
+life_once() {
+	local t0 t1
+	[ -f "$WORK/vars.$1" ] && . "$WORK/vars.$1"
+	eval "$2"
+	declare -p LC CPC 2>/dev/null >"$WORK/vars.$1" || true
+	t0=$(date +%s%N)
+	if ! eval "$3" >/dev/null 2>"$WORK/err"; then
+		note "$3: $(grep -v '^See ' "$WORK/err" | tail -1 | cut -c1-150)"
+		echo fail >>"$WORK/life.$1"
+		return 1
+	fi
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000)) >>"$WORK/life.$1"
+	echo 1
+}
+
+# life_median VAR: median of $WORK/life.VAR ("fail" if a run failed); resets it.
+life_median() {
+	local f=$WORK/life.$1
+	if [ ! -s "$f" ]; then echo -; elif grep -q fail "$f"; then echo fail; else median <"$f"; fi
+	rm -f "$f"
 }
 
 runc_ms() { [ -n "${RUNCR:-}" ] && ms_runs "$LRUNS" "${2:-:}" "$1" || echo -; }
@@ -283,6 +333,9 @@ row_run() {
 		'$E run --rm --pull never --network none localhost/busybox true' "$f"
 	life "run --rm true (default network)" '$E run --rm --pull never localhost/busybox true' : \
 		'$E run --rm --pull never localhost/busybox true' "$f"
+	if [ -f "$TMPFS/bundle-spec/config.json" ]; then
+		row "floor: runc run on Selkie's spec (ms)" - - - "$(runc_ms "$RUNCR run --bundle $TMPFS/bundle-spec floor-spec")"
+	fi
 }
 
 row_lifecycle() {
