@@ -141,8 +141,20 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 		if m.Type != "volume" {
 			continue
 		}
+		// --mount type=volume,volume-opt=K=V,volume-driver=D: the options
+		// of a volume made on first use, as Podman.
+		var vopts map[string]string
+		for _, op := range m.Options {
+			if kv, ok := strings.CutPrefix(op, "volume-opt="); ok {
+				k, v, _ := strings.Cut(kv, "=")
+				if vopts == nil {
+					vopts = map[string]string{}
+				}
+				vopts[k] = v
+			}
+		}
 		if m.Name == "" {
-			v, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Anonymous: true})
+			v, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Anonymous: true, Options: vopts, Driver: m.Driver})
 			if err != nil {
 				return nil, err
 			}
@@ -150,7 +162,7 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 			m.Name, m.Source, m.Driver = v.Name, v.Mountpoint, v.Driver
 			continue
 		}
-		v, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Name: m.Name, Ignore: true})
+		v, err := e.VolumeCreate(ctx, engine.VolumeCreateOptions{Name: m.Name, Ignore: true, Options: vopts, Driver: m.Driver})
 		if err != nil {
 			return nil, err
 		}

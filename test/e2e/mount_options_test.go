@@ -80,6 +80,17 @@ func TestMountOptions(t *testing.T) {
 		"bb", "stat", "-c", "%u:%g", "/t", "/u", "/u2"); got != "1234:1235\n1234:1235\n1234:1235" {
 		t.Fatalf("U on tmpfs/volumes: %q", got)
 	}
+	// volume-opt: the options of a volume made on first use.
+	if got := run("--mount", "type=volume,src=vo,dst=/x,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=1m", "bb", "sh", "-c", "grep ' /x ' /proc/mounts | cut -d' ' -f3"); got != "tmpfs" {
+		t.Fatalf("volume-opt on first use: %q", got)
+	}
+	if got := c.Must(t, "volume", "inspect", "--format", "{{.Options.type}} {{.Options.device}}", "vo"); got != "tmpfs tmpfs" {
+		t.Fatalf("volume-opt options: %q", got)
+	}
+	runExpect(t, c, 125, "invalid mount option foo for driver 'local'", "create", "--mount", "type=volume,src=vbad,dst=/x,volume-opt=foo=bar", "bb", "true")
+	if r := c.Run("volume", "exists", "vbad"); r.ExitCode != 1 {
+		t.Fatalf("a refused volume-opt created the volume: %s", r)
+	}
 	// Image mounts: read-only, or writable through a throwaway layer.
 	if got := run("--mount", "type=image,src=bb,dst=/img,rw=true", "bb", "sh", "-c", "echo new > /img/marker && cat /img/marker"); got != "new" {
 		t.Fatalf("image rw=true: %q", got)
