@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -241,5 +242,43 @@ func TestNetworkStaticIPv6AndConnect(t *testing.T) {
 	}
 	if rc := c.Run("network", "connect", "--ip6", "fd99::1", n.Name, "cc"); rc.ExitCode != 125 {
 		t.Fatalf("second connect (already connected, address outside the subnet): %s", rc)
+	}
+}
+
+// TestNetworkPublishRange: -p IP:H1-H2:C1-C2 publishes each port of the
+// range; -p IP::C picks a free host port that `port` reports and that
+// answers.
+func TestNetworkPublishRange(t *testing.T) {
+	c := newNetCLI(t)
+	n := c.createNet(t)
+	hp := 0
+	for i := 0; i < 20 && hp == 0; i++ {
+		p := freePort(t, "tcp")
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
+			l.Close()
+			hp = p
+		}
+	}
+	if hp == 0 {
+		t.Fatal("no two consecutive free ports")
+	}
+	c.Must(t, "run", "-d", "--name", "rng", "--network", n.Name, "-p", fmt.Sprintf("127.0.0.1:%d-%d:80-81", hp, hp+1),
+		"-p", "127.0.0.1::82", "bb", "sh", "-c",
+		"mkdir -p /w && echo range > /w/index.html && httpd -p 80 -h /w && httpd -p 81 -h /w && exec httpd -f -p 82 -h /w")
+	for _, p := range []int{hp, hp + 1} {
+		if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", p)); !strings.Contains(got, "range") {
+			t.Fatalf("port %d of the range: %q", p, got)
+		}
+	}
+	hostPort := c.Must(t, "port", "rng", "82/tcp")
+	if !strings.HasPrefix(hostPort, "127.0.0.1:") || hostPort == "127.0.0.1:0" {
+		t.Fatalf("port rng 82/tcp: %q", hostPort)
+	}
+	if got := httpGet(t, "http://"+hostPort+"/"); !strings.Contains(got, "range") {
+		t.Fatalf("random host port %s: %q", hostPort, got)
+	}
+	// Mismatched range lengths are refused.
+	if rc := c.Run("run", "--rm", "--network", n.Name, "-p", fmt.Sprintf("%d-%d:80-82", hp, hp+1), "bb", "true"); rc.ExitCode != 125 {
+		t.Fatalf("-p with ranges of different lengths: %s", rc)
 	}
 }
