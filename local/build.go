@@ -926,6 +926,10 @@ func (b *builder) cmdLine(s *stageState, c instructions.ShellDependantCmdLine) [
 func (b *builder) cacheKey(parent, createdBy, extra string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", b.mtype, parent, createdBy, extra)
+	if b.o.Timestamp != nil {
+		// Layers and history made with --timestamp differ from the others.
+		fmt.Fprintf(h, "\x00timestamp=%d", *b.o.Timestamp)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -1192,7 +1196,11 @@ func (b *builder) putLayer(parent string, rc io.ReadCloser) (string, error) {
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	_, err = io.Copy(spool, rc)
+	if b.o.Timestamp != nil {
+		err = build.ClampTimes(spool, rc, time.Unix(*b.o.Timestamp, 0).UTC())
+	} else {
+		_, err = io.Copy(spool, rc)
+	}
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
@@ -1430,6 +1438,10 @@ func (b *builder) copyViaTar(s *stageState, h v1.History, key string, named bool
 		return err
 	}
 	o := build.CopyOptions{KeepOwner: keep, Chmod: mode, Parents: s.parents}
+	if b.o.Timestamp != nil {
+		ts := time.Unix(*b.o.Timestamp, 0).UTC()
+		o.ModTime = &ts
+	}
 	if chown != "" {
 		u, g, err := lookupChown(root, chown)
 		if err != nil {

@@ -286,6 +286,24 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 	if err := b.dropMountpoints(ctr.StorageID, targets); err != nil {
 		return err
 	}
+	if b.o.Timestamp != nil {
+		// --timestamp: every file time in the layer is the given time,
+		// so that the same build gives the same image.
+		sc, err := b.st.Container(ctr.StorageID)
+		if err != nil {
+			return err
+		}
+		unc := archiveUncompressed()
+		rc, err := b.st.Diff("", sc.LayerID, &cstorage.DiffOptions{Compression: &unc})
+		if err != nil {
+			return fmt.Errorf("reading changes of the step's container: %w", err)
+		}
+		layer, err := b.putLayer(s.top, rc)
+		if err != nil {
+			return err
+		}
+		return b.commitStepKey(s, layer, v1.History{CreatedBy: createdBy}, key, named)
+	}
 	layer, err := b.e.commitLayer(b.st, ctr, false)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -23,6 +24,8 @@ type CopyOptions struct {
 	Chmod *fs.FileMode
 	// Parents keeps each source's path below the context (COPY --parents).
 	Parents bool
+	// ModTime, when set, is the time of every entry in a COPY layer (--timestamp).
+	ModTime *time.Time
 }
 
 // DestIsDir tells whether COPY's destination names a directory: it ends in

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -104,7 +105,7 @@ func (t *tarCopy) dir(d string) (string, error) {
 		if t.o.KeepOwner {
 			uid, gid = 0, 0
 		}
-		if err := t.tw.WriteHeader(&tar.Header{Name: rel + "/", Typeflag: tar.TypeDir, Mode: 0o755, Uid: uid, Gid: gid}); err != nil {
+		if err := t.tw.WriteHeader(&tar.Header{Name: rel + "/", Typeflag: tar.TypeDir, Mode: 0o755, Uid: uid, Gid: gid, ModTime: t.fixedTime()}); err != nil {
 			return "", err
 		}
 		t.emitted[rel] = true
@@ -151,7 +152,11 @@ func (t *tarCopy) header(name string, fi fs.FileInfo) *tar.Header {
 			mode |= 0o1000
 		}
 	}
-	return &tar.Header{Name: name, Mode: mode, Uid: uid, Gid: gid, ModTime: fi.ModTime(), Format: tar.FormatPAX}
+	mt := fi.ModTime()
+	if t.o.ModTime != nil {
+		mt = *t.o.ModTime
+	}
+	return &tar.Header{Name: name, Mode: mode, Uid: uid, Gid: gid, ModTime: mt, Format: tar.FormatPAX}
 }
 
 func (t *tarCopy) entry(dest, srcPath string, fi fs.FileInfo) error {
@@ -226,10 +231,45 @@ func (t *tarCopy) data(dest, content string) error {
 	if t.o.Chmod != nil {
 		mode = int64(t.o.Chmod.Perm())
 	}
-	h := &tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(content)), Uid: t.o.UID, Gid: t.o.GID, Format: tar.FormatPAX}
+	h := &tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(content)), Uid: t.o.UID, Gid: t.o.GID, ModTime: t.fixedTime(), Format: tar.FormatPAX}
 	if err := t.tw.WriteHeader(h); err != nil {
 		return err
 	}
 	_, err = io.WriteString(t.tw, content)
 	return err
+}
+
+// fixedTime is the time of entries that have no source file: --timestamp's, or none.
+func (t *tarCopy) fixedTime() time.Time {
+	if t.o.ModTime != nil {
+		return *t.o.ModTime
+	}
+	return time.Time{}
+}
+
+// ClampTimes copies the layer tar r to w with every entry's modification
+// time set to t and its access and change times dropped (--timestamp).
+func ClampTimes(w io.Writer, r io.Reader, t time.Time) error {
+	tr := tar.NewReader(r)
+	tw := tar.NewWriter(w)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		h.ModTime, h.AccessTime, h.ChangeTime = t, time.Time{}, time.Time{}
+		delete(h.PAXRecords, "atime")
+		delete(h.PAXRecords, "ctime")
+		delete(h.PAXRecords, "mtime")
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
 }

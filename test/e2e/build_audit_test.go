@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func hostArch() string { return runtime.GOARCH }
@@ -148,6 +149,24 @@ func TestBuildIssueAudit(t *testing.T) {
 			t.Errorf("kept container's logs %q", logs)
 		}
 		c.Must(t, "rm", kept)
+	})
+	t.Run("timestamp reproducible", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"f": "f\n", "Containerfile": "FROM localhost/busybox\nCOPY f /f\nRUN echo x > /x && mkdir -p /d/e\nWORKDIR /w\nADD f /added\n"})
+		a := c.Must(t, "build", "-q", "--no-cache", "--timestamp", "1000", ctx)
+		if err := os.Chtimes(filepath.Join(ctx, "f"), time.Now(), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		b := c.Must(t, "build", "-q", "--no-cache", "--timestamp", "1000", ctx)
+		if a != b {
+			t.Errorf("two --timestamp builds of the same sources gave %s and %s", a, b)
+		}
+		if out := c.Must(t, "run", "--rm", a, "stat", "-c", "%Y", "/f", "/x", "/d/e", "/w", "/added"); out != "1000\n1000\n1000\n1000\n1000" {
+			t.Errorf("file times in a --timestamp image: %q", out)
+		}
+		// Without --timestamp the times are the real ones (and the cache is not shared).
+		if out := c.Must(t, "run", "--rm", c.Must(t, "build", "-q", ctx), "stat", "-c", "%Y", "/x"); out == "1000" {
+			t.Errorf("a build without --timestamp reused the --timestamp layers")
+		}
 	})
 	t.Run("output as podman", func(t *testing.T) {
 		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV OUT=1\n"})
