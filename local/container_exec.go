@@ -167,6 +167,9 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 	if err != nil {
 		return -1, err
 	}
+	if sz := execInitialSize(s.Options.Terminal, o.Streams.Resize); sz != nil {
+		proc.ConsoleSize = sz // the PTY has it before the process starts, as run -it
+	}
 	data, err := json.Marshal(proc)
 	if err != nil {
 		return -1, err

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/selkie-containers/selkie/internal/oci"
@@ -137,6 +138,22 @@ func (e *Engine) ExecResize(ctx context.Context, id string, size engine.Terminal
 	}
 	if err := monitor.Resize(filepath.Join(dir, "exec-"+s.ID[:12]), size.Height, size.Width); err != nil {
 		return fmt.Errorf("resizing exec session %s: %w: %w", s.ID, err, engine.ErrCtrStateInvalid)
+	}
+	return nil
+}
+
+// execInitialSize takes the caller's terminal size queued first on resize,
+// for the exec process's consoleSize; nil without a terminal or a size.
+func execInitialSize(terminal bool, resize <-chan engine.TerminalSize) *specs.Box {
+	if !terminal || resize == nil {
+		return nil
+	}
+	select {
+	case sz, ok := <-resize:
+		if ok && sz.Width > 0 && sz.Height > 0 {
+			return &specs.Box{Height: uint(sz.Height), Width: uint(sz.Width)}
+		}
+	default:
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (c *Client) ContainerStart(ctx context.Context, nameOrID string, o engine.C
 	if o.Attach == nil {
 		return c.call(ctx, http.MethodPost, containerPath(nameOrID, "start"), nil, wire.StartRequest{}, nil)
 	}
-	req := wire.StartRequest{Streams: wire.Set(*o.Attach), DetachKeys: o.Attach.DetachKeys}
+	req := wire.StartRequest{Streams: wire.SetTakingSize(*o.Attach), DetachKeys: o.Attach.DetachKeys}
 	return c.hijack(ctx, containerPath(nameOrID, "start"), req, *o.Attach, func(sz engine.TerminalSize) error {
 		return c.ContainerResize(context.WithoutCancel(ctx), nameOrID, sz)
 	}, nil)

@@ -17,7 +17,7 @@ func (c *Client) ExecCreate(ctx context.Context, nameOrID string, o engine.ExecC
 // ExecStart runs the session; attached sessions run over a hijacked connection.
 func (c *Client) ExecStart(ctx context.Context, execID string, o engine.ExecStartOptions) (int, error) {
 	var v wire.ExitResponse
-	req := wire.ExecStartRequest{Options: o, Streams: wire.Set(o.Streams)}
+	req := wire.ExecStartRequest{Options: o, Streams: wire.SetTakingSize(o.Streams)}
 	if o.Detach {
 		err := c.call(ctx, http.MethodPost, "/exec/"+esc(execID)+"/start", nil, req, &v)
 		return int(v.ExitCode), err

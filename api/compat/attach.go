@@ -131,6 +131,9 @@ func (s *routes) attachAndWaitForStart(r *http.Request, id string, p *pendingAtt
 		return nil
 	}
 	ctx := r.Context()
+	if st.Resize == nil {
+		st.Resize = s.consoleResize(id)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.eng.ContainerStart(ctx, id, engine.ContainerStartOptions{Attach: &st}) }()
 	tick := time.NewTicker(10 * time.Millisecond)

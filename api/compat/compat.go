@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/moby/moby/api/types/container"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,11 +39,15 @@ type routes struct {
 	// container first runs: the engine reports networks of running
 	// containers only, and compose connects whatever inspect does not show.
 	created map[string][]string
+	// consoles holds the HostConfig.ConsoleSize of TTY containers created
+	// through the API: the PTY gets it before the process starts (docker
+	// run -it resizes only after its start returns).
+	consoles map[string]engine.TerminalSize
 }
 
 // Register adds the Docker routes (paths without the /v1.xx prefix).
 func Register(mux *http.ServeMux, eng engine.Engine, o Options) {
-	s := &routes{eng: eng, o: o, attaches: map[string]*pendingAttach{}, created: map[string][]string{}}
+	s := &routes{eng: eng, o: o, attaches: map[string]*pendingAttach{}, created: map[string][]string{}, consoles: map[string]engine.TerminalSize{}}
 	h := func(pattern string, fn wire.HandlerFunc) { mux.Handle(pattern, fn) }
 	s.system(h)
 	s.images(h)
@@ -183,5 +188,38 @@ func (s *routes) createdNetworks(id string) []string {
 func (s *routes) forgetNetworks(id string) {
 	s.mu.Lock()
 	delete(s.created, id)
+	delete(s.consoles, id)
 	s.mu.Unlock()
+}
+
+// rememberConsole records the initial terminal size of a TTY container.
+func (s *routes) rememberConsole(id string, req *container.CreateRequest) {
+	if req.Config == nil || !req.Config.Tty || req.HostConfig == nil {
+		return
+	}
+	h, w := req.HostConfig.ConsoleSize[0], req.HostConfig.ConsoleSize[1]
+	if h == 0 || w == 0 || h > 0xffff || w > 0xffff {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.consoles) > 10000 {
+		clear(s.consoles)
+	}
+	s.consoles[id] = engine.TerminalSize{Height: uint16(h), Width: uint16(w)}
+}
+
+// consoleResize returns a closed channel holding the recorded initial size
+// of id, for engine.Streams.Resize; nil when none was recorded.
+func (s *routes) consoleResize(id string) <-chan engine.TerminalSize {
+	s.mu.Lock()
+	sz, ok := s.consoles[id]
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	ch := make(chan engine.TerminalSize, 1)
+	ch <- sz
+	close(ch)
+	return ch
 }

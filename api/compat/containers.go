@@ -32,6 +32,7 @@ func (s *routes) containers(h handle) {
 			rep.Warnings = []string{}
 		}
 		s.rememberNetworks(rep.ID, o)
+		s.rememberConsole(rep.ID, &req)
 		return writeJSON(w, http.StatusCreated, rep)
 	})
 	h("GET /containers/{id}/json", func(w http.ResponseWriter, r *http.Request) error {

@@ -67,6 +67,11 @@ func (s *routes) exec(h handle) {
 		defer hj.Close()
 		out, errw := outputs(hj, tty)
 		o := engine.ExecStartOptions{Streams: engine.Streams{Stdout: out, Stderr: errw, DetachKeys: ei.DetachKeys}}
+		if cs := req.ConsoleSize; tty && cs != nil && cs[0] > 0 && cs[1] > 0 && cs[0] <= 0xffff && cs[1] <= 0xffff {
+			// the PTY has the size before the process starts (docker exec
+			// -it resizes only once its start is answered)
+			o.Resize = wire.StreamSet{TTYSize: &engine.TerminalSize{Height: uint16(cs[0]), Width: uint16(cs[1])}}.Resize()
+		}
 		if ei.OpenStdin {
 			in, done, err := wire.StdinPipe(hj)
 			if err != nil {

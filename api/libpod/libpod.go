@@ -78,7 +78,7 @@ func hijack(w http.ResponseWriter, r *http.Request, set wire.StreamSet, detachKe
 	}
 	defer hj.Close()
 	m := wire.NewMuxer(hj)
-	st := engine.Streams{DetachKeys: detachKeys}
+	st := engine.Streams{DetachKeys: detachKeys, Resize: set.Resize()}
 	if set.Stdin {
 		in, done, err := wire.StdinPipe(hj)
 		if err != nil {

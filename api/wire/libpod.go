@@ -10,11 +10,44 @@ type StreamSet struct {
 	Stdin  bool `json:"stdin,omitempty"`
 	Stdout bool `json:"stdout,omitempty"`
 	Stderr bool `json:"stderr,omitempty"`
+	// TTYSize is the caller's terminal size when the request was made: the
+	// service hands it to the engine as the first queued resize, so a PTY
+	// has it before the process starts. (A separate resize request would
+	// race with the start the upgrade response precedes.)
+	TTYSize *engine.TerminalSize `json:"ttySize,omitempty"`
 }
 
 // Set returns which of st's streams are non-nil.
 func Set(st engine.Streams) StreamSet {
 	return StreamSet{Stdin: st.Stdin != nil, Stdout: st.Stdout != nil, Stderr: st.Stderr != nil}
+}
+
+// SetTakingSize is Set, plus the size queued first on st.Resize if any (it
+// is taken off the channel: the request carries it instead).
+func SetTakingSize(st engine.Streams) StreamSet {
+	set := Set(st)
+	if st.Resize != nil {
+		select {
+		case sz, ok := <-st.Resize:
+			if ok && sz.Width > 0 && sz.Height > 0 {
+				set.TTYSize = &sz
+			}
+		default:
+		}
+	}
+	return set
+}
+
+// Resize returns a closed channel holding set's TTYSize, for
+// engine.Streams.Resize; nil without one.
+func (set StreamSet) Resize() <-chan engine.TerminalSize {
+	if set.TTYSize == nil {
+		return nil
+	}
+	ch := make(chan engine.TerminalSize, 1)
+	ch <- *set.TTYSize
+	close(ch)
+	return ch
 }
 
 // AttachRequest is POST /libpod/containers/{id}/attach.
