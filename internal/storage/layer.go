@@ -37,11 +37,11 @@ var ErrLayerUnsupported = errors.New("layer not supported by the in-process extr
 // uncompressed digest and size.
 //
 // It keeps containers/storage's extraction semantics (archive.Unpack with
-// the overlay whiteout converter) and its protections: every path is
-// resolved with openat2(RESOLVE_IN_ROOT) under the layer directory, so
-// "../", absolute names and symlinks (absolute or relative) never reach
-// outside it, as in the chroot storage extracts in; entries that would
-// escape ("../x", hardlinks to "../x") are refused like storage refuses them.
+// the overlay whiteout converter, run chrooted in the layer directory) and
+// its protections: every path is resolved with openat2(RESOLVE_IN_ROOT)
+// under the layer directory, so "../" names, absolute names, hard link
+// targets and symlinks (absolute or climbing) never reach outside it, as in
+// storage's chroot.
 type LayerDiffer struct {
 	// R is the uncompressed tar stream.
 	R io.Reader
@@ -328,20 +328,13 @@ func (x *extractor) flush() error {
 	return x.writerErr()
 }
 
-func breakout(format string, a ...any) error {
-	return fmt.Errorf("invalid layer: "+format, a...)
-}
-
 // entry extracts one header (storage's Unpack + extractTarFileEntry).
 func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 	if !strings.HasPrefix(filepath.Base(hdr.Name), archive.WhiteoutPrefix) {
 		x.uids[uint32(hdr.Uid)] = struct{}{}
 		x.gids[uint32(hdr.Gid)] = struct{}{}
 	}
-	rel, ok := inRoot(hdr.Name)
-	if !ok {
-		return breakout("%q is outside of the layer", hdr.Name)
-	}
+	rel := inRoot(hdr.Name)
 	if hdr.Typeflag == tar.TypeXGlobalHeader {
 		return nil
 	}
@@ -386,19 +379,11 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 	return fmt.Errorf("unhandled tar header type %d", hdr.Typeflag)
 }
 
-// inRoot cleans an archive name as storage does ("/../x" is "/x") and
-// returns it relative to the root ("" for the root itself); false when it
-// climbs out ("../x", "a/../../x").
-func inRoot(name string) (string, bool) {
-	name = filepath.Clean(name)
-	if name == ".." || strings.HasPrefix(name, "../") {
-		return "", false
-	}
-	rel := strings.TrimLeft(name, "/")
-	if rel == "." {
-		rel = ""
-	}
-	return rel, true
+// inRoot is an archive name relative to the layer root ("" for the root),
+// climbing clamped at the root: storage extracts chrooted in the layer
+// directory, where "../x", "a/../../x" and "/x" all name "x".
+func inRoot(name string) string {
+	return filepath.Clean("/" + name)[1:]
 }
 
 func (x *extractor) mapIDs(hdr *tar.Header) (int, int, error) {
@@ -678,7 +663,7 @@ func (x *extractor) dirMeta(fd int, hdr *tar.Header, uid, gid int) error {
 func (x *extractor) finishDirs() error {
 	x.dropParent()
 	for _, hdr := range x.dirs {
-		rel, _ := inRoot(hdr.Name)
+		rel := inRoot(hdr.Name)
 		if rel == "" {
 			rel = "."
 		}
@@ -721,12 +706,9 @@ func (x *extractor) symlink(pfd int, base string, hdr *tar.Header, uid, gid int)
 }
 
 func (x *extractor) hardlink(pfd int, base string, hdr *tar.Header, uid, gid int) error {
-	// As storage: the link name joined to the root must stay under it
-	// (unlike entry names, "/../x" climbs out here).
-	j := filepath.Join("/r", hdr.Linkname)
-	rel, ok := inRoot(hdr.Linkname)
-	if !ok || rel == "" || !strings.HasPrefix(j, "/r/") {
-		return breakout("invalid hardlink %q", hdr.Linkname)
+	rel := inRoot(hdr.Linkname) // resolved in the layer, as in storage's chroot
+	if rel == "" {
+		return fmt.Errorf("invalid hardlink %q to the layer root", hdr.Linkname)
 	}
 	tdir, tbase := filepath.Dir(rel), filepath.Base(rel)
 	tfd := x.root

@@ -175,10 +175,17 @@ func TestLayerDifferMatchesStorage(t *testing.T) {
 		{name: "etc/new", body: "n", typ: tar.TypeReg},
 		{name: "empty", typ: tar.TypeReg, mode: 0o600, uid: 1000},
 	})
+	// Climbing names land at the root in both (storage extracts chrooted);
+	// neither can re-export them (tar-split names the file by its raw name).
+	climb := mkTar(t, []ent{
+		{name: "../../climb", body: "clamped at the root", typ: tar.TypeReg},
+		{name: "hl2", link: "../../climb", typ: tar.TypeLink},
+	})
 	for _, tc := range []struct {
-		name   string
-		layers [][]byte
-	}{{"base", [][]byte{base}}, {"top on base", [][]byte{base, top}}} {
+		name     string
+		layers   [][]byte
+		noExport bool
+	}{{"base", [][]byte{base}, false}, {"top on base", [][]byte{base, top}, false}, {"climbing", [][]byte{climb}, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var refParent, ourParent string
 			for i, l := range tc.layers {
@@ -200,6 +207,9 @@ func TestLayerDifferMatchesStorage(t *testing.T) {
 				if a, b := tree(t, layerDir(t, s, ref.ID)), tree(t, layerDir(t, s, ours.ID)); a != b {
 					t.Fatalf("trees differ:\nstorage:\n%s\nours:\n%s", a, b)
 				}
+				if tc.noExport {
+					continue
+				}
 				noComp := archive.Uncompressed
 				rc, err := s.Diff("", ours.ID, &cstorage.DiffOptions{Compression: &noComp})
 				if err != nil {
@@ -216,8 +226,9 @@ func TestLayerDifferMatchesStorage(t *testing.T) {
 }
 
 // Hostile layers never write outside the layer directory (security.md
-// A1/A2/A8): escaping names and hard links are refused, symlinks (absolute
-// or climbing) are followed inside the layer only.
+// A1/A2/A8): climbing names and hard link targets are clamped at the layer
+// root and symlinks (absolute or climbing) followed inside it, as in
+// storage's chrooted extraction; a link to nothing inside is an error.
 func TestLayerDifferHostile(t *testing.T) {
 	s := testStore(t)
 	probe := t.TempDir()
@@ -231,8 +242,8 @@ func TestLayerDifferHostile(t *testing.T) {
 		refused bool
 		inside  string // a path that must exist inside the layer afterwards
 	}{
-		{"dotdot path", []ent{{name: up + rel + "/dotdot", body: "x", typ: tar.TypeReg}}, true, ""},
-		{"climbing after clean", []ent{{name: "a/../../" + rel + "/x", body: "x", typ: tar.TypeReg}}, true, ""},
+		{"dotdot path", []ent{{name: up + rel + "/dotdot", body: "x", typ: tar.TypeReg}}, false, rel + "/dotdot"},
+		{"climbing after clean", []ent{{name: "a/../../" + rel + "/x", body: "x", typ: tar.TypeReg}}, false, rel + "/x"},
 		{"absolute path", []ent{{name: probe + "/absolute", body: "x", typ: tar.TypeReg}}, false, rel + "/absolute"},
 		{"write through absolute symlink", []ent{
 			{name: "evil", link: probe, typ: tar.TypeSymlink},
@@ -244,6 +255,11 @@ func TestLayerDifferHostile(t *testing.T) {
 			{name: "d/evil/pwned2", body: "x", typ: tar.TypeReg},
 		}, false, rel + "/pwned2"},
 		{"hardlink out", []ent{{name: "h", link: up + rel + "/victim", typ: tar.TypeLink}}, true, ""},
+		{"hardlink out, absolute", []ent{{name: "h", link: victim, typ: tar.TypeLink}}, true, ""},
+		{"hardlink out, clamped to a file inside", []ent{
+			{name: rel + "/victim", body: "inside", typ: tar.TypeReg},
+			{name: "h", link: up + rel + "/victim", typ: tar.TypeLink},
+		}, false, "h"},
 		{"hardlink through symlink", []ent{
 			{name: "evil", link: probe, typ: tar.TypeSymlink},
 			{name: "h", link: "evil/victim", typ: tar.TypeLink},
