@@ -398,6 +398,9 @@ func TestBuildRemoteContext(t *testing.T) {
 	})
 	mux.HandleFunc("/big-Containerfile", func(w http.ResponseWriter, r *http.Request) { w.Write(big) })
 	mux.HandleFunc("/broken.tar.gz", func(w http.ResponseWriter, r *http.Request) { w.Write(gzipOf(t, ctxTar)[:200]) })
+	mux.HandleFunc("/to-file", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "file:///etc/hostname", http.StatusFound)
+	})
 	bare := gitRepo(t, map[string]string{
 		"Containerfile": "FROM localhost/busybox\nCOPY top /top\n", "top": "top\n",
 		"sub/Containerfile": "FROM localhost/busybox\nCOPY f /from-git-sub\n", "sub/f": "git subdir\n",
@@ -465,6 +468,22 @@ func TestBuildRemoteContext(t *testing.T) {
 		oneLineError(t, c, "invalid response status 404", "build", srv.URL+"/missing.tar")
 		oneLineError(t, c, "build context", "build", srv.URL+"/broken.tar.gz")
 		oneLineError(t, c, "fetching", "build", "http://127.0.0.1:1/ctx.tar")
+	})
+	t.Run("add url", func(t *testing.T) {
+		// ADD of a URL stores the tarball as it is (no extraction, so
+		// its ../ entries mean nothing); a redirect to file:// is refused.
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nADD " + srv.URL + "/hostile.tar /dst/\n"})
+		c.Must(t, "build", "-q", "-t", "addurl", ctx)
+		if out := c.Must(t, "run", "--rm", "addurl", "sh", "-c", "ls /dst; ls / | grep -c escape-b8 || true"); out != "hostile.tar\n0" {
+			t.Errorf("ADD URL tarball: %q", out)
+		}
+		host, _ := os.ReadFile("/etc/hostname")
+		ctx2 := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nADD " + srv.URL + "/to-file /h\n"})
+		r := c.Run("build", "-t", "addredir", ctx2)
+		if r.ExitCode != 125 || (len(host) > 0 && strings.Contains(r.Stdout, strings.TrimSpace(string(host)))) {
+			t.Errorf("ADD of a URL redirecting to file://: %s", r)
+		}
+		oneLineError(t, c, "unsupported protocol scheme", "build", srv.URL+"/to-file")
 	})
 	noContainersLeft(t, c)
 	if t.Failed() {
