@@ -306,3 +306,46 @@ func TestAPIDockerRunConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIExecConcurrent: exec sessions started at once on one container,
+// through docker exec (hijacked Docker exec start, with and without stdin)
+// and selkie --remote exec (libpod), each getting its own output and exit
+// code, under the load of the others.
+func TestAPIExecConcurrent(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker CLI not installed")
+	}
+	c := newAPICLI(t)
+	c.SeedImage(t, apiImage, testenv.ImageSpec{})
+	s := startService(t, c)
+	c.Must(t, "run", "-d", "--name", "exconc", "--network", "none", apiImage, "sleep", "600")
+	const workers, runs = 3, 5
+	errs := make(chan string, workers)
+	for g := 0; g < workers; g++ {
+		go func(g int) {
+			for i := 0; i < runs; i++ {
+				tag := fmt.Sprintf("w%dr%d", g, i)
+				code := 10 + g*runs + i
+				var r testenv.Result
+				switch (g + i) % 3 {
+				case 0:
+					r = s.docker(t, tag+"\n", "exec", "-i", "exconc", "sh", "-c", fmt.Sprintf("cat; exit %d", code))
+				case 1:
+					r = s.docker(t, "", "exec", "exconc", "sh", "-c", fmt.Sprintf("echo %s; exit %d", tag, code))
+				default:
+					r = s.remote(t, "exec", "exconc", "sh", "-c", fmt.Sprintf("echo %s; exit %d", tag, code))
+				}
+				if r.ExitCode != code || r.Stdout != tag+"\n" {
+					errs <- fmt.Sprintf("worker %d exec %d: want %q exit %d: %s", g, i, tag, code, r)
+					return
+				}
+			}
+			errs <- ""
+		}(g)
+	}
+	for g := 0; g < workers; g++ {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
+}
