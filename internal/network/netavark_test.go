@@ -47,18 +47,32 @@ func randHex(n int) string {
 // and subnet, and removes it at the end.
 func testNetwork(t *testing.T, m *Manager, dns bool) engine.Network {
 	t.Helper()
-	b := make([]byte, 2)
-	_, _ = rand.Read(b)
-	n, err := m.Create(engine.NetworkCreateOptions{
-		Name:          "t" + randHex(4),
-		InterfaceName: "slk" + randHex(4),
-		Subnets:       []string{"10.234." + strconv.Itoa(int(b[0])) + ".0/24"},
-		DisableDNS:    !dns,
-	})
+	// A random 10.19x.y.0/24 (the e2e tests use 10.200-249); another
+	// test's network may hold it: pick again.
+	var n engine.Network
+	var err error
+	for i := 0; i < 10; i++ {
+		b := make([]byte, 2)
+		_, _ = rand.Read(b)
+		n, err = m.Create(engine.NetworkCreateOptions{
+			Name:          "t" + randHex(4),
+			InterfaceName: "slk" + randHex(4),
+			Subnets:       []string{"10." + strconv.Itoa(190+int(b[0])%10) + "." + strconv.Itoa(int(b[1])) + ".0/24"},
+			DisableDNS:    !dns,
+		})
+		if err == nil || !strings.Contains(err.Error(), "already used") {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = m.Remove(n.Name) })
+	t.Cleanup(func() {
+		// A test that made it the default (its bridge kept by a keeper)
+		// and failed before restoring: remove it all the same.
+		m.cfg.DefaultNetwork = "podman"
+		_ = m.Remove(n.Name)
+	})
 	return n
 }
 
