@@ -48,7 +48,7 @@ func (m *Manager) copyImage(ctx context.Context, src, dst types.ImageReference, 
 	if isStorage {
 		co.ReportResolvedReference = &resolved
 	}
-	if isStorage && src.Transport().Name() == docker.Transport.Name() && (o.progress == nil || !isTerminal(o.progress)) {
+	if isStorage && src.Transport().Name() != storageTransport.Transport.Name() && (o.progress == nil || !isTerminal(o.progress)) {
 		// On a terminal containers/image draws bars; there the plain copy
 		// keeps Podman's display.
 		// Any error falls back to the plain copy, which reports it.

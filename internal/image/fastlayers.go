@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	selkiestorage "github.com/selkie-containers/selkie/internal/storage"
+	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/pkg/blobinfocache/none"
@@ -23,7 +24,8 @@ import (
 	"golang.org/x/term"
 )
 
-// fastLayers stores the layers of src that the store lacks with the
+// fastLayers stores the layers of src (a registry, an archive, a layout)
+// that the store lacks with the
 // in-process extractor (internal/storage.LayerDiffer) before copy.Image
 // runs; copy.Image then finds every layer under the ID it computes (the
 // chain of DiffIDs) and only writes the config and manifest. This avoids
@@ -38,7 +40,11 @@ func (m *Manager) fastLayers(ctx context.Context, pc *signature.PolicyContext, s
 	if m.opts.Getenv("SELKIE_PULL_FAST_LAYERS") == "0" {
 		return nil
 	}
-	ctx, st, stop := newStall(ctx, m.opts.StallTimeout)
+	var stallTimeout time.Duration // only registries stall; archives may take long to open
+	if src.Transport().Name() == docker.Transport.Name() {
+		stallTimeout = m.opts.StallTimeout
+	}
+	ctx, st, stop := newStall(ctx, stallTimeout)
 	defer stop()
 	raw, err := src.NewImageSource(ctx, sys)
 	if err != nil {
