@@ -87,9 +87,16 @@ func (e *Engine) createVolumeMounts(ctx context.Context, o *engine.ContainerCrea
 	}
 	// --volumes-from: the other container's volume and bind mounts.
 	for _, ref := range o.VolumesFrom {
-		name, mode, _ := strings.Cut(ref, ":")
-		if mode != "" && mode != "ro" && mode != "rw" && mode != "z" {
-			return nil, fmt.Errorf("invalid options %q, can only specify 'ro', 'rw', and 'z': %w", mode, engine.ErrInvalidArg)
+		name, opts, _ := strings.Cut(ref, ":")
+		mode := ""
+		for _, op := range strings.Split(opts, ",") {
+			switch op {
+			case "", "z":
+			case "ro", "rw":
+				mode = op
+			default:
+				return nil, fmt.Errorf("invalid option %q specified - volumes from another container can only use z,ro,rw options: %w", op, engine.ErrInvalidArg)
+			}
 		}
 		src, err := e.lookupContainer(ctx, name)
 		if err != nil {

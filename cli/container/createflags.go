@@ -405,12 +405,22 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 		}
 		o.Mounts = append(o.Mounts, m)
 	}
+	tmpfsOpts := map[string]string{}
 	for _, v := range f.tmpfs {
 		m, err := ParseTmpfs(v)
 		if err != nil {
 			return o, err
 		}
+		if prev, ok := tmpfsOpts[m.Destination]; ok && prev == strings.Join(m.Options, ",") {
+			continue // the same --tmpfs twice is one, as in Podman
+		}
+		tmpfsOpts[m.Destination] = strings.Join(m.Options, ",")
 		o.Mounts = append(o.Mounts, m)
+	}
+	for _, v := range f.volumesFrom {
+		if err := ValidateVolumesFrom(v); err != nil {
+			return o, err
+		}
 	}
 	seen := map[string]bool{}
 	for _, m := range o.Mounts {
@@ -1073,6 +1083,33 @@ func validateVolumeOpts(opts []string) ([]string, error) {
 		return nil, errors.New("can't use 'O' with other options")
 	}
 	return out, nil
+}
+
+// ValidateVolumesFrom checks --volumes-from CTR[:OPTIONS] options with
+// Podman's rules and texts: z, ro, rw, each group once.
+func ValidateVolumesFrom(v string) error {
+	_, opts, ok := strings.Cut(v, ":")
+	if !ok {
+		return nil
+	}
+	setZ, setRORW := false, false
+	for _, o := range strings.Split(opts, ",") {
+		switch o {
+		case "z":
+			if setZ {
+				return errors.New("cannot set :z more than once in mount options")
+			}
+			setZ = true
+		case "ro", "rw":
+			if setRORW {
+				return errors.New("cannot set ro or rw options more than once")
+			}
+			setRORW = true
+		default:
+			return fmt.Errorf("invalid option %q specified - volumes from another container can only use z,ro,rw options", o)
+		}
+	}
+	return nil
 }
 
 // ParseTmpfs parses --tmpfs DEST[:OPTIONS].

@@ -318,3 +318,17 @@ func TestParseVolumeAndMountOptionRules(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateVolumesFrom(t *testing.T) {
+	for in, want := range map[string]string{
+		"c": "", "c:ro": "", "c:rw,z": "", "c:z,ro": "",
+		"c:bogus": `invalid option "bogus" specified - volumes from another container can only use z,ro,rw options`,
+		"c:ro,rw": "cannot set ro or rw options more than once",
+		"c:z,z":   "cannot set :z more than once in mount options",
+	} {
+		err := ValidateVolumesFrom(in)
+		if (err == nil) != (want == "") || (err != nil && err.Error() != want) {
+			t.Errorf("%q: got %v, want %q", in, err, want)
+		}
+	}
+}

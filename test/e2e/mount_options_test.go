@@ -135,7 +135,14 @@ func TestMountOptions(t *testing.T) {
 	if r := c.Run("run", "--rm", "--network", "none", "--volumes-from", "vsrc", "bb", "touch", "/vf/x"); r.ExitCode == 0 {
 		t.Fatalf("--volumes-from kept no ro: %s", r)
 	}
+	if r := c.Run("run", "--rm", "--network", "none", "--volumes-from", "vsrc:z,ro", "bb", "touch", "/vf/y"); r.ExitCode == 0 {
+		t.Fatalf("--volumes-from :z,ro is writable: %s", r)
+	}
+	runExpect(t, c, 125, `invalid option "bogus" specified - volumes from another container can only use z,ro,rw options`, "create", "--volumes-from", "vsrc:bogus", "bb", "true")
 	c.Must(t, "rm", "vsrc")
+	// The same --tmpfs twice is one mount (Podman); different ones clash.
+	run("--tmpfs", "/tt", "--tmpfs", "/tt", "bb", "true")
+	runExpect(t, c, 125, "/tt: duplicate mount destination", "create", "--tmpfs", "/tt", "--tmpfs", "/tt:size=1m", "bb", "true")
 	// volume rm --all.
 	c.Must(t, "volume", "create", "extra")
 	c.Must(t, "volume", "rm", "--all")
