@@ -505,8 +505,10 @@ func removeAt(pfd int, base string) error {
 	return nil
 }
 
-func (x *extractor) chownErrOK(err error) bool {
-	return x.opts.IgnoreChownErrors || x.opts.InUserNS && (err == unix.EPERM || err == unix.EINVAL)
+// chownErrOK: as storage, a failed chown is an error (in a user namespace:
+// an ID the namespace does not map) unless ignore_chown_errors is set.
+func (x *extractor) chownErrOK(error) bool {
+	return x.opts.IgnoreChownErrors
 }
 
 func (x *extractor) regular(pfd int, base string, hdr *tar.Header, body io.Reader, uid, gid int) error {
