@@ -93,6 +93,7 @@ func (e *Engine) cleanupLocked(ctx context.Context, c *state.Container) {
 		c.State.Mountpoint = ""
 	}
 	e.releaseVolumeMounts(ctx, c)
+	e.releaseShm(c) // pod_shm.go
 	c.State.Pid = 0
 	c.State.ConmonPid = 0
 }

@@ -231,6 +231,9 @@ func (e *Engine) initLockedSize(ctx context.Context, c *state.Container, attache
 	if o.Mounts, err = e.startVolumeMounts(ctx, c, mp, runDir); err != nil {
 		return err
 	}
+	if err := e.shareShm(ctx, c, &o, runDir); err != nil { // pod_shm.go
+		return err
+	}
 	if err := e.autoUserNS(ctx, st, c.StorageID, &o); err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func TestPodSharedNamespaces(t *testing.T) {
 	c.Must(t, "run", "-d", "--pod", "p1", "--name", "srv", "bb", "sh", "-c",
 		"echo hello-from-pod > /tmp/index.html; httpd -f -p 127.0.0.1:8080 -h /tmp")
 	got := ""
-	waitFor(t, "member reachable on localhost", 10*time.Second, func() bool {
+	waitFor(t, "member reachable on localhost", 90*time.Second, func() bool {
 		r := c.Run("run", "--rm", "--pod", "p1", "bb", "wget", "-q", "-O-", "http://127.0.0.1:8080/index.html")
 		got = r.Stdout
 		return r.ExitCode == 0
@@ -79,6 +79,11 @@ func TestPodSharedNamespaces(t *testing.T) {
 	}
 	if a, b := ns("/proc/self/ns/ipc"), strings.TrimSpace(c.Must(t, "exec", "srv", "readlink", "/proc/self/ns/ipc")); a != b {
 		t.Fatalf("ipc namespaces differ: %s vs %s", a, b)
+	}
+	// POSIX shared memory: the members share the infra's /dev/shm, as Podman.
+	c.Must(t, "exec", "srv", "sh", "-c", "echo shm-shared > /dev/shm/seg")
+	if got := strings.TrimSpace(c.Must(t, "run", "--rm", "--pod", "p1", "bb", "cat", "/dev/shm/seg")); got != "shm-shared" {
+		t.Fatalf("/dev/shm not shared in the pod: %q", got)
 	}
 	if a, b := ns("/proc/self/ns/pid"), strings.TrimSpace(c.Must(t, "exec", "srv", "readlink", "/proc/self/ns/pid")); a == b {
 		t.Fatalf("pid namespace shared without --share +pid: %s", a)
@@ -160,7 +165,7 @@ func TestPodPublishedPort(t *testing.T) {
 	}
 	c.Must(t, "run", "-d", "--pod", "web", "bb", "sh", "-c", "echo via-pod-port > /tmp/i; httpd -f -p 80 -h /tmp")
 	var body string
-	waitFor(t, "published pod port", 10*time.Second, func() bool {
+	waitFor(t, "published pod port", 60*time.Second, func() bool {
 		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
 		if err != nil {
 			return false
@@ -251,7 +256,7 @@ func TestPodStopStartExitPolicy(t *testing.T) {
 	// --exit-policy stop: the infra stops after the last member exits.
 	c.Must(t, "pod", "create", "--name", "ep", "--exit-policy", "stop")
 	c.Must(t, "run", "--pod", "ep", "bb", "true")
-	waitFor(t, "exit-policy stop", 15*time.Second, func() bool {
+	waitFor(t, "exit-policy stop", 60*time.Second, func() bool {
 		return podInspect(t, c, "ep")["State"] == "Exited"
 	})
 	c.Must(t, "pod", "rm", "ep")
@@ -368,7 +373,7 @@ func TestPodVerbs(t *testing.T) {
 	if !strings.Contains(top, "sleep 1000") || !strings.Contains(top, "catatonit") || strings.Count(top, "COMMAND") != 1 {
 		t.Fatalf("pod top: %s", top)
 	}
-	waitFor(t, "pod logs", 5*time.Second, func() bool {
+	waitFor(t, "pod logs", 60*time.Second, func() bool {
 		return strings.Contains(c.Must(t, "pod", "logs", "v"), "said-hello")
 	})
 	talkerID := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.Id}}", "talker"))
@@ -409,7 +414,7 @@ func TestPodVerbs(t *testing.T) {
 		t.Fatalf("pod stats: %s", stats)
 	}
 	c.Must(t, "pod", "kill", "v")
-	waitFor(t, "pod kill", 10*time.Second, func() bool { return podState() == "Exited" })
+	waitFor(t, "pod kill", 60*time.Second, func() bool { return podState() == "Exited" })
 	// clone copies the pod and its member.
 	c.Must(t, "pod", "clone", "--start", "v", "v2")
 	st := c.Must(t, "ps", "--filter", "pod=v2", "--format", "{{.Names}} {{.PodName}}")

@@ -33,6 +33,11 @@ func TestRootlessPodUserNS(t *testing.T) {
 	if got := u.Must(t, "exec", "km", "readlink", "/proc/self/ns/user"); got != infraNS || infraNS == "" {
 		t.Errorf("member userns %q, infra's %q", got, infraNS)
 	}
+	// /dev/shm is shared in the pod rootless too.
+	u.Must(t, "exec", "km", "sh", "-c", "echo rl-shm > /dev/shm/seg")
+	if got := u.Must(t, "run", "--rm", "--pod", "kp", "bb", "cat", "/dev/shm/seg"); got != "rl-shm" {
+		t.Errorf("rootless pod /dev/shm not shared: %q", got)
+	}
 	u.Must(t, "pod", "create", "--name", "np", "--userns", "nomap", "--network", "none")
 	out := u.Must(t, "run", "--rm", "--pod", "np", "bb", "cat", "/proc/self/uid_map")
 	// The user is ID 0 of the rootless namespace: nomap leaves it out.
