@@ -153,6 +153,9 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		mounts = append(mounts, *scriptMount)
 		targets = append(targets, scriptMount.Destination)
 	}
+	if err := b.secretEnv(c, env); err != nil {
+		return err
+	}
 	sshM, sshTargets, closeSSH, err := b.sshMounts(s, c)
 	if err != nil {
 		return err
@@ -356,6 +359,9 @@ func (b *builder) runMounts(ctx context.Context, s *stageState, c *instructions.
 			continue // sshMounts
 		}
 		target := m.Target
+		if m.Type == instructions.MountTypeSecret && target == "" && m.Env != nil {
+			continue // only an environment variable (secretEnv)
+		}
 		if m.Type == instructions.MountTypeSecret && target == "" {
 			id := m.CacheID
 			target = "/run/secrets/" + id
@@ -761,4 +767,39 @@ func (b *builder) sshMounts(s *stageState, c *instructions.RunCommand) ([]engine
 		targets = append(targets, target)
 	}
 	return out, targets, stop, nil
+}
+
+// secretEnv sets the variables of RUN --mount=type=secret,env=NAME (the
+// secret's content, in the RUN's environment only: never in the image or
+// its history).
+func (b *builder) secretEnv(c *instructions.RunCommand, env map[string]string) error {
+	for _, m := range instructions.GetMounts(c) {
+		if m.Type != instructions.MountTypeSecret || m.Env == nil {
+			continue
+		}
+		id := m.CacheID
+		if id == "" && m.Target != "" {
+			id = path.Base(m.Target)
+		}
+		name := *m.Env
+		if name == "" {
+			name = id
+		}
+		src, ok := b.secrets[id]
+		if !ok {
+			if m.Required {
+				return fmt.Errorf("secret required but no secret with id %q found: %w", id, engine.ErrInvalidArg)
+			}
+			continue
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		if name == "" || strings.ContainsAny(name, "=\x00") || strings.ContainsRune(string(data), 0) {
+			return fmt.Errorf("secret %q cannot be the environment variable %q: %w", id, name, engine.ErrInvalidArg)
+		}
+		env[name] = string(data)
+	}
+	return nil
 }

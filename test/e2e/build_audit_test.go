@@ -168,6 +168,24 @@ func TestBuildIssueAudit(t *testing.T) {
 			t.Errorf("a build without --timestamp reused the --timestamp layers")
 		}
 	})
+	t.Run("secret env", func(t *testing.T) {
+		// --secret id=,env= takes the caller's variable; RUN --mount
+		// type=secret,env= gives it to the RUN as a variable, no file.
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\n" +
+			"RUN --mount=type=secret,id=tok,env=TOKEN test ! -e /run/secrets/tok && echo \"secret-env=$TOKEN\"\n" +
+			"RUN --mount=type=secret,id=tok cat /run/secrets/tok | rev\n"})
+		c.Env = append(c.Env, "AUDIT_SECRET=s3cr3t-audit")
+		r := c.Run("build", "--secret", "id=tok,env=AUDIT_SECRET", "-t", "secenv", ctx)
+		c.Env = c.Env[:len(c.Env)-1]
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "secret-env=s3cr3t-audit\n") || !strings.Contains(r.Stdout, "tidua-t3rc3s") {
+			t.Fatalf("secret as env and file: %s", r)
+		}
+		for _, args := range [][]string{{"history", "--no-trunc", "secenv"}, {"inspect", "secenv"}} {
+			if out := c.Must(t, args...); strings.Contains(out, "s3cr3t") {
+				t.Errorf("secret in %s", args[0])
+			}
+		}
+	})
 	t.Run("output as podman", func(t *testing.T) {
 		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV OUT=1\n"})
 		r := c.Run("build", "--no-cache", ctx)
