@@ -145,6 +145,11 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 	if err != nil {
 		return -1, err
 	}
+	if !e.cfg.Rootless {
+		// runc exec puts the process in the container's cgroups: start the
+		// grace period that cgroup move waits for now (container_cgroupwarm.go).
+		defer func(done <-chan struct{}) { <-done }(warmCgroupMigration())
+	}
 	runDir, err := e.ctrRunDir(c.ID)
 	if err != nil {
 		return -1, err
