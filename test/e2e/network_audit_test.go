@@ -221,7 +221,8 @@ func networkRules(t *testing.T, n testNet, hp int) []string {
 func TestNetworkStaticIPv6AndConnect(t *testing.T) {
 	c := newNetCLI(t)
 	t.Parallel()
-	v6 := fmt.Sprintf("fd%s:%s:%s:%s", randHex(1), randHex(2), randHex(2), randHex(2))
+	// The prefix as ip(8) and inspect print it (no leading zeros).
+	v6 := strings.TrimSuffix(net.ParseIP(fmt.Sprintf("fd%s:%s:%s:%s::", randHex(1), randHex(2), randHex(2), randHex(2))).String(), "::")
 	n := c.createNet(t, "--ipv6", "--subnet", v6+"::/64")
 	prefix := strings.TrimSuffix(n.Subnet, "0/24")
 	out := c.Must(t, "run", "--rm", "--network", n.Name, "--ip6", v6+"::77", "--mac-address", "02:aa:bb:cc:dd:ee", "bb",

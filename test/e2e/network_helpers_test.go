@@ -67,7 +67,20 @@ type testNet struct {
 // 10.2xx.y.0/24 subnet so tests never collide with each other or the host.
 func (c *netCLI) createNet(t *testing.T, args ...string) testNet {
 	t.Helper()
-	return c.createTestNet(t, newTestNet(), args...)
+	// Another test (or the host) may hold the random subnet: pick again.
+	for i := 0; i < 5; i++ {
+		n := newTestNet()
+		rc := c.Run(append([]string{"network", "create", "--subnet", n.Subnet, "--interface-name", n.Bridge}, append(args, n.Name)...)...)
+		if rc.ExitCode == 0 {
+			t.Cleanup(func() { c.Run("network", "rm", "-f", "-t", "0", n.Name) })
+			return n
+		}
+		if !strings.Contains(rc.Stderr, "is already used on the host or by another config") {
+			t.Fatalf("network create %s: %s", n.Subnet, rc)
+		}
+	}
+	t.Fatal("no free random subnet in 5 tries")
+	return testNet{}
 }
 
 // newTestNet picks a name, bridge and subnet (not created yet).
