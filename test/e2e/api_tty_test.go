@@ -33,9 +33,12 @@ func TestAPITerminalSize(t *testing.T) {
 		docker        bool
 	}{
 		{"remote run -it", remote + " run --rm -it --network none " + apiImage + " stty size", false},
-		{"remote exec -it", remote + " exec -it ttyx stty size", false},
+		// exec: the process outlives its first output by a moment, as a known
+		// bug loses the output of an exec -it whose process exits at once
+		// (about 1 in 30; not the size race this test is about)
+		{"remote exec -it", remote + " exec -it ttyx sh -c 'stty size; sleep 0.5'", false},
 		{"docker run -it", "docker run --rm -it --network none " + apiImage + " stty size", true},
-		{"docker exec -it", "docker exec -it ttyx stty size", true},
+		{"docker exec -it", "docker exec -it ttyx sh -c 'stty size; sleep 0.5'", true},
 	}
 	for i, tc := range cases {
 		if tc.docker && !hasDocker {
