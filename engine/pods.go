@@ -77,6 +77,12 @@ type PodCreateOptions struct {
 	NoHosts      bool          `json:"noHosts,omitempty"`
 	// Mounts are added to every member (-v on pod create).
 	Mounts []Mount `json:"mounts,omitempty"`
+	// ShmSize is the size in bytes of the /dev/shm the infra container
+	// holds for the members sharing its IPC namespace (--shm-size).
+	ShmSize *int64 `json:"shmSize,omitempty"`
+	// Sysctls are set in the infra container, whose namespaces the
+	// members share (--sysctl).
+	Sysctls map[string]string `json:"sysctls,omitempty"`
 	// ExitPolicy is continue (default) or stop.
 	ExitPolicy    string `json:"exitPolicy,omitempty"`
 	RestartPolicy string `json:"restartPolicy,omitempty"`

@@ -206,6 +206,8 @@ func (e *Engine) createInfra(ctx context.Context, p *state.Pod, progress io.Writ
 		Hostname:      o.Hostname,
 		RestartPolicy: o.RestartPolicy,
 		UserNS:        o.UserNS,
+		ShmSize:       o.ShmSize,
+		Sysctls:       o.Sysctls,
 		PullProgress:  progress,
 	}
 	if slices.Contains(p.Share, "uts") && co.Hostname == "" {

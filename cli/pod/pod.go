@@ -48,9 +48,9 @@ func parseFilters(list []string) (map[string][]string, error) {
 func newCreateCommand(g *command.Globals) *cobra.Command {
 	var o engine.PodCreateOptions
 	var infra bool
-	var share, publish, labels, volumes []string
+	var share, publish, labels, labelFiles, volumes, sysctls []string
 	var applyNetwork func(*engine.ContainerCreateOptions) error
-	var podIDFile, infraCommand, memory string
+	var podIDFile, infraCommand, memory, memorySwap, shmSize, blkioWeight string
 	var cpus float64
 	var shareParent bool
 	cmd := &cobra.Command{
@@ -87,6 +87,42 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 				}
 				o.Resources.Memory = n
 			}
+			if memorySwap == "-1" {
+				o.Resources.MemorySwap = -1
+			} else if memorySwap != "" {
+				n, err := units.RAMInBytes(memorySwap)
+				if err != nil || n < 0 {
+					return fmt.Errorf("invalid value for memory-swap: invalid size: '%s'", memorySwap)
+				}
+				if o.Resources.Memory > 0 && n < o.Resources.Memory {
+					return errors.New("minimum memoryswap limit should be larger than memory limit, see usage")
+				}
+				o.Resources.MemorySwap = n
+			}
+			if blkioWeight != "" {
+				n, err := strconv.ParseUint(blkioWeight, 10, 16)
+				if err != nil || n < 10 || n > 1000 {
+					return fmt.Errorf("invalid blkio weight %q: must be between 10 and 1000", blkioWeight)
+				}
+				o.Resources.BlkioWeight = uint16(n)
+			}
+			if shmSize != "" {
+				n, err := units.RAMInBytes(shmSize)
+				if err != nil || n <= 0 {
+					return fmt.Errorf("unable to translate --shm-size: invalid size: '%s'", shmSize)
+				}
+				o.ShmSize = &n
+			}
+			for _, kv := range sysctls {
+				k, v, ok := strings.Cut(kv, "=")
+				if k == "" || !ok {
+					return fmt.Errorf("%s is invalid, sysctl values must be in the form of KEY=VALUE", kv)
+				}
+				if o.Sysctls == nil {
+					o.Sysctls = map[string]string{}
+				}
+				o.Sysctls[k] = v
+			}
 			if !infra && (cmd.Flags().Changed("infra-image") || cmd.Flags().Changed("infra-command") || cmd.Flags().Changed("infra-name")) {
 				return errors.New("cannot set infra options when --infra=false")
 			}
@@ -115,15 +151,9 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 				return fmt.Errorf("pods presently do not support network mode %s", netOpts.Network)
 			}
 			o.Network, o.Networks = netOpts.Network, netOpts.Networks
-			if len(labels) > 0 {
-				o.Labels = map[string]string{}
-				for _, l := range labels {
-					k, v, _ := strings.Cut(l, "=")
-					if k == "" {
-						return fmt.Errorf("invalid label %q: %w", l, engine.ErrInvalidArg)
-					}
-					o.Labels[k] = v
-				}
+			var err error
+			if o.Labels, err = container.ParseLabels(labels, labelFiles); err != nil {
+				return err
 			}
 			for _, v := range volumes {
 				m, err := container.ParseVolume(v)
@@ -185,6 +215,7 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.StringSliceVar(&o.DNSOptions, "dns-option", nil, "Set custom DNS options")
 	f.BoolVar(&o.NoHosts, "no-hosts", false, "Do not create /etc/hosts within the container, instead use the version from the image")
 	f.StringArrayVarP(&labels, "label", "l", nil, "Set metadata on a pod")
+	f.StringSliceVar(&labelFiles, "label-file", nil, "Read in a line delimited file of labels")
 	f.StringArrayVarP(&volumes, "volume", "v", nil, "Bind mount a volume into the pod")
 	f.StringVar(&o.ExitPolicy, "exit-policy", "continue", "Behaviour when the last container exits")
 	f.StringVar(&o.RestartPolicy, "restart", "", "Restart policy to apply when a container exits")
@@ -193,6 +224,11 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.Float64Var(&cpus, "cpus", 0, "Number of CPUs. The default is 0.000 which means no limit")
 	f.StringVarP(&memory, "memory", "m", "", "Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
 	f.StringVar(&o.Resources.CPUSetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	f.StringVar(&o.Resources.CPUSetMems, "cpuset-mems", "", "Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.")
+	f.StringVar(&memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+	f.StringVar(&blkioWeight, "blkio-weight", "", "Block IO weight (relative weight) accepts a weight value between 10 and 1000.")
+	f.StringVar(&shmSize, "shm-size", "", "Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
+	f.StringSliceVar(&sysctls, "sysctl", nil, "Sysctl options")
 	f.Uint64Var(&o.Resources.CPUShares, "cpu-shares", 0, "CPU shares (relative weight)")
 	f.StringVar(&o.UserNS, "userns", "", "User namespace to use")
 	f.BoolVar(&shareParent, "share-parent", true, "Set the pod's cgroup as the cgroup parent for all containers joining the pod")
