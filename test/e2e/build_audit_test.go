@@ -37,6 +37,18 @@ func TestBuildIssueAudit(t *testing.T) {
 			t.Errorf("--ignorefile replaces the context's ignore file: %q", out)
 		}
 		mustFail(t, c, 125, "", "build", "--ignorefile", filepath.Join(t.TempDir(), "missing"), ctx)
+		// Containerfile before Dockerfile, .containerignore before .dockerignore.
+		both := buildContext(t, map[string]string{
+			"Containerfile": "FROM localhost/busybox\nLABEL picked=containerfile\nCOPY . /ctx/\n", "Dockerfile": "FROM localhost/busybox\nLABEL picked=dockerfile\n",
+			".containerignore": "c-ignored\n", ".dockerignore": "d-ignored\n", "c-ignored": "x", "d-ignored": "x",
+		})
+		c.Must(t, "build", "-q", "-t", "both", both)
+		if got := c.Must(t, "inspect", "--format", `{{index .Config.Labels "picked"}}`, "both"); got != "containerfile" {
+			t.Errorf("picked the %s", got)
+		}
+		if out := c.Must(t, "run", "--rm", "both", "ls", "/ctx"); strings.Contains(out, "c-ignored") || !strings.Contains(out, "d-ignored") {
+			t.Errorf(".containerignore wins over .dockerignore: %q", out)
+		}
 	})
 	t.Run("scratch exec shell tmpfs", func(t *testing.T) {
 		ctx := buildContext(t, map[string]string{
