@@ -1,6 +1,9 @@
 package container
 
 import (
+	"archive/tar"
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/engine"
@@ -152,6 +156,13 @@ func runCp(ctx context.Context, g *command.Globals, eng engine.Engine, src, dst 
 				if errors.Is(err, os.ErrNotExist) {
 					return destInfo{}, nil
 				}
+				if errors.Is(err, syscall.ENOTDIR) {
+					abs, _ := filepath.Abs(p)
+					if strings.HasSuffix(p, "/") {
+						abs += "/"
+					}
+					return destInfo{}, fmt.Errorf("%q could not be found on the host: stat %s: not a directory", p, abs)
+				}
 				return destInfo{}, err
 			}
 			return destInfo{true, fi.IsDir()}, nil
@@ -189,6 +200,14 @@ func runCp(ctx context.Context, g *command.Globals, eng engine.Engine, src, dst 
 	case di.exists:
 		if srcIsDir {
 			return errors.New("destination must be a directory when copying a directory")
+		}
+		if strings.HasSuffix(dp, "/") {
+			// DST/ names a directory; an existing file there is an error.
+			if dc == "" {
+				return fmt.Errorf("%q could not be found on the host: not a directory", dp)
+			}
+			c := path.Clean(dp)
+			return fmt.Errorf("copying to container: copier: put: %s (%s): exists but is not a directory", c, c)
 		}
 		dir, name = parentOf(dp), path.Base(dp)
 	default:
@@ -268,6 +287,32 @@ func cpFromStdin(ctx context.Context, g *command.Globals, eng engine.Engine, ctr
 	if !st.Mode.IsDir() {
 		return errors.New("destination must be a directory when copying from stdin")
 	}
-	return eng.ContainerArchivePut(ctx, ctr, p, g.Stdin, engine.ArchivePutOptions{
+	in, err := tarOnStdin(g.Stdin)
+	if err != nil {
+		return err
+	}
+	return eng.ContainerArchivePut(ctx, ctr, p, in, engine.ArchivePutOptions{
 		NoOverwriteDirNonDir: !o.overwrite, KeepOwnership: !o.archive})
+}
+
+// tarOnStdin checks, as Podman does, that stdin carries a tar archive
+// before anything is sent: an uncompressed stream must start with a valid
+// tar header (empty input and junk are refused); a compressed one (gzip,
+// bzip2, xz, zstd magic) is passed on, the engine decompresses it in
+// process and refuses junk inside.
+func tarOnStdin(r io.Reader) (io.Reader, error) {
+	bad := errors.New("source must be a (compressed) tar archive when copying from stdin")
+	br := bufio.NewReaderSize(r, 4096)
+	head, _ := br.Peek(1024)
+	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}} {
+		if bytes.HasPrefix(head, magic) {
+			return br, nil
+		}
+	}
+	// A header block is 512 bytes; a header read whole but whose entry
+	// continues past the peeked bytes (long PAX data) is fine.
+	if _, err := tar.NewReader(bytes.NewReader(head)).Next(); len(head) < 512 || err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, bad
+	}
+	return br, nil
 }

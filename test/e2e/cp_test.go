@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"io"
 	"os"
 	"os/exec"
@@ -301,4 +302,38 @@ func cpWaitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("condition not met in 5 s")
+}
+
+// TestCpPodmanEdges: DST/ naming an existing file, and stdin that is not a
+// tar, fail as in Podman 4.3.1 (exit 125, nothing changed); a gzip tar on
+// stdin works.
+func TestCpPodmanEdges(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	id := c.Must(t, "create", "bb", "true")
+	host := t.TempDir()
+	writeTree(t, host)
+	runExpect(t, c, 125, "copying to container: copier: put: /etc/passwd (/etc/passwd): exists but is not a directory",
+		"cp", filepath.Join(host, "f"), id+":/etc/passwd/")
+	r := c.Run("cp", id+":/etc/passwd", "-")
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "root:") {
+		t.Fatalf("/etc/passwd changed by a refused cp: %s", r)
+	}
+	runExpect(t, c, 125, `could not be found on the host: stat `+filepath.Join(host, "f")+`/: not a directory`,
+		"cp", id+":/etc/passwd", filepath.Join(host, "f")+"/")
+	for name, in := range map[string][]byte{"empty": nil, "junk": []byte("garbage\n"), "zeros": make([]byte, 1024)} {
+		if r := c.RunStdin(bytes.NewReader(in), "cp", "-", id+":/tmp"); r.ExitCode != 125 ||
+			!strings.Contains(r.Stderr, "source must be a (compressed) tar archive when copying from stdin") {
+			t.Fatalf("cp - of %s stdin: %s", name, r)
+		}
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(tarOf(t, []*tar.Header{{Name: "zipped", Typeflag: tar.TypeReg}}, map[string]string{"zipped": "z"}))
+	zw.Close()
+	if r := c.RunStdin(&gz, "cp", "-", id+":/tmp"); r.ExitCode != 0 {
+		t.Fatalf("cp - of a gzip tar: %s", r)
+	}
+	if got := tarNames(t, []byte(c.Must(t, "cp", id+":/tmp/zipped", "-"))); len(got) != 1 {
+		t.Fatalf("gzip content: %v", got)
+	}
 }
