@@ -39,6 +39,9 @@ type Images interface {
 	ImagePrune(ctx context.Context, o ImagePruneOptions) ([]ImagePruneReport, error)
 	// ImageHistory lists the image's history, newest first.
 	ImageHistory(ctx context.Context, nameOrID string) ([]ImageHistoryEntry, error)
+	// ImageTree renders the image's layer tree as `podman image tree`
+	// prints it (text, as Podman's libpod API returns it).
+	ImageTree(ctx context.Context, nameOrID string, o ImageTreeOptions) (string, error)
 	// ImageSave writes the images to o.Output, or to w when o.Output is empty
 	// (archive formats only).
 	ImageSave(ctx context.Context, names []string, o ImageSaveOptions, w io.Writer) error
@@ -253,6 +256,13 @@ type ImageSaveOptions struct {
 	// Progress receives copy progress (bars on a terminal), as Podman
 	// shows when saving to a file from a terminal; nil: none. Local only.
 	Progress io.Writer `json:"-"`
+}
+
+// ImageTreeOptions controls image tree.
+type ImageTreeOptions struct {
+	// WhatRequires shows the layers and images built on the image instead
+	// of the image's own layers.
+	WhatRequires bool `json:"whatrequires,omitempty"`
 }
 
 // ImageLoadOptions controls load.

@@ -197,6 +197,15 @@ func (e *Engine) ImageHistory(ctx context.Context, nameOrID string) ([]engine.Im
 	return m.History(ctx, img)
 }
 
+// ImageTree renders an image's layer tree.
+func (e *Engine) ImageTree(ctx context.Context, nameOrID string, o engine.ImageTreeOptions) (string, error) {
+	m, err := e.images()
+	if err != nil {
+		return "", err
+	}
+	return m.Tree(nameOrID, o.WhatRequires)
+}
+
 // ImageSave writes images to an archive or directory.
 func (e *Engine) ImageSave(ctx context.Context, names []string, o engine.ImageSaveOptions, w io.Writer) error {
 	m, err := e.images()

@@ -71,6 +71,12 @@ func (c *Client) ImageHistory(ctx context.Context, nameOrID string) ([]engine.Im
 	return v, err
 }
 
+func (c *Client) ImageTree(ctx context.Context, nameOrID string, o engine.ImageTreeOptions) (string, error) {
+	var v string
+	err := c.call(ctx, http.MethodGet, "/images/tree", query("name", nameOrID, "whatrequires", strconv.FormatBool(o.WhatRequires)), nil, &v)
+	return v, err
+}
+
 // ImageSave streams the archive from the service; o.Output names a file on
 // this (the client's) side. Directory formats cannot travel as one stream.
 func (c *Client) ImageSave(ctx context.Context, names []string, o engine.ImageSaveOptions, w io.Writer) error {

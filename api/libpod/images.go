@@ -101,6 +101,14 @@ func (s *routes) images(h handle) {
 		}
 		return ok(w, v)
 	})
+	h("GET /libpod/images/tree", func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		v, err := s.eng.ImageTree(r.Context(), q.Get("name"), engine.ImageTreeOptions{WhatRequires: q.Get("whatrequires") == "true"})
+		if err != nil {
+			return err
+		}
+		return ok(w, v)
+	})
 	h("POST /libpod/images/save", func(w http.ResponseWriter, r *http.Request) error {
 		var req wire.SaveRequest
 		if err := decode(w, r, &req); err != nil {

@@ -26,7 +26,7 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newPullCommand(g), newPushCommand(g), list, rm, newTagCommand(g), newUntagCommand(g),
 		newImageInspectCommand(g), newExistsCommand(g), newPruneCommand(g), newHistoryCommand(g),
 		newSaveCommand(g), newLoadCommand(g), newImportCommand(g), newBuildCommand(g, "build"),
-		newImageMountCommand(g), newImageUnmountCommand(g), newSearchCommand(g),
+		newImageMountCommand(g), newImageUnmountCommand(g), newSearchCommand(g), newTreeCommand(g),
 	)
 	return []*cobra.Command{
 		img,
