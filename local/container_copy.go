@@ -114,9 +114,11 @@ func (e *Engine) openContainerFS(ctx context.Context, ref string) (*ctrFS, error
 	return fs, nil
 }
 
-func notFound(p string, c *state.Container, err error) error {
+// notFound is Podman's text for a missing path; it names the container
+// as the caller did (name, ID or prefix).
+func notFound(p string, ref string, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
-		return &textError{msg: fmt.Sprintf("%q could not be found on container %s: no such file or directory", p, c.Name), kind: engine.ErrNoSuchPath}
+		return &textError{msg: fmt.Sprintf("%q could not be found on container %s: no such file or directory", p, ref), kind: engine.ErrNoSuchPath}
 	}
 	return err
 }
@@ -135,7 +137,7 @@ func (e *Engine) ContainerStat(ctx context.Context, ref, p string) (*engine.File
 	defer done()
 	in, err := r.StatInfo(rel)
 	if err != nil {
-		return nil, notFound(p, fs.c, err)
+		return nil, notFound(p, ref, err)
 	}
 	return &engine.FileStat{Name: in.Name, Size: in.Size, Mode: in.Mode, Mtime: in.Mtime, LinkTarget: in.Resolved}, nil
 }
@@ -153,11 +155,11 @@ func (e *Engine) ContainerArchiveGet(ctx context.Context, ref, p string, w io.Wr
 	}
 	defer done()
 	if _, err := r.Stat(rel); err != nil {
-		return nil, notFound(p, fs.c, err)
+		return nil, notFound(p, ref, err)
 	}
 	in, err := r.Get(w, rel, copier.GetOptions{Rename: o.Rename})
 	if err != nil {
-		return nil, notFound(p, fs.c, err)
+		return nil, notFound(p, ref, err)
 	}
 	return &engine.FileStat{Name: in.Name, Size: in.Size, Mode: in.Mode, Mtime: in.Mtime}, nil
 }
@@ -183,7 +185,7 @@ func (e *Engine) ContainerArchivePut(ctx context.Context, ref, p string, rd io.R
 	}
 	st, err := r.Stat(rel)
 	if err != nil {
-		return notFound(p, fs.c, err)
+		return notFound(p, ref, err)
 	}
 	if st.Mode&0o170000 != 0o040000 {
 		return fmt.Errorf("destination %q of container %s is not a directory: %w", p, fs.c.Name, engine.ErrInvalidArg)

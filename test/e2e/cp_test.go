@@ -320,6 +320,8 @@ func TestCpPodmanEdges(t *testing.T) {
 	}
 	runExpect(t, c, 125, `could not be found on the host: stat `+filepath.Join(host, "f")+`/: not a directory`,
 		"cp", id+":/etc/passwd", filepath.Join(host, "f")+"/")
+	// The container is named as the caller named it (here by ID).
+	runExpect(t, c, 125, `"/nonexist/." could not be found on container `+id+`: no such file or directory`, "cp", id+":/nonexist/.", host)
 	for name, in := range map[string][]byte{"empty": nil, "junk": []byte("garbage\n"), "zeros": make([]byte, 1024)} {
 		if r := c.RunStdin(bytes.NewReader(in), "cp", "-", id+":/tmp"); r.ExitCode != 125 ||
 			!strings.Contains(r.Stderr, "source must be a (compressed) tar archive when copying from stdin") {
