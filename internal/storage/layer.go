@@ -131,8 +131,13 @@ type extractor struct {
 	// parent caches the last parent directory opened (name → fd); any
 	// removal invalidates it, since a removed component may come back as a
 	// symlink.
-	parentName string
-	parentFD   int
+	parentName   string
+	parentFD     int
+	parentSetgid bool
+	// What a new file gets without fchown/fchmod (see fileMeta).
+	euid, egid int
+	umask      int
+	rootSetgid bool
 
 	// The writer goroutine (see dispatch).
 	batch      []func() error
@@ -158,6 +163,10 @@ func newExtractor(dest string, o *archive.TarOptions) (*extractor, error) {
 		uids:       map[uint32]struct{}{},
 		gids:       map[uint32]struct{}{},
 		parentFD:   -1,
+		euid:       os.Geteuid(),
+		egid:       os.Getegid(),
+		umask:      processUmask(),
+		rootSetgid: isSetgidDir(root),
 	}, nil
 }
 
@@ -436,7 +445,7 @@ func (x *extractor) parent(dir string) (int, error) {
 		return -1, err
 	}
 	x.dropParent()
-	x.parentFD, x.parentName = fd, dir
+	x.parentFD, x.parentName, x.parentSetgid = fd, dir, isSetgidDir(fd)
 	return fd, nil
 }
 
@@ -513,19 +522,20 @@ func (x *extractor) chownErrOK(error) bool {
 
 func (x *extractor) regular(pfd int, base string, hdr *tar.Header, body io.Reader, uid, gid int) error {
 	const flags = unix.O_CREAT | unix.O_EXCL | unix.O_WRONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(pfd, base, flags, 0o600)
+	perm := modeBits(hdr)
+	fd, err := unix.Openat(pfd, base, flags, perm&0o777)
 	if err == unix.EEXIST { // something is in the way (rare: no lookup before every create)
 		if err := x.clearFor(pfd, base, false); err != nil {
 			return err
 		}
-		fd, err = unix.Openat(pfd, base, flags, 0o600)
+		fd, err = unix.Openat(pfd, base, flags, perm&0o777)
 	}
 	if err != nil {
 		return &os.PathError{Op: "create", Path: hdr.Name, Err: err}
 	}
 	err = x.writeBody(fd, body)
 	if err == nil {
-		err = x.fdMeta(fd, hdr, uid, gid, true)
+		err = x.fileMeta(fd, pfd, hdr, perm, uid, gid)
 	}
 	if cerr := unix.Close(fd); err == nil && cerr != nil {
 		err = cerr
@@ -573,6 +583,63 @@ func writeAll(fd int, b []byte) error {
 		b = b[w:]
 	}
 	return nil
+}
+
+// fileMeta is fdMeta for a file this extractor just created with perm &
+// 0777: the owner and mode calls are skipped when creation already gave
+// the result (the caller's IDs, no set-gid parent; no umask bits removed,
+// no set-id or sticky bits) — two of the six calls per small file.
+func (x *extractor) fileMeta(fd, pfd int, hdr *tar.Header, perm uint32, uid, gid int) error {
+	owned := uid == x.euid && gid == x.egid && !x.setgidParent(pfd)
+	if !owned {
+		if err := unix.Fchown(fd, uid, gid); err != nil && !x.chownErrOK(err) {
+			return &os.PathError{Op: "fchown", Path: hdr.Name, Err: err}
+		}
+	}
+	if !owned || perm&^0o777 != 0 || x.umask < 0 || perm&uint32(x.umask) != 0 {
+		if err := unix.Fchmod(fd, perm); err != nil {
+			return &os.PathError{Op: "fchmod", Path: hdr.Name, Err: err}
+		}
+	}
+	if err := x.xattrs(fd, hdr); err != nil {
+		return err
+	}
+	return futimens(fd, hdr)
+}
+
+// setgidParent says whether files created in pfd may inherit its group
+// (unknown directories count as set-gid).
+func (x *extractor) setgidParent(pfd int) bool {
+	switch pfd {
+	case x.root:
+		return x.rootSetgid
+	case x.parentFD:
+		return x.parentSetgid
+	}
+	return true
+}
+
+func isSetgidDir(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) != nil || st.Mode&unix.S_ISGID != 0
+}
+
+// processUmask reads the umask without changing it (Linux ≥ 4.7); -1 when
+// unknown.
+func processUmask() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Umask:"); ok {
+			var m int
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%o", &m); err == nil {
+				return m
+			}
+		}
+	}
+	return -1
 }
 
 // fdMeta sets owner, mode (after chown, which clears set-id bits), xattrs
@@ -655,6 +722,12 @@ func (x *extractor) dir(pfd int, base string, hdr *tar.Header, uid, gid int) err
 func (x *extractor) dirMeta(fd int, hdr *tar.Header, uid, gid int) error {
 	if err := x.fdMeta(fd, hdr, uid, gid, false); err != nil {
 		return err
+	}
+	// A directory's set-gid bit may have changed: re-read it when needed.
+	if fd == x.root {
+		x.rootSetgid = isSetgidDir(fd)
+	} else {
+		x.dropParent()
 	}
 	x.dirs = append(x.dirs, hdr)
 	return nil

@@ -65,7 +65,7 @@ func mkTar(t *testing.T, es []ent) []byte {
 	tw := tar.NewWriter(&buf)
 	mt := time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
 	for i, e := range es {
-		h := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: e.mode, Uid: e.uid, Gid: e.uid + 1,
+		h := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: e.mode, Uid: e.uid, Gid: e.uid,
 			ModTime: mt.Add(time.Duration(i) * time.Hour), PAXRecords: e.pax, Devmajor: e.major, Devminor: e.minor, Format: tar.FormatPAX}
 		if h.Mode == 0 {
 			h.Mode = 0o644
@@ -174,6 +174,12 @@ func TestLayerDifferMatchesStorage(t *testing.T) {
 		{name: "etc/gone/.wh..wh..opq", typ: tar.TypeReg},
 		{name: "etc/new", body: "n", typ: tar.TypeReg},
 		{name: "empty", typ: tar.TypeReg, mode: 0o600, uid: 1000},
+		{name: "sg/", typ: tar.TypeDir, mode: 0o2775, uid: 5},
+		{name: "sg/root-owned", body: "gid 0, not the set-gid parent's 5", typ: tar.TypeReg},
+		{name: "sg/sub/implicit", body: "x", typ: tar.TypeReg},
+		{name: "wide", body: "umask must not narrow it", typ: tar.TypeReg, mode: 0o666},
+		{name: "exec", body: "x", typ: tar.TypeReg, mode: 0o777},
+		{name: "sticky", body: "x", typ: tar.TypeReg, mode: 0o1644},
 	})
 	// Climbing names land at the root in both (storage extracts chrooted);
 	// neither can re-export them (tar-split names the file by its raw name).
