@@ -133,6 +133,7 @@ type builder struct {
 	tmp   string
 
 	contextDir string
+	remoteCtx  bool // the context was fetched from a URL
 	ctxSrc     *build.Source
 	file       *build.File
 	lex        *build.Lexer
@@ -175,6 +176,7 @@ func (b *builder) prepareContext(ctx context.Context) error {
 			return invalidArg(err)
 		}
 		dir = d
+		b.remoteCtx = true
 	} else if b.o.ContextArchive != nil {
 		dir = filepath.Join(b.tmp, "context")
 		if err := os.Mkdir(dir, 0o700); err != nil {
@@ -240,7 +242,13 @@ func (b *builder) containerfile(ctx context.Context) ([]byte, error) {
 			data = append(append(data, d...), '\n')
 			continue
 		}
-		d, err := os.ReadFile(f)
+		var d []byte
+		err := fs.ErrNotExist
+		if !b.remoteCtx || filepath.IsAbs(f) {
+			d, err = os.ReadFile(f)
+		}
+		// A relative path is also looked up in the context (only there
+		// for a context from a URL), confined to it.
 		if err != nil && !filepath.IsAbs(f) {
 			if m, rerr := b.ctxSrc.Resolve(f); rerr == nil && m[0].Info.Mode().IsRegular() {
 				d, err = os.ReadFile(m[0].Path)

@@ -384,6 +384,14 @@ func TestBuildRemoteContext(t *testing.T) {
 		ctxEntry{name: "rel", typ: tar.TypeSymlink, link: "../../../../../../../../" + probeDir},
 		ctxEntry{name: "rel/planted2", body: "planted"},
 	)
+	probe := filepath.Join(probeDir, "..", filepath.Base(probeDir)+"-probe")
+	if err := os.WriteFile(probe, []byte("original"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(probe) })
+	// CVE-2020-10696 class: the Dockerfile is a symlink to a host file, junk follows the tar.
+	symlinked := append(ctxTarOf(t, ctxEntry{name: "Dockerfile", typ: tar.TypeSymlink, link: probe}), bytes.Repeat([]byte{0x5a}, 2048)...)
+	withSub := ctxTarOf(t, ctxEntry{name: "sub/Containerfile", body: "FROM localhost/busybox\nLABEL from=sub-of-url\n"})
 	big := bytes.Repeat([]byte("# comment line\n"), (17<<20)/15)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ctx.tar", func(w http.ResponseWriter, r *http.Request) { w.Write(ctxTar) })
@@ -391,6 +399,8 @@ func TestBuildRemoteContext(t *testing.T) {
 	mux.HandleFunc("/Containerfile", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "FROM localhost/busybox\nLABEL from=url\n")
 	})
+	mux.HandleFunc("/symlinked.tar", func(w http.ResponseWriter, r *http.Request) { w.Write(symlinked) })
+	mux.HandleFunc("/with-sub.tar", func(w http.ResponseWriter, r *http.Request) { w.Write(withSub) })
 	mux.HandleFunc("/hostile.tar", func(w http.ResponseWriter, r *http.Request) { w.Write(hostile) })
 	mux.HandleFunc("/huge.tar", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.FormatInt(5<<30, 10))
@@ -415,6 +425,18 @@ func TestBuildRemoteContext(t *testing.T) {
 			if out := c.Must(t, "run", "--rm", "fromurl"); out != "from a tarball" {
 				t.Errorf("%s: %q", u, out)
 			}
+		}
+	})
+	t.Run("relative -f in a URL context", func(t *testing.T) {
+		// -f names a file in the fetched context, never one in the working directory.
+		cwd := buildContext(t, map[string]string{"sub/Containerfile": "FROM localhost/busybox\nLABEL from=cwd\n"})
+		cmd := c.Command(context.Background(), "build", "-q", "-t", "subf", "-f", "sub/Containerfile", srv.URL+"/with-sub.tar")
+		cmd.Dir = cwd
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
+		if got := c.Must(t, "inspect", "--format", `{{index .Config.Labels "from"}}`, "subf"); got != "sub-of-url" {
+			t.Errorf("-f took the %s file", got)
 		}
 	})
 	t.Run("containerfile url", func(t *testing.T) {
@@ -462,6 +484,10 @@ func TestBuildRemoteContext(t *testing.T) {
 		})
 		if found != "" {
 			t.Errorf("a ../ entry was written at %s", found)
+		}
+		r = c.Run("build", srv.URL+"/symlinked.tar")
+		if data, _ := os.ReadFile(probe); r.ExitCode != 125 || string(data) != "original" {
+			t.Errorf("symlinked Dockerfile in a URL context: probe %q, %s", data, r)
 		}
 		oneLineError(t, c, "more than the limit", "build", srv.URL+"/huge.tar")
 		oneLineError(t, c, "more than the limit", "build", "-f", srv.URL+"/big-Containerfile", buildContext(t, nil))
