@@ -3,11 +3,13 @@
 package compat
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/moby/moby/api/types/container"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,6 +192,30 @@ func (s *routes) forgetNetworks(id string) {
 	delete(s.created, id)
 	delete(s.consoles, id)
 	s.mu.Unlock()
+}
+
+// noteConnect keeps the networks recorded for a container created through
+// the API in step with connect and disconnect: a container that has not run
+// has no endpoints, and its inspect shows the recorded names.
+func (s *routes) noteConnect(ctx context.Context, ctr, network string, connected bool) {
+	c, err := s.eng.ContainerInspect(ctx, ctr, engine.ContainerInspectOptions{})
+	if err != nil {
+		return
+	}
+	if n, err := s.eng.NetworkInspect(ctx, network); err == nil {
+		network = n.Name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names, ok := s.created[c.ID]
+	if !ok {
+		return
+	}
+	names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == network })
+	if connected {
+		names = append(names, network)
+	}
+	s.created[c.ID] = names
 }
 
 // rememberConsole records the initial terminal size of a TTY container.

@@ -188,6 +188,7 @@ func (s *routes) networks(h handle) {
 		if err := s.eng.NetworkConnect(r.Context(), r.PathValue("id"), o); err != nil {
 			return err
 		}
+		s.noteConnect(r.Context(), req.Container, r.PathValue("id"), true)
 		return writeJSON(w, http.StatusOK, struct{}{})
 	})
 	h("POST /networks/{id}/disconnect", func(w http.ResponseWriter, r *http.Request) error {
@@ -201,6 +202,7 @@ func (s *routes) networks(h handle) {
 		if err := s.eng.NetworkDisconnect(r.Context(), r.PathValue("id"), engine.NetworkDisconnectOptions{Container: req.Container, Force: req.Force}); err != nil {
 			return err
 		}
+		s.noteConnect(r.Context(), req.Container, r.PathValue("id"), false)
 		return writeJSON(w, http.StatusOK, struct{}{})
 	})
 }
