@@ -218,6 +218,7 @@ type ContainerCreateOptions struct {
 	DNSOptions   []string          `json:"dnsOptions,omitempty"`
 	AddHosts     []string          `json:"addHosts,omitempty"`
 	NoHosts      bool              `json:"noHosts,omitempty"`
+	HostsFile    string            `json:"hostsFile,omitempty"` // base of /etc/hosts: host path, "image", "none"; "" = base_hosts_file
 	IPCMode      string            `json:"ipc,omitempty"`
 	PIDMode      string            `json:"pid,omitempty"`
 	UTSMode      string            `json:"uts,omitempty"`

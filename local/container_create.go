@@ -180,6 +180,9 @@ func validateCreate(o *engine.ContainerCreateOptions) error {
 	if o.Rootfs != "" {
 		return fmt.Errorf("--rootfs: %w", engine.ErrNotImplemented)
 	}
+	if err := validateHostsFile(o); err != nil {
+		return err
+	}
 	if !restartPolicies[o.RestartPolicy] {
 		return inval("invalid restart policy %q", o.RestartPolicy)
 	}

@@ -325,11 +325,10 @@ func (e *Engine) exitCommand(c *state.Container, rt *oci.CLI) ([]string, error) 
 func (e *Engine) writeEtcFiles(c *state.Container, runDir string) error {
 	o := &c.Options
 	hostname := spec.Hostname(c.ID, o)
-	base := e.cfg.Containers.BaseHostsFile
-	if base == "" || base == "image" {
-		base = "/etc/hosts"
+	baseData, err := e.baseHosts(c)
+	if err != nil {
+		return err
 	}
-	baseData, _ := readSmallFile(base)
 	hosts, err := spec.HostsFile(baseData, o, hostname, c.Name, networkIP(c))
 	if err != nil {
 		return err

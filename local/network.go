@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/network"
 	"github.com/selkie-containers/selkie/internal/state"
@@ -328,4 +329,51 @@ func (e *Engine) NetworkPrune(ctx context.Context, o engine.NetworkPruneOptions)
 		removed = append(removed, n.Name)
 	}
 	return removed, nil
+}
+
+// validateHostsFile checks --hosts-file at create: an absolute host path,
+// "image" or "none", and not together with --no-hosts (Podman's texts).
+func validateHostsFile(o *engine.ContainerCreateOptions) error {
+	if o.HostsFile == "" {
+		return nil
+	}
+	if o.NoHosts {
+		return fmt.Errorf("--no-hosts and --hosts-file cannot be set together: %w", engine.ErrInvalidArg)
+	}
+	if o.HostsFile != "image" && o.HostsFile != "none" && !filepath.IsAbs(o.HostsFile) {
+		return fmt.Errorf("hosts file %q must be an absolute path, \"image\" or \"none\": %w", o.HostsFile, engine.ErrInvalidArg)
+	}
+	return nil
+}
+
+// baseHosts is what a container's /etc/hosts starts with: --hosts-file,
+// else containers.conf base_hosts_file; a host file, "image" (the image's
+// /etc/hosts, resolved inside the rootfs), "none" (nothing); the host's
+// /etc/hosts by default. A file the user named must be readable.
+func (e *Engine) baseHosts(c *state.Container) ([]byte, error) {
+	base, named := c.Options.HostsFile, c.Options.HostsFile != ""
+	if base == "" {
+		base = e.cfg.Containers.BaseHostsFile
+	}
+	switch base {
+	case "none":
+		return nil, nil
+	case "image":
+		if c.State.Mountpoint == "" {
+			return nil, nil
+		}
+		p, err := securejoin.SecureJoin(c.State.Mountpoint, "/etc/hosts")
+		if err != nil {
+			return nil, nil
+		}
+		data, _ := readSmallFile(p)
+		return data, nil
+	case "":
+		base = "/etc/hosts"
+	}
+	data, err := readSmallFile(base)
+	if err != nil && named {
+		return nil, fmt.Errorf("reading the base hosts file: %w", err)
+	}
+	return data, nil
 }

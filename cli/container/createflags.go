@@ -102,6 +102,7 @@ type CreateFlags struct {
 	dnsOption  []string
 	addHost    []string
 	noHosts    bool
+	hostsFile  string
 	ipc        string
 	pid        string
 	uts        string
@@ -213,6 +214,7 @@ func AddCreateFlags(fs *pflag.FlagSet, f *CreateFlags, run bool, stopTimeout uin
 	fs.StringSliceVar(&f.dnsOption, "dns-option", nil, "Set custom DNS options")
 	fs.StringSliceVar(&f.addHost, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
 	fs.BoolVar(&f.noHosts, "no-hosts", false, "Do not create /etc/hosts within the container, instead use the version from the image")
+	fs.StringVar(&f.hostsFile, "hosts-file", "", `Base file to create the /etc/hosts file inside the container, or one of the special values. ("image"|"none")`)
 	fs.StringVar(&f.ipc, "ipc", "", "IPC namespace to use")
 	fs.StringVar(&f.pid, "pid", "", "PID namespace to use")
 	fs.StringVar(&f.uts, "uts", "", "UTS namespace to use")
@@ -274,6 +276,7 @@ func (f *CreateFlags) Options(fs *pflag.FlagSet, image string, args []string) (e
 		DNSOptions:        f.dnsOption,
 		AddHosts:          f.addHost,
 		NoHosts:           f.noHosts,
+		HostsFile:         f.hostsFile,
 		IPCMode:           f.ipc,
 		PIDMode:           f.pid,
 		UTSMode:           f.uts,

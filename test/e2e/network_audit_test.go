@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/selkie-containers/selkie/internal/testenv"
 )
 
 // TestNetworkCreateOptions: network create --gateway, --ip-range, --dns,
@@ -281,5 +283,55 @@ func TestNetworkPublishRange(t *testing.T) {
 	// Mismatched range lengths are refused.
 	if rc := c.Run("run", "--rm", "--network", n.Name, "-p", fmt.Sprintf("%d-%d:80-82", hp, hp+1), "bb", "true"); rc.ExitCode != 125 {
 		t.Fatalf("-p with ranges of different lengths: %s", rc)
+	}
+}
+
+// TestNetworkHostsFile: --hosts-file PATH|image|none picks what /etc/hosts
+// starts with; the container's own entries follow in each case; bad values
+// are refused at create.
+func TestNetworkHostsFile(t *testing.T) {
+	c := newNetCLI(t)
+	t.Parallel()
+	arch := filepath.Join(t.TempDir(), "hosts.tar")
+	spec := testenv.ImageSpec{Layers: 2, Files: map[string]string{"/etc/hosts": "10.9.8.7\tfromimage\n"}}
+	if err := testenv.WriteOCIArchive(arch, "latest", spec); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "pull", "-q", "--signature-policy", c.PolicyPath, "oci-archive:"+arch)
+	c.Must(t, "tag", "localhost/latest:latest", "hostsimg")
+	base := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(base, []byte("10.1.1.1\tfromfile\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hostHosts, _ := os.ReadFile("/etc/hosts")
+	hostLine := ""
+	for _, l := range lines(string(hostHosts)) {
+		if f := strings.Fields(l); len(f) > 1 && !strings.HasPrefix(l, "#") && f[1] != "localhost" {
+			hostLine = l
+			break
+		}
+	}
+	for _, tc := range []struct {
+		flag, want, not string
+	}{
+		{base, "10.1.1.1\tfromfile", "fromimage"},
+		{"image", "10.9.8.7\tfromimage", "fromfile"},
+		{"none", "localhost", "fromimage"},
+	} {
+		out := c.Must(t, "run", "--rm", "--name", "h", "--hosts-file", tc.flag, "hostsimg", "cat", "/etc/hosts")
+		if !strings.Contains(out, tc.want) || strings.Contains(out, tc.not) || !regexpLine(out, `\S+\s.*\bh$`) {
+			t.Errorf("--hosts-file %s:\n%s", tc.flag, out)
+		}
+		if tc.flag != base && hostLine != "" && strings.Contains(out, hostLine) {
+			t.Errorf("--hosts-file %s still copies the host's /etc/hosts:\n%s", tc.flag, out)
+		}
+	}
+	for _, bad := range [][]string{{"--hosts-file", "relative/hosts"}, {"--hosts-file", base, "--no-hosts"}} {
+		if rc := c.Run(append(append([]string{"create"}, bad...), "hostsimg", "true")...); rc.ExitCode != 125 {
+			t.Errorf("create %v: %s", bad, rc)
+		}
+	}
+	if rc := c.Run("run", "--rm", "--hosts-file", "/nonexistent/hosts", "hostsimg", "true"); rc.ExitCode != 125 || !strings.Contains(rc.Stderr, "base hosts file") {
+		t.Errorf("--hosts-file of a missing file: %s", rc)
 	}
 }
