@@ -77,7 +77,11 @@ func newImportCommand(g *command.Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return eng.VolumeImport(cmd.Context(), args[0], r)
+			err = eng.VolumeImport(cmd.Context(), args[0], r)
+			if errors.Is(err, engine.ErrNoSuchVolume) {
+				return &noSuchVolume{name: args[0], err: err} // Podman's text
+			}
+			return err
 		},
 	}
 }
@@ -123,3 +127,13 @@ func newUnmountCommand(g *command.Globals) *cobra.Command {
 		},
 	}
 }
+
+// noSuchVolume prints as Podman's volume import does ("no such volume X")
+// and still matches engine.ErrNoSuchVolume.
+type noSuchVolume struct {
+	name string
+	err  error
+}
+
+func (e *noSuchVolume) Error() string { return "no such volume " + e.name }
+func (e *noSuchVolume) Unwrap() error { return e.err }

@@ -66,7 +66,7 @@ func parseFilters(list []string) (map[string][]string, error) {
 	for _, s := range list {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
-			return nil, fmt.Errorf("invalid filter %q", s)
+			return nil, fmt.Errorf("filter input must be in the form of filter=value: %s is invalid", s)
 		}
 		f[k] = append(f[k], v)
 	}

@@ -90,6 +90,8 @@ func TestVolumeLifecycle(t *testing.T) {
 		t.Fatalf("ls json: %v %d", err, len(ls))
 	}
 	runExpect(t, c, 125, "invalid volume filter", "volume", "ls", "--filter", "bogus=1")
+	runExpect(t, c, 125, "filter input must be in the form of filter=value: label is invalid", "volume", "ls", "--filter", "label")
+	runExpect(t, c, 125, "Error: no such volume nope\n", "volume", "import", "nope", "/dev/null")
 
 	if r := c.Run("volume", "exists", "v1"); r.ExitCode != 0 {
 		t.Fatalf("exists v1: %s", r)
