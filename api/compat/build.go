@@ -47,12 +47,22 @@ func (s *routes) build(h handle) {
 		for k, v := range labels {
 			o.Labels = append(o.Labels, k+"="+v)
 		}
-		ctxFile, cleanup, err := wire.Spool(r.Body)
-		if err != nil {
-			return err
+		if rem := q.Get("remote"); rem != "" {
+			// Docker's remote=: a git repository, a tarball or a
+			// Dockerfile alone, fetched by the engine. Never a path on
+			// the server.
+			if !isRemoteContext(rem) {
+				return wire.BadRequest(fmt.Errorf("remote %q: not a git or http(s) URL", rem))
+			}
+			o.ContextDir = rem
+		} else {
+			ctxFile, cleanup, err := wire.Spool(r.Body)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			o.ContextArchive = ctxFile
 		}
-		defer cleanup()
-		o.ContextArchive = ctxFile
 		js := newJSONStream(w)
 		out := js.stream()
 		o.Out, o.Err = out, out
@@ -86,4 +96,15 @@ func jsonQuery(s string, v any) error {
 func shortID(id string) string {
 	id = strings.TrimPrefix(id, "sha256:")
 	return id[:min(12, len(id))]
+}
+
+// isRemoteContext tells whether Docker's remote= names a URL the engine
+// fetches (http, https, git, github.com/…).
+func isRemoteContext(s string) bool {
+	for _, p := range []string{"http://", "https://", "git://", "github.com/"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
