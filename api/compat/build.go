@@ -3,6 +3,7 @@ package compat
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -66,6 +67,10 @@ func (s *routes) build(h handle) {
 		js := newJSONStream(w)
 		out := js.stream()
 		o.Out, o.Err = out, out
+		if o.Quiet {
+			// Docker streams only the image ID (the CLI prints the stream)
+			o.Out, o.Err = io.Discard, io.Discard
+		}
 		rep, err := s.eng.Build(r.Context(), o)
 		out.flush()
 		if err != nil {
@@ -73,7 +78,9 @@ func (s *routes) build(h handle) {
 			return nil
 		}
 		js.send(jsonMessage{Aux: map[string]string{"ID": sha(rep.ID)}})
-		if !o.Quiet {
+		if o.Quiet {
+			js.send(jsonMessage{Stream: sha(rep.ID) + "\n"})
+		} else {
 			js.send(jsonMessage{Stream: "Successfully built " + shortID(rep.ID) + "\n"})
 			for _, t := range o.Tags {
 				js.send(jsonMessage{Stream: "Successfully tagged " + t + "\n"})

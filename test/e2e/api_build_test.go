@@ -36,6 +36,25 @@ func TestAPIBuild(t *testing.T) {
 			t.Fatalf("failing build succeeded: %s", r)
 		}
 	})
+	t.Run("DockerParams", func(t *testing.T) {
+		// POST /build's buildargs, target, dockerfile, labels, nocache and q
+		if _, err := exec.LookPath("docker"); err != nil {
+			t.Skip("docker CLI not installed")
+		}
+		os.WriteFile(filepath.Join(dir, "Multi.dockerfile"), []byte("FROM "+apiImage+" AS first\nARG MSG=default\nRUN echo $MSG > /arg.txt\n"+
+			"FROM "+apiImage+" AS second\nRUN echo second > /second.txt\n"), 0o644)
+		r := s.docker(t, "", "build", "-q", "--no-cache", "--target", "first", "--build-arg", "MSG=from-buildargs",
+			"--label", "apibuild=params", "-f", filepath.Join(dir, "Multi.dockerfile"), "-t", "localhost/apibuilt:params", "--network", "none", dir)
+		if r.ExitCode != 0 || !strings.HasPrefix(strings.TrimSpace(r.Stdout), "sha256:") || strings.Contains(r.Stdout, "Step") {
+			t.Fatalf("docker build -q: %s", r)
+		}
+		if out := s.dockerOK(t, "run", "--rm", "--network", "none", "localhost/apibuilt:params", "sh", "-c", "cat /arg.txt; if test -e /second.txt; then echo second-stage-built; fi"); out != "from-buildargs\n" {
+			t.Fatalf("target/buildargs: %q", out)
+		}
+		if out := s.dockerOK(t, "inspect", "-f", "{{.Config.Labels.apibuild}}", "localhost/apibuilt:params"); out != "params\n" {
+			t.Fatalf("labels: %q", out)
+		}
+	})
 	t.Run("Remote", func(t *testing.T) {
 		iid := filepath.Join(t.TempDir(), "iid")
 		r := s.remote(t, "build", "-t", "localhost/apibuilt:remote", "--network", "none", "--iidfile", iid, dir)
