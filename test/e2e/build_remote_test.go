@@ -319,7 +319,20 @@ func TestBuildNetworkDefault(t *testing.T) {
 func gitRepo(t *testing.T, files map[string]string) (bare string) {
 	t.Helper()
 	testenv.RequiresBinary(t, "git")
-	work := buildContext(t, files)
+	plain := map[string]string{}
+	for p, data := range files {
+		if !strings.HasPrefix(data, "symlink:") {
+			plain[p] = data
+		}
+	}
+	work := buildContext(t, plain)
+	for p, data := range files {
+		if target, ok := strings.CutPrefix(data, "symlink:"); ok {
+			if err := os.Symlink(target, filepath.Join(work, p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	git := func(dir string, args ...string) {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
@@ -414,6 +427,7 @@ func TestBuildRemoteContext(t *testing.T) {
 	bare := gitRepo(t, map[string]string{
 		"Containerfile": "FROM localhost/busybox\nCOPY top /top\n", "top": "top\n",
 		"sub/Containerfile": "FROM localhost/busybox\nCOPY f /from-git-sub\n", "sub/f": "git subdir\n",
+		"toroot": "symlink:/", "tohost": "symlink:" + probeDir,
 	})
 	mux.Handle("/git/", http.StripPrefix("/git/", http.FileServer(http.Dir(filepath.Dir(bare)))))
 	srv := httptest.NewServer(mux)
@@ -460,6 +474,15 @@ func TestBuildRemoteContext(t *testing.T) {
 			t.Errorf("git context #main:sub: %q", out)
 		}
 		oneLineError(t, c, "escaping context", "build", srv.URL+"/git/repo.git#main:../../..")
+		// A subdirectory that is a symlink out of the repository resolves
+		// inside the clone (CVE-2026-44517 class): / is the clone's root.
+		c.Must(t, "build", "-q", "-t", "gitlink", srv.URL+"/git/repo.git#main:toroot")
+		if out := c.Must(t, "run", "--rm", "gitlink", "cat", "/top"); out != "top" {
+			t.Errorf("#main:toroot built %q", out)
+		}
+		if r := c.Run("build", srv.URL+"/git/repo.git#main:tohost"); r.ExitCode != 125 {
+			t.Errorf("#main:tohost (a symlink to a host dir) did not fail: %s", r)
+		}
 		oneLineError(t, c, "cloning", "build", srv.URL+"/git/repo.git#no-such-branch")
 		oneLineError(t, c, "cloning", "build", srv.URL+"/git/nothere.git")
 	})
