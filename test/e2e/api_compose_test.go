@@ -135,3 +135,63 @@ func TestAPIComposeV1(t *testing.T) {
 		t.Fatalf("network left after down: %q", out)
 	}
 }
+
+// TestAPIComposeUpAttached: a foreground `docker-compose up` attaches to
+// every container of the project before starting them all (the parked
+// attach of several containers at once), prints each one's output and
+// returns when all have exited; a second `up` attaches to the same
+// containers again.
+func TestAPIComposeUpAttached(t *testing.T) {
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		t.Skip("docker-compose (v1) not installed")
+	}
+	c := newAPICLI(t)
+	c.SeedImage(t, apiImage, testenv.ImageSpec{})
+	s := startService(t, c)
+	dir := t.TempDir()
+	var yml strings.Builder
+	yml.WriteString("version: \"3\"\nservices:\n")
+	const n = 4
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&yml, "  svc%d:\n    image: %s\n    network_mode: none\n    command: [\"sh\", \"-c\", \"echo out-of-svc%d; echo err-of-svc%d >&2\"]\n", i, apiImage, i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(yml.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := func(args ...string) testenv.Result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "docker-compose", append([]string{"-p", "apiattach"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+s.sock, "COMPOSE_INTERACTIVE_NO_CLI=1")
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.WaitDelay = 5 * time.Second
+		err := cmd.Run()
+		if ctx.Err() != nil {
+			s.dumpGoroutines()
+		}
+		r := testenv.Result{Stdout: out.String(), Stderr: errb.String()}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.ExitCode = ee.ExitCode()
+		} else if err != nil {
+			r.ExitCode = -1
+		}
+		return r
+	}
+	t.Cleanup(func() { compose("down", "-t", "0") })
+	for round := 0; round < 2; round++ {
+		r := compose("up", "--no-color")
+		if r.ExitCode != 0 {
+			t.Fatalf("round %d: docker-compose up: %s", round, r)
+		}
+		for i := 0; i < n; i++ {
+			for _, want := range []string{fmt.Sprintf("out-of-svc%d", i), fmt.Sprintf("err-of-svc%d", i)} {
+				if !strings.Contains(r.Stdout, want) {
+					t.Fatalf("round %d: docker-compose up output lacks %q:\n%s", round, want, r)
+				}
+			}
+		}
+	}
+}
