@@ -65,6 +65,13 @@ type PodCreateOptions struct {
 	// UserNS is the infra container's user namespace mode (--userns);
 	// members join that namespace unless it is the host's.
 	UserNS string `json:"userns,omitempty"`
+	// UIDMap/GIDMap/SubUIDName/SubGIDName give the infra container (and so
+	// the members, which join its user namespace) explicit mappings, as
+	// the container flags of the same names.
+	UIDMap     []string `json:"uidmap,omitempty"`
+	GIDMap     []string `json:"gidmap,omitempty"`
+	SubUIDName string   `json:"subuidname,omitempty"`
+	SubGIDName string   `json:"subgidname,omitempty"`
 	// Infra container settings (network, ports, names).
 	Network      string        `json:"network,omitempty"`
 	Networks     []string      `json:"networks,omitempty"`

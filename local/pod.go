@@ -69,6 +69,15 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	} else if o.Replace {
 		return "", &textError{"cannot replace pod without --name being set", engine.ErrInvalidArg}
 	}
+	if mapped := len(o.UIDMap) > 0 || len(o.GIDMap) > 0 || o.SubUIDName != "" || o.SubGIDName != ""; mapped {
+		if o.NoInfra {
+			return "", &textError{"--uidmap, --gidmap, --subuidname and --subgidname need an infra container in the pod", engine.ErrInvalidArg}
+		}
+		if _, err := containerUserNS(&engine.ContainerCreateOptions{UserNS: o.UserNS, UIDMap: o.UIDMap, GIDMap: o.GIDMap,
+			SubUIDName: o.SubUIDName, SubGIDName: o.SubGIDName}, e.cfg.Rootless); err != nil {
+			return "", err
+		}
+	}
 	if o.UserNS != "" {
 		if o.NoInfra && o.UserNS != "host" {
 			return "", &textError{"--userns needs an infra container in the pod", engine.ErrInvalidArg}
@@ -206,6 +215,10 @@ func (e *Engine) createInfra(ctx context.Context, p *state.Pod, progress io.Writ
 		Hostname:      o.Hostname,
 		RestartPolicy: o.RestartPolicy,
 		UserNS:        o.UserNS,
+		UIDMap:        o.UIDMap,
+		GIDMap:        o.GIDMap,
+		SubUIDName:    o.SubUIDName,
+		SubGIDName:    o.SubGIDName,
 		ShmSize:       o.ShmSize,
 		Sysctls:       o.Sysctls,
 		PullProgress:  progress,
@@ -371,7 +384,9 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 		return p.ID, nil
 	}
 	join := "container:" + p.InfraID
-	if u := p.Options.UserNS; u != "" && u != "host" && o.UserNS == "" && len(o.UIDMap) == 0 && len(o.GIDMap) == 0 {
+	po := p.Options
+	mapped := len(po.UIDMap) > 0 || len(po.GIDMap) > 0 || po.SubUIDName != "" || po.SubGIDName != ""
+	if u := po.UserNS; (mapped || (u != "" && u != "host")) && o.UserNS == "" && len(o.UIDMap) == 0 && len(o.GIDMap) == 0 {
 		o.UserNS = join // as Podman: members live in the infra's user namespace
 		if o.User == "" {
 			// and run as the infra's user (keep-id's uid:gid) unless told otherwise.

@@ -231,6 +231,10 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.StringSliceVar(&sysctls, "sysctl", nil, "Sysctl options")
 	f.Uint64Var(&o.Resources.CPUShares, "cpu-shares", 0, "CPU shares (relative weight)")
 	f.StringVar(&o.UserNS, "userns", "", "User namespace to use")
+	f.StringSliceVar(&o.UIDMap, "uidmap", nil, "UID map to use for the user namespace")
+	f.StringSliceVar(&o.GIDMap, "gidmap", nil, "GID map to use for the user namespace")
+	f.StringVar(&o.SubUIDName, "subuidname", "", "Name of range listed in /etc/subuid for use in user namespace")
+	f.StringVar(&o.SubGIDName, "subgidname", "", "Name of range listed in /etc/subgid for use in user namespace")
 	f.BoolVar(&shareParent, "share-parent", true, "Set the pod's cgroup as the cgroup parent for all containers joining the pod")
 	return cmd
 }

@@ -106,6 +106,23 @@ func TestPodUserNS(t *testing.T) {
 		t.Errorf("after restart, member /sys/class/net: %v", nets)
 	}
 	c.Must(t, "pod", "rm", "-f", "-t", "1", "ua")
+	// --uidmap/--gidmap on the pod: the members use the infra's mapping.
+	c.Must(t, "pod", "create", "--name", "um", "--uidmap", "0:300000:5000", "--gidmap", "0:300000:5000")
+	if out := c.Must(t, "run", "--rm", "--pod", "um", "bb", "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; ls /sys/class/net"); strings.Join(strings.Fields(out), " ") != "0 300000 5000 0 300000 5000 eth0 lo" {
+		t.Errorf("member of a --uidmap pod: %q", out)
+	}
+	c.Must(t, "pod", "rm", "-f", "-t", "0", "um")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--uidmap", "bogus"}, `invalid uidmap "bogus"`},
+		{[]string{"--infra=false", "--uidmap", "0:1:10"}, "need an infra container"},
+	} {
+		if r := c.Run(append([]string{"pod", "create", "--name", "bad"}, tc.args...)...); r.ExitCode != 125 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("pod create %v: want 125 with %q, got %s", tc.args, tc.want, r)
+		}
+	}
 	// --pod new:NAME --userns: the new pod gets the mode, the container joins it.
 	out := c.Must(t, "run", "--rm", "--pod", "new:un", "--userns", "auto:size=2048", "bb", "cat", "/proc/self/uid_map")
 	if f := strings.Fields(out); len(f) < 3 || f[1] == "0" || f[2] != "2048" {
