@@ -62,6 +62,11 @@ type BuildOptions struct {
 	NoHosts bool     `json:"noHosts,omitempty"`
 	// Secrets are id=ID,src=PATH (or env=NAME) for RUN --mount=type=secret.
 	Secrets []string `json:"secrets,omitempty"`
+	// ProxyEnv are the caller's proxy variables (KEY=VALUE) given to
+	// every RUN (--http-proxy), never stored in the image or its history.
+	ProxyEnv []string `json:"proxyEnv,omitempty"`
+	// Run holds the container settings of every RUN.
+	Run BuildRunOptions `json:"run"`
 	// SSH are --ssh values for RUN --mount=type=ssh: default, ID, or
 	// ID=SOCKET|KEY[,KEY…]; SSHAuthSock is the caller's SSH_AUTH_SOCK.
 	SSH         []string `json:"ssh,omitempty"`
@@ -76,4 +81,23 @@ type BuildOptions struct {
 type BuildReport struct {
 	ID    string   `json:"Id"`
 	Names []string `json:"Names,omitempty"`
+}
+
+// BuildRunOptions are container settings for every RUN step, from
+// Podman's build flags of the same names.
+type BuildRunOptions struct {
+	AddHosts    []string  `json:"addHosts,omitempty"`
+	DNSServers  []string  `json:"dnsServers,omitempty"`
+	DNSSearch   []string  `json:"dnsSearch,omitempty"`
+	DNSOptions  []string  `json:"dnsOptions,omitempty"`
+	SecurityOpt []string  `json:"securityOpt,omitempty"`
+	Devices     []string  `json:"devices,omitempty"`
+	Resources   Resources `json:"resources"`
+	ShmSize     *int64    `json:"shmSize,omitempty"`
+	Ulimits     []Ulimit  `json:"ulimits,omitempty"`
+	IPCMode     string    `json:"ipc,omitempty"`
+	PIDMode     string    `json:"pid,omitempty"`
+	UTSMode     string    `json:"uts,omitempty"`
+	CgroupNS    string    `json:"cgroupns,omitempty"`
+	UserNS      string    `json:"userns,omitempty"`
 }

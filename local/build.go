@@ -658,6 +658,11 @@ func (b *builder) buildStage(ctx context.Context, idx int, prefix string, final 
 	if err := b.from(ctx, s, stage); err != nil {
 		return "", fail(fromText, err)
 	}
+	// --env goes into every stage's config, as Buildah does.
+	for _, kv := range b.o.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		s.cfg.Config.Env = build.SetEnv(s.cfg.Config.Env, k, v)
+	}
 	// The base image's ONBUILD triggers run first, as part of FROM.
 	for _, trig := range b.onbuildTriggers(s) {
 		cmd, err := build.ParseTrigger(trig)
@@ -934,6 +939,10 @@ func (b *builder) cmdLine(s *stageState, c instructions.ShellDependantCmdLine) [
 func (b *builder) cacheKey(parent, createdBy, extra string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", b.mtype, parent, createdBy, extra)
+	if len(b.o.Env) > 0 {
+		// --env is in the config of every step.
+		fmt.Fprintf(h, "\x00env=%q", b.o.Env)
+	}
 	if b.o.Timestamp != nil {
 		// Layers and history made with --timestamp differ from the others.
 		fmt.Fprintf(h, "\x00timestamp=%d", *b.o.Timestamp)

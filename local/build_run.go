@@ -136,6 +136,17 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
+	// --http-proxy: the caller's proxy variables, unless the Containerfile
+	// (ARG or ENV) or --env set them.
+	for _, kv := range b.o.ProxyEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, set := env[k]; set {
+			continue
+		}
+		if _, inEnv := build.LookupEnv(s.cfg.Config.Env, k); !inEnv {
+			env[k] = v
+		}
+	}
 	createdBy := "/bin/sh -c " + strings.Join(c.CmdLine, " ")
 	if !c.PrependShell {
 		data, _ := json.Marshal(c.CmdLine)
@@ -207,6 +218,20 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		CapAdd:      b.o.CapAdd,
 		CapDrop:     b.o.CapDrop,
 		NoHosts:     b.o.NoHosts,
+		AddHosts:    b.o.Run.AddHosts,
+		DNSServers:  b.o.Run.DNSServers,
+		DNSSearch:   b.o.Run.DNSSearch,
+		DNSOptions:  b.o.Run.DNSOptions,
+		SecurityOpt: b.o.Run.SecurityOpt,
+		Devices:     b.o.Run.Devices,
+		Resources:   b.o.Run.Resources,
+		ShmSize:     b.o.Run.ShmSize,
+		Ulimits:     b.o.Run.Ulimits,
+		IPCMode:     b.o.Run.IPCMode,
+		PIDMode:     b.o.Run.PIDMode,
+		UTSMode:     b.o.Run.UTSMode,
+		CgroupNS:    b.o.Run.CgroupNS,
+		UserNS:      b.o.Run.UserNS,
 		Mounts:      mounts,
 		ImageVolume: "ignore",
 		PullPolicy:  engine.PullPolicyNever,

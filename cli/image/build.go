@@ -8,7 +8,9 @@ import (
 	"os"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/selkie-containers/selkie/cli/command"
+	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/spf13/cobra"
 )
@@ -20,6 +22,11 @@ type buildFlags struct {
 	pull         string
 	env          []string
 	timestamp    int64
+
+	httpProxy                   bool
+	memory, memorySwap, shmSize string
+	ulimits                     []string
+	ipc, pid, uts               string
 }
 
 func newBuildCommand(g *command.Globals, use string) *cobra.Command {
@@ -85,6 +92,28 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.BoolVar(&o.ForceRemove, "force-rm", true, "always remove intermediate containers after a build, even if the build is unsuccessful.")
 	fl.StringVar(&o.IgnoreFile, "ignorefile", "", "path to an alternate .dockerignore file")
 	fl.IntVar(&o.Jobs, "jobs", 1, "how many stages to run in parallel")
+	r := &o.Run
+	fl.StringSliceVar(&r.AddHosts, "add-host", nil, "add a custom host-to-IP mapping (host:ip) (default [])")
+	fl.StringSliceVar(&r.DNSServers, "dns", nil, "set custom DNS servers or disable it completely by setting it to 'none', which prevents the automatic creation of `/etc/resolv.conf`.")
+	fl.StringSliceVar(&r.DNSOptions, "dns-option", nil, "set custom DNS options")
+	fl.StringSliceVar(&r.DNSSearch, "dns-search", nil, "set custom DNS search domains")
+	fl.StringArrayVar(&r.SecurityOpt, "security-opt", nil, "security options (default [])")
+	fl.StringArrayVar(&r.Devices, "device", nil, "additional devices to be used within containers (default [])")
+	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit (format: <number>[<unit>], where unit = b, k, m or g)")
+	fl.StringVar(&f.memorySwap, "memory-swap", "", "swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+	fl.Uint64VarP(&r.Resources.CPUShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	fl.Uint64Var(&r.Resources.CPUPeriod, "cpu-period", 0, "limit the CPU CFS (Completely Fair Scheduler) period")
+	fl.Int64Var(&r.Resources.CPUQuota, "cpu-quota", 0, "limit the CPU CFS (Completely Fair Scheduler) quota")
+	fl.StringVar(&r.Resources.CPUSetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fl.StringVar(&r.Resources.CPUSetMems, "cpuset-mems", "", "memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.")
+	fl.StringVar(&f.shmSize, "shm-size", "65536k", "size of '/dev/shm'. The format is `<number><unit>`.")
+	fl.StringSliceVar(&f.ulimits, "ulimit", nil, "ulimit options")
+	fl.StringVar(&f.ipc, "ipc", "", "'private', `path` of IPC namespace to join, or 'host'")
+	fl.StringVar(&f.pid, "pid", "", "private, `path` of PID namespace to join, or 'host'")
+	fl.StringVar(&f.uts, "uts", "", "private, :`path` of UTS namespace to join, or 'host'")
+	fl.StringVar(&r.CgroupNS, "cgroupns", "", "'private', or 'host'")
+	fl.StringVar(&r.UserNS, "userns", "", "'container', `path` of user namespace to join, or 'host'")
+	fl.BoolVar(&f.httpProxy, "http-proxy", true, "pass through HTTP Proxy environment variables")
 	fl.StringVar(&o.Platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
 	return cmd
 }
@@ -162,6 +191,16 @@ func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.Bui
 	if len(o.SSH) > 0 {
 		o.SSHAuthSock = os.Getenv("SSH_AUTH_SOCK")
 	}
+	if err := f.runOptions(cmd, &o.Run); err != nil {
+		return err
+	}
+	if f.httpProxy {
+		for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ftp_proxy", "FTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"} {
+			if v, ok := os.LookupEnv(k); ok {
+				o.ProxyEnv = append(o.ProxyEnv, k+"="+v)
+			}
+		}
+	}
 	ctxDir := "."
 	if len(args) == 1 {
 		ctxDir = args[0]
@@ -216,4 +255,53 @@ func newBuildxCommand(g *command.Globals) *cobra.Command {
 	}
 	bx.AddCommand(newBuildCommand(g, "build"))
 	return bx
+}
+
+// runOptions reads the RUN containers' resource and namespace flags.
+func (f *buildFlags) runOptions(cmd *cobra.Command, r *engine.BuildRunOptions) error {
+	size := func(flag, v string) (int64, error) {
+		n, err := units.RAMInBytes(v)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("invalid value for %s: invalid size: '%s'", flag, v)
+		}
+		return n, nil
+	}
+	var err error
+	if f.memory != "" {
+		if r.Resources.Memory, err = size("memory", f.memory); err != nil {
+			return err
+		}
+	}
+	switch f.memorySwap {
+	case "":
+	case "-1":
+		r.Resources.MemorySwap = -1
+	default:
+		if r.Resources.MemorySwap, err = size("memory-swap", f.memorySwap); err != nil {
+			return err
+		}
+	}
+	if cmd.Flags().Changed("shm-size") {
+		n, err := size("shm-size", f.shmSize)
+		if err != nil {
+			return err
+		}
+		r.ShmSize = &n
+	}
+	for _, u := range f.ulimits {
+		l, err := container.ParseUlimit(u)
+		if err != nil {
+			return err
+		}
+		r.Ulimits = append(r.Ulimits, l)
+	}
+	// Podman takes a namespace path alone; the engine spells it ns:PATH.
+	ns := func(v string) string {
+		if strings.HasPrefix(v, "/") {
+			return "ns:" + v
+		}
+		return v
+	}
+	r.IPCMode, r.PIDMode, r.UTSMode, r.UserNS = ns(f.ipc), ns(f.pid), ns(f.uts), ns(r.UserNS)
+	return nil
 }

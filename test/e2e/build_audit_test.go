@@ -198,6 +198,34 @@ func TestBuildIssueAudit(t *testing.T) {
 			}
 		}
 	})
+	t.Run("run container flags", func(t *testing.T) {
+		// Podman's RUN container flags, --env into the image, --http-proxy.
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\n" +
+			"RUN grep foo.test /etc/hosts; grep 192.0.2.53 /etc/resolv.conf; echo \"mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)\"; echo \"nofile=$(ulimit -n)\"; df -k /dev/shm | tail -1; echo \"proxy=$HTTP_PROXY foo=$FOO\"\n"})
+		c.Env = append(c.Env, "HTTP_PROXY=http://proxy.invalid:3128")
+		r := c.Run("build", "--no-cache", "--add-host", "foo.test:192.0.2.9", "--dns", "192.0.2.53", "--memory", "64m", "--ulimit", "nofile=512:512",
+			"--shm-size", "32m", "--env", "FOO=bar", "-t", "runflags", ctx)
+		off := c.Run("build", "--no-cache", "--http-proxy=false", ctx)
+		c.Env = c.Env[:len(c.Env)-1]
+		if r.ExitCode != 0 {
+			t.Fatal(r)
+		}
+		for _, want := range []string{"192.0.2.9\tfoo.test", "nameserver 192.0.2.53", "mem=67108864", "nofile=512", " 32768 ", "proxy=http://proxy.invalid:3128 foo=bar"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("RUN output lacks %q:\n%s", want, r.Stdout)
+			}
+		}
+		if off.ExitCode != 0 || !strings.Contains(off.Stdout, "proxy= foo=") {
+			t.Errorf("--http-proxy=false: %s", off)
+		}
+		if env := c.Must(t, "inspect", "--format", "{{.Config.Env}}", "runflags"); !strings.Contains(env, "FOO=bar") || strings.Contains(env, "proxy.invalid") {
+			t.Errorf("image Env %s: want --env's FOO and no proxy", env)
+		}
+		if hist := c.Must(t, "history", "--no-trunc", "runflags"); strings.Contains(hist, "proxy.invalid") {
+			t.Errorf("proxy in history:\n%s", hist)
+		}
+		mustFail(t, c, 125, "invalid value for memory", "build", "--memory", "lots", ctx)
+	})
 	t.Run("output as podman", func(t *testing.T) {
 		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV OUT=1\n"})
 		r := c.Run("build", "--no-cache", ctx)
