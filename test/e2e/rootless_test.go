@@ -679,6 +679,9 @@ func TestRootlessXDGPaths(t *testing.T) {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}
+		// newRootless's cleanup runs next, with the usual environment (it
+		// would otherwise start a pause process here again, and leak it).
+		u.Env = nil
 	})
 	u.pullBusybox(t)
 	want := filepath.Join(data, "containers", "storage") + " " + filepath.Join(run, "containers")
