@@ -44,6 +44,11 @@ type PodCloneOptions struct {
 	Destroy bool `json:"destroy,omitempty"`
 	// Start starts the clone.
 	Start bool `json:"start,omitempty"`
+	// Create holds pod create settings that replace the original's in the
+	// clone: the host name, infra name and command, --shm-size and the
+	// cgroup limits when set; labels and sysctls are merged over the
+	// original's; mounts are added.
+	Create PodCreateOptions `json:"create,omitempty"`
 }
 
 // PodCreateOptions are `pod create`'s flags.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -604,6 +605,7 @@ func (e *Engine) PodClone(ctx context.Context, ref string, o engine.PodCloneOpti
 	}
 	po.InfraName, po.Replace = "", false
 	po.Share = append([]string{}, p.Share...)
+	cloneOverrides(&po, o.Create)
 	id, err := e.PodCreate(ctx, po)
 	if err != nil {
 		return "", err
@@ -648,4 +650,50 @@ func (e *Engine) PodClone(ctx context.Context, ref string, o engine.PodCloneOpti
 		}
 	}
 	return id, nil
+}
+
+// cloneOverrides applies pod clone's create flags to the clone's options.
+func cloneOverrides(po *engine.PodCreateOptions, c engine.PodCreateOptions) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&po.Hostname, c.Hostname)
+	set(&po.InfraName, c.InfraName)
+	set(&po.InfraImage, c.InfraImage)
+	if len(c.InfraCommand) > 0 {
+		po.InfraCommand = c.InfraCommand
+	}
+	if c.ShmSize != nil {
+		po.ShmSize = c.ShmSize
+	}
+	merge := func(dst *map[string]string, src map[string]string) {
+		if len(src) == 0 {
+			return
+		}
+		m := maps.Clone(*dst)
+		if m == nil {
+			m = map[string]string{}
+		}
+		maps.Copy(m, src)
+		*dst = m
+	}
+	merge(&po.Labels, c.Labels)
+	merge(&po.Sysctls, c.Sysctls)
+	po.Mounts = append(slices.Clone(po.Mounts), c.Mounts...)
+	r, cr := &po.Resources, c.Resources
+	if cr.NanoCPUs != 0 {
+		r.NanoCPUs, r.CPUQuota, r.CPUPeriod = cr.NanoCPUs, 0, 0
+	}
+	if cr.Memory != 0 {
+		r.Memory, r.MemorySwap = cr.Memory, cr.MemorySwap
+	} else if cr.MemorySwap != 0 {
+		r.MemorySwap = cr.MemorySwap
+	}
+	if cr.CPUShares != 0 {
+		r.CPUShares = cr.CPUShares
+	}
+	set(&r.CPUSetCPUs, cr.CPUSetCPUs)
+	set(&r.CPUSetMems, cr.CPUSetMems)
 }

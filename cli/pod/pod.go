@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 
-	units "github.com/docker/go-units"
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/cli/container"
 	"github.com/selkie-containers/selkie/engine"
@@ -48,10 +46,10 @@ func parseFilters(list []string) (map[string][]string, error) {
 func newCreateCommand(g *command.Globals) *cobra.Command {
 	var o engine.PodCreateOptions
 	var infra bool
-	var share, publish, labels, labelFiles, volumes, sysctls []string
+	var pf podFlags
+	var share, publish []string
 	var applyNetwork func(*engine.ContainerCreateOptions) error
-	var podIDFile, infraCommand, memory, memorySwap, shmSize, blkioWeight string
-	var cpus float64
+	var podIDFile string
 	var shareParent bool
 	cmd := &cobra.Command{
 		Use:   "create [options] [NAME]",
@@ -74,54 +72,8 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 			if cmd.Flags().Changed("share-parent") {
 				o.ShareParent = &shareParent
 			}
-			if cmd.Flags().Changed("cpus") {
-				if cpus < 0 {
-					return fmt.Errorf("invalid argument %q for \"--cpus\" flag: CPUs must not be negative", strconv.FormatFloat(cpus, 'f', -1, 64))
-				}
-				o.Resources.NanoCPUs = int64(cpus * 1e9)
-			}
-			if memory != "" {
-				n, err := units.RAMInBytes(memory)
-				if err != nil || n < 0 {
-					return fmt.Errorf("invalid value for memory: invalid size: '%s'", memory)
-				}
-				o.Resources.Memory = n
-			}
-			if memorySwap == "-1" {
-				o.Resources.MemorySwap = -1
-			} else if memorySwap != "" {
-				n, err := units.RAMInBytes(memorySwap)
-				if err != nil || n < 0 {
-					return fmt.Errorf("invalid value for memory-swap: invalid size: '%s'", memorySwap)
-				}
-				if o.Resources.Memory > 0 && n < o.Resources.Memory {
-					return errors.New("minimum memoryswap limit should be larger than memory limit, see usage")
-				}
-				o.Resources.MemorySwap = n
-			}
-			if blkioWeight != "" {
-				n, err := strconv.ParseUint(blkioWeight, 10, 16)
-				if err != nil || n < 10 || n > 1000 {
-					return fmt.Errorf("invalid blkio weight %q: must be between 10 and 1000", blkioWeight)
-				}
-				o.Resources.BlkioWeight = uint16(n)
-			}
-			if shmSize != "" {
-				n, err := units.RAMInBytes(shmSize)
-				if err != nil || n <= 0 {
-					return fmt.Errorf("unable to translate --shm-size: invalid size: '%s'", shmSize)
-				}
-				o.ShmSize = &n
-			}
-			for _, kv := range sysctls {
-				k, v, ok := strings.Cut(kv, "=")
-				if k == "" || !ok {
-					return fmt.Errorf("%s is invalid, sysctl values must be in the form of KEY=VALUE", kv)
-				}
-				if o.Sysctls == nil {
-					o.Sysctls = map[string]string{}
-				}
-				o.Sysctls[k] = v
+			if err := pf.apply(cmd.Flags(), &o); err != nil {
+				return err
 			}
 			if !infra && (cmd.Flags().Changed("infra-image") || cmd.Flags().Changed("infra-command") || cmd.Flags().Changed("infra-name")) {
 				return errors.New("cannot set infra options when --infra=false")
@@ -132,9 +84,6 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 					return err
 				}
 				o.Share = s
-			}
-			if infraCommand != "" {
-				o.InfraCommand = []string{infraCommand}
 			}
 			for _, p := range publish {
 				pm, err := container.ParsePublish(p)
@@ -151,17 +100,6 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 				return fmt.Errorf("pods presently do not support network mode %s", netOpts.Network)
 			}
 			o.Network, o.Networks = netOpts.Network, netOpts.Networks
-			var err error
-			if o.Labels, err = container.ParseLabels(labels, labelFiles); err != nil {
-				return err
-			}
-			for _, v := range volumes {
-				m, err := container.ParseVolume(v)
-				if err != nil {
-					return err
-				}
-				o.Mounts = append(o.Mounts, m)
-			}
 			o.CreateCommand = os.Args
 			eng, err := g.Engine()
 			if err != nil {
@@ -203,33 +141,19 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.StringVarP(&o.Name, "name", "n", "", "Assign a name to the pod")
 	f.BoolVar(&infra, "infra", true, "Create an infra container associated with the pod to share namespaces with")
 	f.StringVar(&o.InfraImage, "infra-image", "", "Image to use to override builtin infra container")
-	f.StringVar(&infraCommand, "infra-command", "", "Overwrite the default ENTRYPOINT of the image")
-	f.StringVar(&o.InfraName, "infra-name", "", "Assign a name to the infra container")
+	pf.bind(f, &o)
 	f.StringSliceVar(&share, "share", nil, "A comma delimited list of kernel namespaces the pod will share")
 	f.StringArrayVarP(&publish, "publish", "p", nil, "Publish a container's port, or a range of ports, to the host")
 	applyNetwork = container.NetworkFlags(f)
-	f.StringVar(&o.Hostname, "hostname", "", "Set container hostname")
 	f.StringSliceVar(&o.AddHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
 	f.StringSliceVar(&o.DNSServers, "dns", nil, "Set custom DNS servers")
 	f.StringSliceVar(&o.DNSSearch, "dns-search", nil, "Set custom DNS search domains")
 	f.StringSliceVar(&o.DNSOptions, "dns-option", nil, "Set custom DNS options")
 	f.BoolVar(&o.NoHosts, "no-hosts", false, "Do not create /etc/hosts within the container, instead use the version from the image")
-	f.StringArrayVarP(&labels, "label", "l", nil, "Set metadata on a pod")
-	f.StringSliceVar(&labelFiles, "label-file", nil, "Read in a line delimited file of labels")
-	f.StringArrayVarP(&volumes, "volume", "v", nil, "Bind mount a volume into the pod")
 	f.StringVar(&o.ExitPolicy, "exit-policy", "continue", "Behaviour when the last container exits")
 	f.StringVar(&o.RestartPolicy, "restart", "", "Restart policy to apply when a container exits")
 	f.BoolVar(&o.Replace, "replace", false, "If a pod with the same name exists, replace it")
 	f.StringVar(&podIDFile, "pod-id-file", "", "Write the pod ID to the file")
-	f.Float64Var(&cpus, "cpus", 0, "Number of CPUs. The default is 0.000 which means no limit")
-	f.StringVarP(&memory, "memory", "m", "", "Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
-	f.StringVar(&o.Resources.CPUSetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
-	f.StringVar(&o.Resources.CPUSetMems, "cpuset-mems", "", "Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.")
-	f.StringVar(&memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
-	f.StringVar(&blkioWeight, "blkio-weight", "", "Block IO weight (relative weight) accepts a weight value between 10 and 1000.")
-	f.StringVar(&shmSize, "shm-size", "", "Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
-	f.StringSliceVar(&sysctls, "sysctl", nil, "Sysctl options")
-	f.Uint64Var(&o.Resources.CPUShares, "cpu-shares", 0, "CPU shares (relative weight)")
 	f.StringVar(&o.UserNS, "userns", "", "User namespace to use")
 	f.StringSliceVar(&o.UIDMap, "uidmap", nil, "UID map to use for the user namespace")
 	f.StringSliceVar(&o.GIDMap, "gidmap", nil, "GID map to use for the user namespace")
@@ -396,6 +320,7 @@ func podArgs(cmd *cobra.Command, g *command.Globals, args []string, all, latest 
 
 func newCloneCommand(g *command.Globals) *cobra.Command {
 	var o engine.PodCloneOptions
+	var pf podFlags
 	cmd := &cobra.Command{
 		Use:   "clone [options] POD NAME",
 		Short: "Clone an existing pod",
@@ -409,6 +334,9 @@ func newCloneCommand(g *command.Globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 2 {
 				o.Name = args[1]
+			}
+			if err := pf.apply(cmd.Flags(), &o.Create); err != nil {
+				return err
 			}
 			eng, err := g.Engine()
 			if err != nil {
@@ -426,5 +354,6 @@ func newCloneCommand(g *command.Globals) *cobra.Command {
 	f.StringVarP(&o.Name, "name", "n", "", "name the new pod")
 	f.BoolVar(&o.Destroy, "destroy", false, "destroy the original pod")
 	f.BoolVar(&o.Start, "start", false, "start the new pod")
+	pf.bind(f, &o.Create)
 	return cmd
 }

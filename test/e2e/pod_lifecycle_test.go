@@ -416,10 +416,17 @@ func TestPodVerbs(t *testing.T) {
 	c.Must(t, "pod", "kill", "v")
 	waitFor(t, "pod kill", 60*time.Second, func() bool { return podState() == "Exited" })
 	// clone copies the pod and its member.
-	c.Must(t, "pod", "clone", "--start", "v", "v2")
+	// clone takes create flags: they replace (labels: merge over) the original's.
+	c.Must(t, "pod", "clone", "--start", "--hostname", "v2host", "--label", "extra=1", "--shm-size", "3m", "v", "v2")
 	st := c.Must(t, "ps", "--filter", "pod=v2", "--format", "{{.Names}} {{.PodName}}")
 	if !strings.Contains(st, "talker-clone v2") {
 		t.Fatalf("cloned pod's containers: %q", st)
+	}
+	if m := podInspect(t, c, "v2"); m["Hostname"] != "v2host" || fmt.Sprint(m["Labels"]) != "map[extra:1 tier:web]" {
+		t.Errorf("clone overrides in inspect: %v %v", m["Hostname"], m["Labels"])
+	}
+	if out := c.Must(t, "exec", "talker-clone", "sh", "-c", "hostname; df -k /dev/shm | tail -1"); !strings.HasPrefix(out, "v2host\n") || strings.Fields(out)[2] != "3072" {
+		t.Errorf("clone --hostname/--shm-size in the member: %q", out)
 	}
 	// prune removes stopped pods only.
 	c.Must(t, "pod", "prune", "-f")
