@@ -988,8 +988,14 @@ func ParseVolume(spec string) (engine.Mount, error) {
 		}
 	case 3:
 		src, dst, opts = parts[0], parts[1], parts[2]
+		if opts == "" {
+			return m, errors.New(`invalid option type ""`)
+		}
 	default:
 		return m, fmt.Errorf("%s: incorrect volume format, should be [host-dir:]ctr-dir[:option]", spec)
+	}
+	if len(parts) > 1 && src == "" && (len(parts) == 3 || strings.HasPrefix(parts[1], "/")) {
+		return m, errors.New("host directory cannot be empty")
 	}
 	if dst == "" {
 		return m, errors.New("container directory cannot be empty")
@@ -1124,6 +1130,9 @@ func ParseTmpfs(spec string) (engine.Mount, error) {
 	m := engine.Mount{Type: "tmpfs", Source: "tmpfs", Destination: path.Clean(dst), RW: true, Options: []string{}}
 	if opts != "" {
 		m.Options = strings.Split(opts, ",")
+		if err := validateTmpfsOpts(m.Options); err != nil {
+			return m, err
+		}
 		for _, o := range m.Options {
 			if o == "ro" {
 				m.RW = false
@@ -1131,6 +1140,47 @@ func ParseTmpfs(spec string) (engine.Mount, error) {
 		}
 	}
 	return m, nil
+}
+
+// validateTmpfsOpts checks --tmpfs options as Podman 4.3's ProcessOptions
+// does for a tmpfs, with its texts.
+func validateTmpfsOpts(opts []string) error {
+	dupe := func(msg string) error { return errors.New(msg + ": duplicate mount option passed") }
+	groups := map[string]string{
+		"copy": "only one of 'nocopy' and 'copy' can be used", "nocopy": "only one of 'nocopy' and 'copy' can be used",
+		"exec": "only one of 'noexec' and 'exec' can be used", "noexec": "only one of 'noexec' and 'exec' can be used",
+		"suid": "only one of 'nosuid' and 'suid' can be used", "nosuid": "only one of 'nosuid' and 'suid' can be used",
+		"dev": "only one of 'nodev' and 'dev' can be used", "nodev": "only one of 'nodev' and 'dev' can be used",
+		"rw": "only one of 'rw' and 'ro' can be used", "ro": "only one of 'rw' and 'ro' can be used",
+		"size": "only one tmpfs size can be specified", "mode": "only one tmpfs mode can be specified",
+		"tmpcopyup":   "the 'tmpcopyup' or 'notmpcopyup' option can only be set once",
+		"notmpcopyup": "the 'tmpcopyup' or 'notmpcopyup' option can only be set once",
+		"U":           "the 'U' option can only be set once", "idmap": "the 'idmap' option can only be set once",
+	}
+	for _, p := range []string{"private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"} {
+		groups[p] = "only one root propagation mode can be used"
+	}
+	seen := map[string]bool{}
+	for _, o := range opts {
+		key, _, _ := strings.Cut(o, "=")
+		switch key {
+		case "bind", "rbind":
+			return errors.New("the 'bind' and 'rbind' options are not allowed with tmpfs mounts: invalid mount option")
+		case "z", "Z":
+			return errors.New("the 'z' and 'Z' options are not allowed with tmpfs mounts: invalid mount option")
+		case "consistency", "volume-opt", "O":
+			continue
+		}
+		g, ok := groups[key]
+		if !ok {
+			return fmt.Errorf("unknown mount option %q: invalid mount option", o)
+		}
+		if seen[g] {
+			return dupe(g)
+		}
+		seen[g] = true
+	}
+	return nil
 }
 
 const mountFormatErr = "incorrect mount format: should be --mount type=<bind|tmpfs|volume>,[src=<host-dir|volume-name>,]target=<ctr-dir>[,options]"
@@ -1154,7 +1204,16 @@ func ParseMount(spec string) (engine.Mount, error) {
 	default:
 		return m, fmt.Errorf("invalid filesystem type %q", m.Type)
 	}
+	const argErr = "must provide an argument for option"
 	relabel := false
+	once := map[string]bool{} // Podman's "cannot pass … more than once" groups
+	twice := func(group, msg string) error {
+		if once[group] {
+			return fmt.Errorf("%s: %s", msg, argErr)
+		}
+		once[group] = true
+		return nil
+	}
 	for _, field := range fields {
 		k, v, hasVal := strings.Cut(field, "=")
 		key := strings.ToLower(k)
@@ -1165,24 +1224,75 @@ func ParseMount(spec string) (engine.Mount, error) {
 			return m, fmt.Errorf("%s: invalid mount option", k)
 		}
 		switch key {
+		case "src", "source", "dst", "destination", "target", "bind-propagation", "tmpfs-size", "tmpfs-mode", "volume-opt":
+			if !hasVal {
+				return m, fmt.Errorf("%s: %s", k, argErr)
+			}
+		}
+		roMsg := "cannot pass 'readonly', 'ro', or 'rw' options more than once"
+		if m.Type != "bind" {
+			roMsg = "cannot pass 'ro' and 'rw' options more than once"
+		}
+		var err error
+		switch key {
+		case "ro", "readonly", "rw":
+			if m.Type != "image" {
+				err = twice("rorw", roMsg)
+			}
+		case "nosuid", "suid":
+			err = twice("suid", "cannot pass 'nosuid' and 'suid' options more than once")
+		case "nodev", "dev":
+			err = twice("dev", "cannot pass 'nodev' and 'dev' options more than once")
+		case "noexec", "exec":
+			err = twice("exec", "cannot pass 'noexec' and 'exec' options more than once")
+		case "tmpcopyup", "notmpcopyup":
+			err = twice("copyup", "cannot pass 'tmpcopyup' and 'notmpcopyup' options more than once")
+		case "u", "chown":
+			if err = twice("chown", "cannot pass 'U' or 'chown' option more than once"); err == nil && hasVal {
+				switch strings.ToLower(v) {
+				case "true":
+				case "false":
+					continue
+				default:
+					return m, fmt.Errorf("'U' or 'chown' must be set to true or false, instead received %q: %s", v, argErr)
+				}
+			}
+		}
+		if err != nil {
+			return m, err
+		}
+		switch key {
 		case "type", "consistency":
 		case "src", "source":
 			if m.Type == "tmpfs" {
 				return m, errors.New("source is not supported with tmpfs mounts")
 			}
+			if v == "" && m.Type == "bind" {
+				return m, fmt.Errorf("host directory cannot be empty: %s", argErr)
+			}
 			m.Source = v
 		case "dst", "destination", "target":
 			m.Destination = v
+		case "u", "chown":
+			m.Options = append(m.Options, "U")
 		case "ro", "readonly":
-			if hasVal && v != "true" && v != "1" {
-				if v != "false" && v != "0" {
-					return m, fmt.Errorf("invalid value for %s: %q", k, v)
+			if hasVal && !strings.EqualFold(v, "true") {
+				if !strings.EqualFold(v, "false") {
+					return m, fmt.Errorf("'readonly', 'ro', or 'rw' must be set to true or false, instead received %q: %s", v, argErr)
 				}
 				continue
 			}
 			m.RW = false
 			m.Options = append(m.Options, "ro")
 		case "rw", "readwrite":
+			if m.Type != "image" && hasVal && !strings.EqualFold(v, "true") {
+				if !strings.EqualFold(v, "false") {
+					return m, fmt.Errorf("'readonly', 'ro', or 'rw' must be set to true or false, instead received %q: %s", v, argErr)
+				}
+				m.RW = false // rw=false is ro
+				m.Options = append(m.Options, "ro")
+				continue
+			}
 			if m.Type == "image" {
 				if v != "true" && v != "false" {
 					return m, fmt.Errorf("invalid rw value %q: invalid mount option", v)
@@ -1237,8 +1347,11 @@ func ParseMount(spec string) (engine.Mount, error) {
 			}
 		}
 	}
+	if m.Type == "image" && (m.Source == "" || m.Destination == "") {
+		return m, errors.New("must set source and destination for image volume")
+	}
 	if m.Destination == "" {
-		return m, errors.New(mountFormatErr)
+		return m, errors.New("must set volume destination")
 	}
 	if !path.IsAbs(m.Destination) {
 		return m, fmt.Errorf("invalid container path %q, must be an absolute path", m.Destination)
@@ -1274,9 +1387,9 @@ var mountKeys = map[string][]string{
 	"bind": {"bind-nonrecursive", "ro", "readonly", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
 		"shared", "rshared", "private", "rprivate", "slave", "rslave", "unbindable", "runbindable", "z", "Z",
 		"bind-propagation", "relabel", "U", "chown", "idmap"},
-	"volume": {"volume-opt", "ro", "readonly", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
+	"volume": {"volume-opt", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
 		"volume-label", "U", "chown", "volume-driver", "volume-nocopy", "nocopy"},
-	"tmpfs":  {"tmpcopyup", "notmpcopyup", "ro", "readonly", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "tmpfs-mode", "tmpfs-size", "U", "chown"},
+	"tmpfs":  {"tmpcopyup", "notmpcopyup", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "tmpfs-mode", "tmpfs-size", "U", "chown"},
 	"devpts": {"uid", "gid", "mode", "ptxmode", "newinstance", "max"},
 	"image":  {"rw", "readwrite"},
 }

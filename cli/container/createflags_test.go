@@ -94,13 +94,31 @@ func TestParseMountAndTmpfs(t *testing.T) {
 	bad := map[string]string{
 		"type=bogus,dst=/x": `invalid filesystem type "bogus"`,
 		"dst=/x":            mountFormatErr,
-		"type=bind":         mountFormatErr,
+		"type=bind":         "must set volume destination",
 		"type=bind,dst=x":   `invalid container path "x", must be an absolute path`,
 	}
 	for in, want := range bad {
 		if _, err := ParseMount(in); err == nil || err.Error() != want {
 			t.Errorf("%q: got %v, want %q", in, err, want)
 		}
+	}
+	for in, want := range map[string]string{
+		"/t:bogus":           `unknown mount option "bogus": invalid mount option`,
+		"/t:size=1m,size=2m": "only one tmpfs size can be specified: duplicate mount option passed",
+		"/t:bind":            "the 'bind' and 'rbind' options are not allowed with tmpfs mounts: invalid mount option",
+		"/t:ro,rw":           "only one of 'rw' and 'ro' can be used: duplicate mount option passed",
+	} {
+		if _, err := ParseTmpfs(in); err == nil || err.Error() != want {
+			t.Errorf("--tmpfs %q: got %v, want %q", in, err, want)
+		}
+	}
+	for in, want := range map[string]string{":/x": "host directory cannot be empty", "/a:/x:": `invalid option type ""`} {
+		if _, err := ParseVolume(in); err == nil || err.Error() != want {
+			t.Errorf("-v %q: got %v, want %q", in, err, want)
+		}
+	}
+	if m, err := ParseMount("type=bind,src=/a,dst=/b,rw=false,chown=true"); err != nil || m.RW || !reflect.DeepEqual(m.Options, []string{"ro", "U"}) {
+		t.Errorf("rw=false,chown=true: %+v %v", m, err)
 	}
 	if _, err := ParseTmpfs("rel"); err == nil || err.Error() != `invalid container path "rel", must be an absolute path` {
 		t.Errorf("tmpfs rel: %v", err)
@@ -305,13 +323,23 @@ func TestParseVolumeAndMountOptionRules(t *testing.T) {
 		t.Errorf("image rw: %+v %v", m, err)
 	}
 	for in, want := range map[string]string{
-		"type=bind,src=/a,dst=/b,foo=bar":         "foo: invalid mount option",
-		"type=bind,src=/a,dst=/b,relabel=bogus":   "relabel mount option must be 'private' or 'shared': invalid mount option",
-		"type=volume,src=v,dst=/b,idmap":          "idmap: invalid mount option",
-		"type=volume,src=v,dst=/b,relabel=shared": "relabel: invalid mount option",
-		"type=tmpfs,src=x,dst=/b":                 "source is not supported with tmpfs mounts",
-		"type=image,src=i,dst=/b,rw=maybe":        `invalid rw value "maybe": invalid mount option`,
-		"type=bind,src=/a,dst=/b,idmap,idmap":     "the 'idmap' option can only be set once: duplicate mount option passed",
+		"type=bind,src=/a,dst=/b,foo=bar":          "foo: invalid mount option",
+		"type=bind,src=/a,dst=/b,relabel=bogus":    "relabel mount option must be 'private' or 'shared': invalid mount option",
+		"type=volume,src=v,dst=/b,idmap":           "idmap: invalid mount option",
+		"type=volume,src=v,dst=/b,relabel=shared":  "relabel: invalid mount option",
+		"type=tmpfs,src=x,dst=/b":                  "source is not supported with tmpfs mounts",
+		"type=image,src=i,dst=/b,rw=maybe":         `invalid rw value "maybe": invalid mount option`,
+		"type=bind,src=/a,dst=/b,idmap,idmap":      "the 'idmap' option can only be set once: duplicate mount option passed",
+		"type=bind,src=/a,dst=/b,ro=maybe":         `'readonly', 'ro', or 'rw' must be set to true or false, instead received "maybe": must provide an argument for option`,
+		"type=bind,src=/a,dst=/b,ro,rw":            "cannot pass 'readonly', 'ro', or 'rw' options more than once: must provide an argument for option",
+		"type=tmpfs,dst=/b,ro,rw":                  "cannot pass 'ro' and 'rw' options more than once: must provide an argument for option",
+		"type=bind,src=/a,dst=/b,U=maybe":          `'U' or 'chown' must be set to true or false, instead received "maybe": must provide an argument for option`,
+		"type=bind,src=/a,dst=/b,U,chown":          "cannot pass 'U' or 'chown' option more than once: must provide an argument for option",
+		"type=bind,src=,dst=/b":                    "host directory cannot be empty: must provide an argument for option",
+		"type=tmpfs,dst=/b,tmpfs-size":             "tmpfs-size: must provide an argument for option",
+		"type=bind,src=/a,dst=/b,bind-propagation": "bind-propagation: must provide an argument for option",
+		"type=image,dst=/b":                        "must set source and destination for image volume",
+		"type=bind,src=/a,dst=/b,nosuid,suid":      "cannot pass 'nosuid' and 'suid' options more than once: must provide an argument for option",
 	} {
 		if _, err := ParseMount(in); err == nil || err.Error() != want {
 			t.Errorf("--mount %q: got %v, want %q", in, err, want)

@@ -267,6 +267,11 @@ func TestVolumeBadInput(t *testing.T) {
 		{[]string{"-v", "bad$name:/x"}, "names must match"},
 		{[]string{"--volumes-from", "nosuchctr"}, "no container with name or ID"},
 		{[]string{"--mount", "type=glob,src=/tmp/*,dst=/g"}, `invalid filesystem type "glob"`},
+		{[]string{"-v", ":/x"}, "host directory cannot be empty"},
+		{[]string{"--mount", "type=bind,src=/tmp,dst=/x,ro,rw"}, "cannot pass 'readonly', 'ro', or 'rw' options more than once"},
+		{[]string{"--mount", "type=volume,src=v,dst=/x,foo"}, "foo: invalid mount option"},
+		{[]string{"--tmpfs", "/x:bogus"}, `unknown mount option "bogus": invalid mount option`},
+		{[]string{"--volumes-from", "x:bogus"}, `invalid option "bogus" specified`},
 	}
 	for _, tc := range cases {
 		args := append(append([]string{"run", "--rm"}, tc.args...), "bb", "true")
