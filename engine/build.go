@@ -24,6 +24,10 @@ type BuildOptions struct {
 	Containerfiles []string `json:"containerfiles,omitempty"`
 	// ContainerfileData, when set, is the Containerfile itself (-f -).
 	ContainerfileData []byte `json:"containerfileData,omitempty"`
+	// BuildContexts are --build-context NAME=VALUE: a directory, a URL
+	// (as a context), docker-image://REF or container-image://REF; COPY
+	// --from, RUN --mount from= and FROM take NAME before a stage or image.
+	BuildContexts map[string]string `json:"buildContexts,omitempty"`
 	// IgnoreFile replaces <context>/.containerignore and .dockerignore.
 	IgnoreFile string `json:"ignoreFile,omitempty"`
 
@@ -51,6 +55,11 @@ type BuildOptions struct {
 	// Remove removes intermediate containers after a successful build, ForceRemove after a failed one too.
 	Remove      bool `json:"rm"`
 	ForceRemove bool `json:"forceRm,omitempty"`
+	// AllStages builds every stage up to the target, also those it does
+	// not need (--skip-unused-stages=false).
+	AllStages bool `json:"allStages,omitempty"`
+	// UnsetEnv are variables removed from the final image's config.
+	UnsetEnv []string `json:"unsetEnv,omitempty"`
 	// Jobs is how many independent stages run at once (1 as Podman; 0 = no limit).
 	Jobs int `json:"jobs"`
 

@@ -89,6 +89,9 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 	if err := b.prepareContext(ctx); err != nil {
 		return nil, err
 	}
+	if err := b.buildContexts(ctx); err != nil {
+		return nil, err
+	}
 	data, err := b.containerfile(ctx)
 	if err != nil {
 		return nil, err
@@ -139,6 +142,10 @@ type builder struct {
 	lex        *build.Lexer
 	secrets    map[string]string // id → host file
 	ssh        map[string]build.SSHSource
+	// ctxDirs and ctxImages are the --build-context names: a directory
+	// (host path, confined reads) or an image reference.
+	ctxDirs   map[string]string
+	ctxImages map[string]string
 
 	global      map[string]string // meta ARG values (before the first FROM)
 	used        map[string]bool
@@ -414,6 +421,11 @@ func (b *builder) run(ctx context.Context) (string, error) {
 		target = i
 	}
 	needed := b.neededStages(target)
+	if b.o.AllStages {
+		for i := 0; i <= target; i++ {
+			needed[i] = true
+		}
+	}
 	var order []int
 	for i := 0; i <= target; i++ {
 		if needed[i] {
@@ -562,6 +574,9 @@ func (b *builder) stageDeps(i int) map[int]bool {
 		if ref == "" {
 			return
 		}
+		if b.namedContext(ref) {
+			return
+		}
 		if strings.Contains(ref, "$") {
 			v, err := b.lex.Expander(mapEnv(b.global))(ref)
 			if err != nil || v == "" || strings.Contains(v, "$") {
@@ -708,6 +723,11 @@ func (b *builder) from(ctx context.Context, s *stageState, stage instructions.St
 	}
 	if s.index == 0 && b.o.From != "" {
 		base = b.o.From
+	}
+	if ref, ok := b.ctxImages[strings.ToLower(base)]; ok {
+		base = ref
+	} else if _, ok := b.ctxDirs[strings.ToLower(base)]; ok {
+		return fmt.Errorf("FROM %s: the build context %q is a directory, not an image: %w", base, base, engine.ErrInvalidArg)
 	}
 	for _, plat := range []string{stage.Platform, b.o.Platform} {
 		if plat == "" {
@@ -1068,7 +1088,7 @@ func (b *builder) finish(s *stageState) (string, error) {
 	if len(b.o.Tags) > 0 {
 		name = b.o.Tags[0]
 	}
-	changes := len(b.o.Labels) > 0 || len(b.o.Annotations) > 0 || b.o.Squash || b.o.SquashAll
+	changes := len(b.o.Labels) > 0 || len(b.o.Annotations) > 0 || len(b.o.UnsetEnv) > 0 || b.o.Squash || b.o.SquashAll
 	// As Podman: a cached last step with nothing to name or change is
 	// not committed again.
 	if !s.cached || name != "" || changes {
@@ -1131,6 +1151,15 @@ func (b *builder) finalImage(s *stageState) (string, error) {
 			labels[k] = v
 		}
 		cc.Labels = labels
+	}
+	if len(b.o.UnsetEnv) > 0 {
+		var env []string
+		for _, kv := range cc.Env {
+			if k, _, _ := strings.Cut(kv, "="); !slices.Contains(b.o.UnsetEnv, k) {
+				env = append(env, kv)
+			}
+		}
+		cc.Env = env
 	}
 	cfg.Config = cc
 	top := s.top
@@ -1239,6 +1268,13 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	src := b.ctxSrc
 	keep := false
 	fromKey := ""
+	if dir, ok := b.ctxDirs[strings.ToLower(from)]; ok && from != "" {
+		src = &build.Source{Root: dir}
+		fromKey = "context " + from
+		from = ""
+	} else if ref, ok := b.ctxImages[strings.ToLower(from)]; ok && from != "" {
+		from = ref
+	}
 	if from != "" {
 		id, ok := b.stageRef(from)
 		if !ok {
@@ -1541,3 +1577,54 @@ type invalidArgError struct{ err error }
 func (e *invalidArgError) Error() string        { return e.err.Error() }
 func (e *invalidArgError) Unwrap() error        { return e.err }
 func (e *invalidArgError) Is(target error) bool { return target == engine.ErrInvalidArg }
+
+// buildContexts settles the --build-context names: directories (a URL is
+// fetched into one first) and image references.
+func (b *builder) buildContexts(ctx context.Context) error {
+	b.ctxDirs, b.ctxImages = map[string]string{}, map[string]string{}
+	for _, name := range build.SortedKeys(b.o.BuildContexts) {
+		v := b.o.BuildContexts[name]
+		if name == "" || v == "" {
+			return fmt.Errorf("invalid build context %q=%q: %w", name, v, engine.ErrInvalidArg)
+		}
+		key := strings.ToLower(name)
+		for _, p := range []string{"docker-image://", "container-image://"} {
+			if ref, ok := strings.CutPrefix(v, p); ok {
+				b.ctxImages[key] = ref
+			}
+		}
+		if _, ok := b.ctxImages[key]; ok {
+			continue
+		}
+		dir := v
+		if build.RemoteKind(v) != "" {
+			tmp, err := os.MkdirTemp(b.tmp, "context-")
+			if err != nil {
+				return err
+			}
+			if dir, err = build.FetchContext(ctx, v, tmp); err != nil {
+				return invalidArg(fmt.Errorf("build context %s: %w", name, err))
+			}
+		}
+		abs, err := filepath.Abs(dir)
+		if err == nil {
+			abs, err = filepath.EvalSymlinks(abs)
+		}
+		if err != nil {
+			return fmt.Errorf("build context %s: %w: %w", name, err, engine.ErrInvalidArg)
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return fmt.Errorf("build context %s: %q is not a directory: %w", name, v, engine.ErrInvalidArg)
+		}
+		b.ctxDirs[key] = abs
+	}
+	return nil
+}
+
+// namedContext tells whether ref is a --build-context name.
+func (b *builder) namedContext(ref string) bool {
+	k := strings.ToLower(ref)
+	_, d := b.ctxDirs[k]
+	_, i := b.ctxImages[k]
+	return d || i
+}

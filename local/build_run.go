@@ -544,6 +544,12 @@ func confined(root, rel string) (string, error) {
 
 // mountFrom mounts a stage's or image's rootfs (read-only use) until the build ends.
 func (b *builder) mountFrom(ctx context.Context, s *stageState, from string) (string, error) {
+	if dir, ok := b.ctxDirs[strings.ToLower(from)]; ok {
+		return dir, nil // the bind source is still resolved inside it
+	}
+	if ref, ok := b.ctxImages[strings.ToLower(from)]; ok {
+		from = ref
+	}
 	id, ok := b.stageRef(from)
 	if !ok {
 		img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, s.errw)

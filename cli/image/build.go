@@ -27,6 +27,9 @@ type buildFlags struct {
 	memory, memorySwap, shmSize string
 	ulimits                     []string
 	ipc, pid, uts               string
+	buildContexts               []string
+	skipUnused                  bool
+	logfile                     string
 }
 
 func newBuildCommand(g *command.Globals, use string) *cobra.Command {
@@ -51,6 +54,14 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 				return err
 			}
 			o.Out, o.Err = g.Stdout, g.Stderr
+			if f.logfile != "" {
+				lf, err := os.OpenFile(f.logfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return err
+				}
+				defer lf.Close()
+				o.Out, o.Err = lf, lf
+			}
 			_, err = eng.Build(cmd.Context(), o)
 			var ee *engine.ExitCodeError
 			if errors.As(err, &ee) {
@@ -114,6 +125,10 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.StringVar(&r.CgroupNS, "cgroupns", "", "'private', or 'host'")
 	fl.StringVar(&r.UserNS, "userns", "", "'container', `path` of user namespace to join, or 'host'")
 	fl.BoolVar(&f.httpProxy, "http-proxy", true, "pass through HTTP Proxy environment variables")
+	fl.StringArrayVar(&f.buildContexts, "build-context", nil, "`argument=value` to supply additional build context to the builder")
+	fl.BoolVar(&f.skipUnused, "skip-unused-stages", true, "skips stages in multi-stage builds which do not affect the final target")
+	fl.StringSliceVar(&o.UnsetEnv, "unsetenv", nil, "unset environment variable from final image")
+	fl.StringVar(&f.logfile, "logfile", "", "log to `file` instead of stdout/stderr")
 	fl.StringVar(&o.Platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
 	return cmd
 }
@@ -193,6 +208,17 @@ func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.Bui
 	}
 	if err := f.runOptions(cmd, &o.Run); err != nil {
 		return err
+	}
+	o.AllStages = !f.skipUnused
+	for _, bc := range f.buildContexts {
+		k, v, ok := strings.Cut(bc, "=")
+		if !ok || k == "" || v == "" {
+			return fmt.Errorf("invalid --build-context %q: want name=value", bc)
+		}
+		if o.BuildContexts == nil {
+			o.BuildContexts = map[string]string{}
+		}
+		o.BuildContexts[k] = v
 	}
 	if f.httpProxy {
 		for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ftp_proxy", "FTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"} {

@@ -226,6 +226,48 @@ func TestBuildIssueAudit(t *testing.T) {
 		}
 		mustFail(t, c, 125, "invalid value for memory", "build", "--memory", "lots", ctx)
 	})
+	t.Run("build contexts and stages", func(t *testing.T) {
+		extra := buildContext(t, map[string]string{"f": "from-extra\n", "sub/g": "g\n"})
+		if err := os.Symlink("/etc/hostname", filepath.Join(extra, "out")); err != nil {
+			t.Fatal(err)
+		}
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM base AS unused\nRUN echo unused-stage-ran\n" +
+			"FROM base\nCOPY --from=extra f /f\nRUN --mount=type=bind,from=extra,target=/e cat /e/sub/g\nENV DROPME=1 KEEP=1\n"})
+		logfile := filepath.Join(t.TempDir(), "build.log")
+		r := c.Run("build", "--build-context", "extra="+extra, "--build-context", "base=docker-image://localhost/busybox",
+			"--unsetenv", "DROPME", "--logfile", logfile, "-t", "bctx", ctx)
+		if r.ExitCode != 0 || r.Stdout != "" {
+			t.Fatalf("build with --logfile printed to stdout: %s", r)
+		}
+		log, _ := os.ReadFile(logfile)
+		if !strings.Contains(string(log), "COMMIT bctx") || strings.Contains(string(log), "unused-stage-ran") {
+			t.Errorf("log file:\n%s", log)
+		}
+		if out := c.Must(t, "run", "--rm", "bctx", "cat", "/f"); out != "from-extra" {
+			t.Errorf("COPY --from a build context: %q", out)
+		}
+		if env := c.Must(t, "inspect", "--format", "{{.Config.Env}}", "bctx"); strings.Contains(env, "DROPME") || !strings.Contains(env, "KEEP=1") {
+			t.Errorf("--unsetenv: %s", env)
+		}
+		// --skip-unused-stages=false builds the stage the target does not need.
+		r = c.Run("build", "--no-cache", "--skip-unused-stages=false", "--build-context", "extra="+extra, "--build-context", "base=docker-image://localhost/busybox", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "unused-stage-ran") {
+			t.Errorf("--skip-unused-stages=false: %s", r)
+		}
+		// Reads stay inside the named context.
+		for _, cf := range []string{"FROM localhost/busybox\nCOPY --from=extra ../ /x/\n", "FROM localhost/busybox\nCOPY --from=extra out /x\n"} {
+			bad := buildContext(t, map[string]string{"Containerfile": cf})
+			r := c.Run("build", "--build-context", "extra="+extra, "-t", "bctxbad", bad)
+			if r.ExitCode == 0 {
+				host, _ := os.ReadFile("/etc/hostname")
+				if out := c.Run("run", "--rm", "bctxbad", "cat", "/x"); len(host) > 0 && strings.Contains(out.Stdout, strings.TrimSpace(string(host))) {
+					t.Errorf("%q copied a host file through the build context", cf)
+				}
+			}
+		}
+		mustFail(t, c, 125, "build context", "build", "--build-context", "extra=/does/not/exist", ctx)
+		mustFail(t, c, 125, "is a directory, not an image", "build", "--build-context", "base="+extra, ctx)
+	})
 	t.Run("output as podman", func(t *testing.T) {
 		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV OUT=1\n"})
 		r := c.Run("build", "--no-cache", ctx)
