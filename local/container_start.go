@@ -25,9 +25,6 @@ import (
 // o.Attach the attach socket is connected before the process starts, and the
 // call returns when the container's output ends (or the user detaches).
 func (e *Engine) ContainerStart(ctx context.Context, ref string, o engine.ContainerStartOptions) error {
-	if !e.cfg.Rootless {
-		defer func(done <-chan struct{}) { <-done }(warmCgroupMigration())
-	}
 	if err := e.startPodInfra(ctx, ref); err != nil {
 		return err
 	}
@@ -160,6 +157,11 @@ func (e *Engine) initLockedSize(ctx context.Context, c *state.Container, attache
 	rt, err := e.runtimeFor(c, true)
 	if err != nil {
 		return err
+	}
+	if !e.cfg.Rootless {
+		// conmon's and runc's cgroup moves below wait for the grace period
+		// this starts (container_cgroupwarm.go).
+		defer func(done <-chan struct{}) { <-done }(warmCgroupMigration())
 	}
 	conmonPath, err := e.cfg.FindConmon()
 	if err != nil {
