@@ -288,11 +288,6 @@ func TestBuildNetworkDefault(t *testing.T) {
 		t.Skip("netavark not installed")
 	}
 	ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN echo \"ifaces=$(grep : /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ,)\"\nRUN --network=none echo \"runnone=$(grep -c : /proc/net/dev)\"\n"})
-	hostIfaces, err := os.ReadFile("/proc/net/dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nHost := strings.Count(string(hostIfaces), ":")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -306,10 +301,19 @@ func TestBuildNetworkDefault(t *testing.T) {
 			t.Errorf("build %v: want %q and runnone=1:\n%s", tc.args, tc.want, r)
 		}
 	}
-	hctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN echo \"n=$(grep -c : /proc/net/dev)\"\n"})
+	// --network host: the RUN is in this process's network namespace.
+	hostNS, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN echo \"ns=$(readlink /proc/self/ns/net)\"\n"})
 	r := c.Run("build", "--no-cache", "--network", "host", hctx)
-	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "n="+strconv.Itoa(nHost)+"\n") {
-		t.Errorf("--network host: want n=%d:\n%s", nHost, r)
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "ns="+hostNS+"\n") {
+		t.Errorf("--network host: want ns=%s:\n%s", hostNS, r)
+	}
+	r = c.Run("build", "--no-cache", hctx)
+	if r.ExitCode != 0 || strings.Contains(r.Stdout, "ns="+hostNS+"\n") {
+		t.Errorf("the default RUN network is the host's:\n%s", r)
 	}
 	noContainersLeft(t, c)
 }
