@@ -94,7 +94,7 @@ type Mount struct {
 	Name        string   `json:"Name,omitempty"`
 	Source      string   `json:"Source"`
 	Destination string   `json:"Destination"`
-	Driver      string   `json:"Driver,omitempty"`
+	Driver      string   `json:"Driver"`
 	Mode        string   `json:"Mode"`
 	Options     []string `json:"Options"`
 	RW          bool     `json:"RW"`

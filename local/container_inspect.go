@@ -246,7 +246,9 @@ func inspectDoc(c *state.Container, driver, graphRoot string) *engine.ContainerI
 	var binds []string
 	tmpfs := map[string]string{}
 	for _, m := range o.Mounts {
-		mounts = append(mounts, m)
+		if im, ok := inspectMount(m); ok {
+			mounts = append(mounts, im)
+		}
 		switch m.Type {
 		case "bind":
 			b := m.Source + ":" + m.Destination

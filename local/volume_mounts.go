@@ -538,3 +538,22 @@ func (e *Engine) removeAnonVolumes(ctx context.Context, c *state.Container) {
 		}
 	}
 }
+
+// inspectMount is a mount as Podman's inspect shows it in .Mounts: no
+// tmpfs/devpts (they are in HostConfig.Tmpfs), ro/rw only as RW, the
+// propagation only as Propagation.
+func inspectMount(m engine.Mount) (engine.Mount, bool) {
+	if m.Type == "tmpfs" || m.Type == "devpts" {
+		return m, false
+	}
+	opts := make([]string, 0, len(m.Options))
+	for _, o := range m.Options {
+		switch o {
+		case "ro", "rw", "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable":
+			continue
+		}
+		opts = append(opts, o)
+	}
+	m.Options = opts
+	return m, true
+}

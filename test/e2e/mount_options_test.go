@@ -129,6 +129,15 @@ func TestMountOptions(t *testing.T) {
 		t.Fatalf("O on a named volume changed it: %q", got)
 	}
 
+	// Inspect shape as Podman: ro only as RW, propagation only as
+	// Propagation, Driver always present, tmpfs not in .Mounts.
+	id = c.Must(t, "create", "-v", dir+":/d:ro,rshared,noexec", "--tmpfs", "/tt", "bb", "true")
+	want := `[{"Type":"bind","Source":"` + dir + `","Destination":"/d","Driver":"","Mode":"","Options":["noexec","rbind"],"RW":false,"Propagation":"rshared"}]`
+	if got := c.Must(t, "inspect", "--format", "{{json .Mounts}}", id); got != want {
+		t.Fatalf("inspect .Mounts:\n got %s\nwant %s", got, want)
+	}
+	c.Must(t, "rm", id)
+
 	// --volumes-from :rw of a read-only mount makes it writable.
 	c.Must(t, "create", "--name", "vsrc", "-v", "vf:/vf:ro", "bb", "true")
 	run("--volumes-from", "vsrc:rw", "bb", "touch", "/vf/w")
