@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -25,6 +26,11 @@ func (e *Engine) setupNetwork(ctx context.Context, c *state.Container, netnsPath
 	mode, err := e.containerMode(c)
 	if err != nil {
 		return nil, err
+	}
+	if e.cfg.Rootless && c.Options.Network == "" && len(c.Options.Networks) == 0 {
+		// The default rootless network: pasta, or slirp4netns when only it
+		// is installed (teardownNetwork stops either).
+		mode.Kind = network.RootlessFallback(mode.Kind, e.haveHelper)
 	}
 	if mode.Kind == network.ModePasta {
 		return e.setupPasta(ctx, c, mode, netnsPath)
@@ -166,19 +172,14 @@ func exposedPorts(c *state.Container) []string {
 func (e *Engine) teardownNetwork(ctx context.Context, c *state.Container, netnsPath string) error {
 	defer func() { c.State.Network = nil }()
 	mode, err := e.containerMode(c)
-	if err == nil && mode.Kind == network.ModePasta {
+	if err == nil && (mode.Kind == network.ModePasta || mode.Kind == network.ModeSlirp) {
+		// Both: the default rootless command may have changed (containers.conf,
+		// an installed or removed pasta) since the container started.
 		m, err := e.networks()
 		if err != nil {
 			return err
 		}
-		return network.StopPasta(pastaPidFile(m, c.ID))
-	}
-	if err == nil && mode.Kind == network.ModeSlirp {
-		m, err := e.networks()
-		if err != nil {
-			return err
-		}
-		return network.StopSlirp(slirpFile(m, c.ID, "pid"))
+		return errors.Join(network.StopPasta(pastaPidFile(m, c.ID)), network.StopSlirp(slirpFile(m, c.ID, "pid")))
 	}
 	if err == nil && mode.Kind != network.ModeBridge {
 		return nil
@@ -375,4 +376,14 @@ func (e *Engine) AcquireRootlessNetns(ctx context.Context) (string, func() error
 		return "", nil, err
 	}
 	return path, func() error { return e.releaseRootlessNetns(ctx, holder) }, nil
+}
+
+// haveHelper reports whether a helper binary is installed (helper dirs or
+// $PATH).
+func (e *Engine) haveHelper(name string) bool {
+	if e.helperBinary(name) != "" {
+		return true
+	}
+	_, err := exec.LookPath(name)
+	return err == nil
 }

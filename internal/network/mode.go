@@ -165,3 +165,13 @@ func ValidateAlias(a string) error {
 	}
 	return nil
 }
+
+// RootlessFallback is the rootless default network command to use: cmd,
+// except that a pasta that is not installed gives way to an installed
+// slirp4netns (have reports whether a helper binary is found).
+func RootlessFallback(cmd string, have func(string) bool) string {
+	if cmd == ModePasta && !have("pasta") && have("slirp4netns") {
+		return ModeSlirp
+	}
+	return cmd
+}

@@ -272,3 +272,30 @@ func TestAttachmentPathConfined(t *testing.T) {
 		}
 	}
 }
+
+func TestRootlessFallback(t *testing.T) {
+	have := func(set ...string) func(string) bool {
+		return func(n string) bool {
+			for _, s := range set {
+				if s == n {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		cmd  string
+		have func(string) bool
+		want string
+	}{
+		{ModePasta, have("pasta", "slirp4netns"), ModePasta},
+		{ModePasta, have("slirp4netns"), ModeSlirp},
+		{ModePasta, have(), ModePasta}, // StartPasta then names the package
+		{ModeSlirp, have("pasta"), ModeSlirp},
+	} {
+		if got := RootlessFallback(tc.cmd, tc.have); got != tc.want {
+			t.Errorf("RootlessFallback(%s): %s, want %s", tc.cmd, got, tc.want)
+		}
+	}
+}

@@ -435,7 +435,24 @@ func TestRootlessPorts(t *testing.T) {
 		if out := u.Must(t, "run", "--rm", "bb", "ip", "-o", "link"); !strings.Contains(out, " tap0:") {
 			t.Fatalf("default_rootless_network_cmd = slirp4netns not used:\n%s", out)
 		}
+		// The setting changes under a running container: its rm still
+		// stops the slirp4netns it was started with.
+		id := u.Must(t, "run", "-d", "bb", "sleep", "300")
+		data, err := os.ReadFile(filepath.Join(u.Runtime, "containers", "networks", "slirp4netns-"+id+".pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		slirp, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		if !processRunning(slirp) {
+			t.Fatalf("slirp4netns %q of %s not running", data, id)
+		}
 		os.Remove(conf)
+		u.Must(t, "rm", "-f", "-t", "0", id)
+		for deadline := time.Now().Add(10 * time.Second); processRunning(slirp) && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		}
+		if processRunning(slirp) {
+			t.Fatalf("slirp4netns %d left running after rm (the default changed to pasta meanwhile)", slirp)
+		}
 	}
 	// Ports below net.ipv4.ip_unprivileged_port_start: Podman's message.
 	if data, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); strings.TrimSpace(string(data)) == "1024" {
