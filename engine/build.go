@@ -41,11 +41,14 @@ type BuildOptions struct {
 	Layers     bool   `json:"layers"`
 	NoCache    bool   `json:"noCache,omitempty"`
 	PullPolicy string `json:"pullPolicy,omitempty"` // always, missing, never, newer
-	Squash     bool   `json:"squash,omitempty"`
-	SquashAll  bool   `json:"squashAll,omitempty"`
-	Format     string `json:"format,omitempty"` // oci (default) or docker
-	IIDFile    string `json:"iidFile,omitempty"`
-	Quiet      bool   `json:"quiet,omitempty"`
+	// Registry holds the options of base image pulls (--tls-verify,
+	// --authfile, --creds, --cert-dir, --retry, --retry-delay).
+	Registry  RegistryOptions `json:"registry"`
+	Squash    bool            `json:"squash,omitempty"`
+	SquashAll bool            `json:"squashAll,omitempty"`
+	Format    string          `json:"format,omitempty"` // oci (default) or docker
+	IIDFile   string          `json:"iidFile,omitempty"`
+	Quiet     bool            `json:"quiet,omitempty"`
 	// Platform is --platform: only the native OS/ARCH is supported.
 	Platform string `json:"platform,omitempty"`
 	// From replaces the image of the first FROM.

@@ -748,7 +748,7 @@ func (b *builder) from(ctx context.Context, s *stageState, stage instructions.St
 			id = sid
 			break
 		}
-		img, err := b.e.resolveImage(ctx, base, b.o.PullPolicy, s.errw)
+		img, err := b.e.resolveImageWith(ctx, base, b.o.PullPolicy, engine.ImagePullOptions{RegistryOptions: b.o.Registry}, s.errw)
 		if err != nil {
 			return err
 		}
@@ -1278,7 +1278,7 @@ func (b *builder) copyStep(ctx context.Context, s *stageState, sd instructions.S
 	if from != "" {
 		id, ok := b.stageRef(from)
 		if !ok {
-			img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, s.errw)
+			img, err := b.e.resolveImageWith(ctx, from, b.o.PullPolicy, engine.ImagePullOptions{RegistryOptions: b.o.Registry}, s.errw)
 			if err != nil {
 				return err
 			}

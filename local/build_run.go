@@ -552,7 +552,7 @@ func (b *builder) mountFrom(ctx context.Context, s *stageState, from string) (st
 	}
 	id, ok := b.stageRef(from)
 	if !ok {
-		img, err := b.e.resolveImage(ctx, from, b.o.PullPolicy, s.errw)
+		img, err := b.e.resolveImageWith(ctx, from, b.o.PullPolicy, engine.ImagePullOptions{RegistryOptions: b.o.Registry}, s.errw)
 		if err != nil {
 			return "", err
 		}

@@ -30,6 +30,7 @@ type buildFlags struct {
 	buildContexts               []string
 	skipUnused                  bool
 	logfile                     string
+	registry                    registryFlags
 }
 
 func newBuildCommand(g *command.Globals, use string) *cobra.Command {
@@ -129,6 +130,7 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.BoolVar(&f.skipUnused, "skip-unused-stages", true, "skips stages in multi-stage builds which do not affect the final target")
 	fl.StringSliceVar(&o.UnsetEnv, "unsetenv", nil, "unset environment variable from final image")
 	fl.StringVar(&f.logfile, "logfile", "", "log to `file` instead of stdout/stderr")
+	addRegistryFlags(cmd, &o.Registry, &f.registry)
 	fl.StringVar(&o.Platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
 	return cmd
 }
@@ -210,6 +212,7 @@ func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.Bui
 		return err
 	}
 	o.AllStages = !f.skipUnused
+	f.registry.apply(cmd, &o.Registry)
 	for _, bc := range f.buildContexts {
 		k, v, ok := strings.Cut(bc, "=")
 		if !ok || k == "" || v == "" {
