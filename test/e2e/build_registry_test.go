@@ -18,7 +18,9 @@ func TestBuildRegistryFlags(t *testing.T) {
 	c.Must(t, "push", "--creds", creds, "--tls-verify=false", "localhost/busybox", ref)
 	ctx := buildContext(t, map[string]string{"Containerfile": "FROM " + ref + "\nRUN echo from-registry\n"})
 	base := []string{"build", "--signature-policy", c.PolicyPath, "--retry", "0", "-t", "fromreg", ctx}
-	with := func(extra ...string) testenv.Result { return c.Run(append(append([]string{}, base[:1]...), append(extra, base[1:]...)...)...) }
+	with := func(extra ...string) testenv.Result {
+		return c.Run(append(append([]string{}, base[:1]...), append(extra, base[1:]...)...)...)
+	}
 	if r := with("--tls-verify=false"); r.ExitCode != 125 || !strings.Contains(r.Stderr, reg.Addr) {
 		t.Errorf("no --creds against an auth registry: %s", r)
 	}
