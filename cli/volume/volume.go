@@ -54,6 +54,9 @@ func parseKV(list []string, what string) (map[string]string, error) {
 	for _, s := range list {
 		k, v, _ := strings.Cut(s, "=")
 		if k == "" {
+			if what == "label" {
+				return nil, fmt.Errorf("unable to process labels: invalid label format: %q", s)
+			}
 			return nil, fmt.Errorf("invalid %s %q: %w", what, s, engine.ErrInvalidArg)
 		}
 		m[k] = v

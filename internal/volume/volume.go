@@ -58,7 +58,7 @@ func ValidateOptions(driver string, opts map[string]string) error {
 				switch key {
 				case "uid", "gid":
 					if _, err := strconv.Atoi(val); err != nil {
-						return fmt.Errorf("cannot convert %s %q to integer: %w", key, val, engine.ErrInvalidArg)
+						return argError(fmt.Sprintf("cannot convert %s %s to integer: %v", strings.ToUpper(key), val, err))
 					}
 				case "size", "inodes":
 					if opts["type"] == "" {
@@ -70,7 +70,7 @@ func ValidateOptions(driver string, opts map[string]string) error {
 			return fmt.Errorf("volume options size and inodes not supported. Filesystem does not support Project Quota: %w", engine.ErrInvalidArg)
 		case "uid", "gid":
 			if _, err := strconv.Atoi(v); err != nil {
-				return fmt.Errorf("cannot convert %s %q to integer: %w", k, v, engine.ErrInvalidArg)
+				return argError(fmt.Sprintf("cannot convert %s %s to integer: %v", strings.ToUpper(k), v, err))
 			}
 		case "copy", "nocopy", "noquota":
 		default:
@@ -220,3 +220,12 @@ func unmountAll(target string) error {
 	}
 	return nil
 }
+
+// argError is an invalid-argument error that prints as Podman's text alone
+// (without the sentinel's ": invalid argument").
+type argError string
+
+func (e argError) Error() string { return string(e) }
+
+// Is makes errors.Is(err, engine.ErrInvalidArg) hold.
+func (argError) Is(target error) bool { return target == engine.ErrInvalidArg }

@@ -44,6 +44,8 @@ func TestVolumeLifecycle(t *testing.T) {
 	runExpect(t, c, 125, "names must match", "volume", "create", "../escape")
 	runExpect(t, c, 125, "invalid mount option foo for driver 'local'", "volume", "create", "--opt", "foo=bar", "v3")
 	runExpect(t, c, 125, "no volume plugin with name other available", "volume", "create", "--driver", "other", "v3")
+	runExpect(t, c, 125, "Error: cannot convert UID abc to integer: strconv.Atoi: parsing \"abc\": invalid syntax\n", "volume", "create", "--opt", "o=uid=abc", "v3")
+	runExpect(t, c, 125, `unable to process labels: invalid label format: "=x"`, "volume", "create", "--label", "=x", "v3")
 	if _, err := os.Stat(filepath.Join(c.Root, "volumes", "v3")); err == nil {
 		t.Fatal("a refused create left a volume directory")
 	}
