@@ -112,7 +112,7 @@ func TestMountIDMap(t *testing.T) {
 	}
 	c.Must(t, "rm", "-f", id)
 	// run --rm containers' exit commands may still be finishing: bounded wait.
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for len(idmapStaged(c)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
