@@ -24,6 +24,27 @@ func owner(t *testing.T, path string) string {
 	return fmt.Sprintf("%d:%d", st.Uid, st.Gid)
 }
 
+// requiresIDMappedMounts skips on kernels without idmapped mounts of
+// ext4/tmpfs-class file systems (mount_setattr MOUNT_ATTR_IDMAP, 5.12).
+func requiresIDMappedMounts(t *testing.T) {
+	t.Helper()
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		t.Skip(err)
+	}
+	var rel []byte
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		rel = append(rel, byte(c))
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(string(rel), "%d.%d", &major, &minor); err != nil || major < 5 || major == 5 && minor < 12 {
+		t.Skipf("kernel %s has no idmapped mounts (needs 5.12)", rel)
+	}
+}
+
 // idmapStaged lists what is left in the run root's idmap staging dir.
 func idmapStaged(c *testenv.CLI) []string {
 	ents, _ := os.ReadDir(filepath.Join(c.RunRoot, "selkie", "idmap"))
@@ -42,6 +63,7 @@ func idmapStaged(c *testenv.CLI) []string {
 // idmap=uids=…;gids=… mappings, named volumes, and cleanup (no staged
 // mount left after run --rm, stop, rm) too.
 func TestMountIDMap(t *testing.T) {
+	requiresIDMappedMounts(t)
 	c := newRunCLI(t, testenv.ImageSpec{})
 	src := t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "hostfile"), []byte("x"), 0o644); err != nil {
@@ -130,6 +152,7 @@ func TestMountIDMap(t *testing.T) {
 // TestMountIDMapBadInput: idmap on what cannot be idmapped is a clear
 // error at create (exit 125) that creates nothing and leaves no mount.
 func TestMountIDMapBadInput(t *testing.T) {
+	requiresIDMappedMounts(t)
 	c := newRunCLI(t, testenv.ImageSpec{})
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
@@ -196,6 +219,7 @@ func TestMountIDMapBadInput(t *testing.T) {
 // TestMountIDMapUsernsAuto: with --userns=auto the idmapped mount uses the
 // mapping containers/storage allocated (known only at start).
 func TestMountIDMapUsernsAuto(t *testing.T) {
+	requiresIDMappedMounts(t)
 	c := newRunCLI(t, testenv.ImageSpec{})
 	sub, _ := os.ReadFile("/etc/subuid")
 	autoUser := ""
