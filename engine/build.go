@@ -61,6 +61,11 @@ type BuildOptions struct {
 	// AllStages builds every stage up to the target, also those it does
 	// not need (--skip-unused-stages=false).
 	AllStages bool `json:"allStages,omitempty"`
+	// OmitHistory leaves the final image without history entries.
+	OmitHistory bool `json:"omitHistory,omitempty"`
+	// Output exports the final image's rootfs too: type=local,dest=DIR,
+	// type=tar,dest=FILE, or DIR alone.
+	Output string `json:"output,omitempty"`
 	// UnsetEnv are variables removed from the final image's config.
 	UnsetEnv []string `json:"unsetEnv,omitempty"`
 	// Jobs is how many independent stages run at once (1 as Podman; 0 = no limit).

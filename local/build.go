@@ -68,6 +68,9 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 	if b.errw == nil {
 		b.errw = io.Discard
 	}
+	if _, _, err := parseOutput(o.Output); err != nil {
+		return nil, err
+	}
 	if o.Jobs < 0 {
 		return nil, fmt.Errorf("building: invalid value for jobs.  It must be a positive integer: %w", engine.ErrInvalidArg)
 	}
@@ -120,6 +123,11 @@ func (e *Engine) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 	}
 	if o.IIDFile != "" {
 		if err := writeFileAtomic(o.IIDFile, []byte("sha256:"+id), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if o.Output != "" {
+		if err := b.export(id, o.Output); err != nil {
 			return nil, err
 		}
 	}
@@ -1088,7 +1096,7 @@ func (b *builder) finish(s *stageState) (string, error) {
 	if len(b.o.Tags) > 0 {
 		name = b.o.Tags[0]
 	}
-	changes := len(b.o.Labels) > 0 || len(b.o.Annotations) > 0 || len(b.o.UnsetEnv) > 0 || b.o.Squash || b.o.SquashAll
+	changes := len(b.o.Labels) > 0 || len(b.o.Annotations) > 0 || len(b.o.UnsetEnv) > 0 || b.o.OmitHistory || b.o.Squash || b.o.SquashAll
 	// As Podman: a cached last step with nothing to name or change is
 	// not committed again.
 	if !s.cached || name != "" || changes {
@@ -1182,6 +1190,9 @@ func (b *builder) finalImage(s *stageState) (string, error) {
 		} else {
 			cfg.History = append(append([]v1.History{}, s.cfg.History[:s.baseHistory]...), h)
 		}
+	}
+	if b.o.OmitHistory {
+		cfg.History = nil
 	}
 	now := b.now()
 	cfg.Created = &now
@@ -1627,4 +1638,84 @@ func (b *builder) namedContext(ref string) bool {
 	_, d := b.ctxDirs[k]
 	_, i := b.ctxImages[k]
 	return d || i
+}
+
+// parseOutput reads --output: type=local,dest=DIR, type=tar,dest=FILE,
+// or DIR alone.
+func parseOutput(spec string) (kind, dest string, err error) {
+	if spec == "" {
+		return "", "", nil
+	}
+	if !strings.Contains(spec, "=") {
+		kind, dest = "local", spec
+	} else {
+		for _, kv := range strings.Split(spec, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "type":
+				kind = v
+			case "dest":
+				dest = v
+			default:
+				return "", "", fmt.Errorf("invalid --output %q: unknown key %q: %w", spec, k, engine.ErrInvalidArg)
+			}
+		}
+	}
+	if kind != "local" && kind != "tar" {
+		return "", "", fmt.Errorf("invalid --output %q: type must be local or tar: %w", spec, engine.ErrInvalidArg)
+	}
+	if dest == "" || dest == "-" {
+		return "", "", fmt.Errorf("invalid --output %q: a destination path is needed: %w", spec, engine.ErrInvalidArg)
+	}
+	return kind, dest, nil
+}
+
+// export writes the image's rootfs to the --output destination: a
+// directory (extracted, confined to it) or a tar file (written atomically).
+func (b *builder) export(id, spec string) error {
+	kind, dest, err := parseOutput(spec)
+	if err != nil {
+		return err
+	}
+	mp, err := b.st.MountImage(id, nil, "")
+	if err != nil {
+		return fmt.Errorf("mounting image %s: %w", id, err)
+	}
+	defer func() { _, _ = b.st.UnmountImage(id, false) }()
+	rc, err := chrootarchive.Tar(mp, &archive.TarOptions{Compression: archive.Uncompressed}, mp)
+	if err != nil {
+		return fmt.Errorf("exporting the image: %w", err)
+	}
+	defer rc.Close()
+	if kind == "local" {
+		if err := os.MkdirAll(dest, 0o755); err != nil {
+			return err
+		}
+		if err := chrootarchive.Untar(rc, dest, &archive.TarOptions{}); err != nil {
+			return fmt.Errorf("exporting the image to %s: %w", dest, err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dest), ".selkie-output-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, rc)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dest)
+	}
+	if err != nil {
+		return fmt.Errorf("exporting the image to %s: %w", dest, err)
+	}
+	return nil
 }

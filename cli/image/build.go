@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	units "github.com/docker/go-units"
@@ -23,14 +24,15 @@ type buildFlags struct {
 	env          []string
 	timestamp    int64
 
-	httpProxy                   bool
-	memory, memorySwap, shmSize string
-	ulimits                     []string
-	ipc, pid, uts               string
-	buildContexts               []string
-	skipUnused                  bool
-	logfile                     string
-	registry                    registryFlags
+	httpProxy                    bool
+	memory, memorySwap, shmSize  string
+	ulimits                      []string
+	ipc, pid, uts                string
+	buildContexts                []string
+	skipUnused                   bool
+	logfile                      string
+	registry                     registryFlags
+	os, arch, variant, isolation string
 }
 
 func newBuildCommand(g *command.Globals, use string) *cobra.Command {
@@ -131,6 +133,15 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.StringSliceVar(&o.UnsetEnv, "unsetenv", nil, "unset environment variable from final image")
 	fl.StringVar(&f.logfile, "logfile", "", "log to `file` instead of stdout/stderr")
 	addRegistryFlags(cmd, &o.Registry, &f.registry)
+	fl.StringVar(&f.os, "os", "", "set the OS to the provided value instead of the current operating system of the host")
+	fl.StringVar(&f.arch, "arch", "", "set the ARCH of the image to the provided value instead of the architecture of the host")
+	fl.StringVar(&f.variant, "variant", "", "override the `variant` of the specified image")
+	fl.StringVar(&f.isolation, "isolation", "oci", "`type` of process isolation to use (only oci)")
+	fl.Bool("compress", false, "this is a legacy option, which has no effect on the image")
+	fl.BoolP("disable-compression", "D", true, "don't compress layers by default")
+	fl.Bool("identity-label", true, "add default identity label")
+	fl.BoolVar(&o.OmitHistory, "omit-history", false, "omit build history information from built image")
+	fl.StringVarP(&o.Output, "output", "o", "", "output destination (format: type=local,dest=path)")
 	fl.StringVar(&o.Platform, "platform", "", "set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host")
 	return cmd
 }
@@ -212,6 +223,28 @@ func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.Bui
 		return err
 	}
 	o.AllStages = !f.skipUnused
+	if v := os.Getenv("BUILDAH_ISOLATION"); v != "" && !cmd.Flags().Changed("isolation") {
+		f.isolation = v
+	}
+	if f.isolation != "oci" && f.isolation != "default" {
+		return fmt.Errorf("isolation %q: only oci is supported: %w", f.isolation, engine.ErrNotImplemented)
+	}
+	if f.os != "" || f.arch != "" || f.variant != "" {
+		// The native platform only, as --platform.
+		p := []string{f.os, f.arch}
+		if p[0] == "" {
+			p[0] = "linux"
+		}
+		if p[1] == "" {
+			p[1] = runtime.GOARCH
+		}
+		if f.variant != "" {
+			p = append(p, f.variant)
+		}
+		if o.Platform == "" {
+			o.Platform = strings.Join(p, "/")
+		}
+	}
 	f.registry.apply(cmd, &o.Registry)
 	for _, bc := range f.buildContexts {
 		k, v, ok := strings.Cut(bc, "=")

@@ -268,6 +268,28 @@ func TestBuildIssueAudit(t *testing.T) {
 		mustFail(t, c, 125, "build context", "build", "--build-context", "extra=/does/not/exist", ctx)
 		mustFail(t, c, 125, "is a directory, not an image", "build", "--build-context", "base="+extra, ctx)
 	})
+	t.Run("output omit-history arch isolation", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN echo out > /out.txt\n"})
+		dir := filepath.Join(t.TempDir(), "rootfs")
+		tarFile := filepath.Join(t.TempDir(), "rootfs.tar")
+		c.Must(t, "build", "-q", "--omit-history", "--arch", hostArch(), "--os", "linux", "-o", dir, "--compress", "-D", "--identity-label=false", "-t", "omitted", ctx)
+		if data, err := os.ReadFile(filepath.Join(dir, "out.txt")); err != nil || string(data) != "out\n" {
+			t.Errorf("--output DIR: %q %v", data, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "bin", "busybox")); err != nil {
+			t.Errorf("--output DIR lacks the base image's files: %v", err)
+		}
+		c.Must(t, "build", "-q", "--output", "type=tar,dest="+tarFile, ctx)
+		if fi, err := os.Stat(tarFile); err != nil || fi.Size() < 1024 {
+			t.Errorf("--output type=tar: %v %v", fi, err)
+		}
+		if n := c.Must(t, "inspect", "--format", "{{len .History}}", "omitted"); n != "0" {
+			t.Errorf("--omit-history left %s history entries", n)
+		}
+		mustFail(t, c, 125, "only the native platform", "build", "--arch", "s390x", ctx)
+		mustFail(t, c, 125, "only oci", "build", "--isolation", "chroot", ctx)
+		mustFail(t, c, 125, "invalid --output", "build", "--output", "type=registry,dest=x", ctx)
+	})
 	t.Run("output as podman", func(t *testing.T) {
 		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV OUT=1\n"})
 		r := c.Run("build", "--no-cache", ctx)
