@@ -89,6 +89,8 @@ type BuildOptions struct {
 	SSH         []string `json:"ssh,omitempty"`
 	SSHAuthSock string   `json:"sshAuthSock,omitempty"`
 
+	// Stdin, when set, is the standard input of RUN steps (--stdin).
+	Stdin io.Reader `json:"-"`
 	// Out receives the build's progress; Err the warnings.
 	Out io.Writer `json:"-"`
 	Err io.Writer `json:"-"`

@@ -234,6 +234,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 		UserNS:      b.o.Run.UserNS,
 		Mounts:      mounts,
 		ImageVolume: "ignore",
+		Stdin:       b.o.Stdin != nil,
 		PullPolicy:  engine.PullPolicyNever,
 		// Marks the step's container if the build is killed before removing it.
 		Labels: map[string]string{buildStepLabel: "true"},
@@ -264,7 +265,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, c *instructions.Ru
 			time.Sleep(time.Duration(i+1) * 200 * time.Millisecond)
 		}
 	}()
-	streams := &engine.Streams{Stdout: s.runOut, Stderr: s.runErr}
+	streams := &engine.Streams{Stdout: s.runOut, Stderr: s.runErr, Stdin: b.o.Stdin}
 	// The start/attach runs to the process's exit; an interrupt kills the
 	// process instead of abandoning a half-started container.
 	done := make(chan struct{})

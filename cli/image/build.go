@@ -31,6 +31,7 @@ type buildFlags struct {
 	buildContexts                []string
 	skipUnused                   bool
 	logfile                      string
+	stdin                        bool
 	registry                     registryFlags
 	os, arch, variant, isolation string
 }
@@ -131,6 +132,7 @@ func newBuildCommand(g *command.Globals, use string) *cobra.Command {
 	fl.StringArrayVar(&f.buildContexts, "build-context", nil, "`argument=value` to supply additional build context to the builder")
 	fl.BoolVar(&f.skipUnused, "skip-unused-stages", true, "skips stages in multi-stage builds which do not affect the final target")
 	fl.StringSliceVar(&o.UnsetEnv, "unsetenv", nil, "unset environment variable from final image")
+	fl.BoolVar(&f.stdin, "stdin", false, "pass stdin into containers")
 	fl.StringVar(&f.logfile, "logfile", "", "log to `file` instead of stdout/stderr")
 	addRegistryFlags(cmd, &o.Registry, &f.registry)
 	fl.StringVar(&f.os, "os", "", "set the OS to the provided value instead of the current operating system of the host")
@@ -288,6 +290,12 @@ func (f *buildFlags) apply(cmd *cobra.Command, g *command.Globals, o *engine.Bui
 			continue
 		}
 		o.Containerfiles = append(o.Containerfiles, file)
+	}
+	if f.stdin {
+		if stdinUsed {
+			return fmt.Errorf("--stdin: standard input already holds the context or the Containerfile")
+		}
+		o.Stdin = g.Stdin
 	}
 	if o.ContainerfileData != nil && len(o.Containerfiles) > 0 {
 		return fmt.Errorf("cannot mix -f - with other Containerfiles")

@@ -290,6 +290,18 @@ func TestBuildIssueAudit(t *testing.T) {
 		mustFail(t, c, 125, "only oci", "build", "--isolation", "chroot", ctx)
 		mustFail(t, c, 125, "invalid --output", "build", "--output", "type=registry,dest=x", ctx)
 	})
+	t.Run("stdin", func(t *testing.T) {
+		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nRUN read line; echo \"got=$line\"\n"})
+		r := c.RunStdin(strings.NewReader("typed-in\n"), "build", "--no-cache", "--stdin", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "got=typed-in\n") {
+			t.Errorf("--stdin: %s", r)
+		}
+		r = c.RunStdin(strings.NewReader("typed-in\n"), "build", "--no-cache", ctx)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, "got=\n") {
+			t.Errorf("without --stdin the RUN read the build's input: %s", r)
+		}
+		mustFail(t, c, 125, "--stdin", "build", "--stdin", "-f", "-", ctx)
+	})
 	t.Run("output as podman", func(t *testing.T) {
 		ctx := buildContext(t, map[string]string{"Containerfile": "FROM localhost/busybox\nENV OUT=1\n"})
 		r := c.Run("build", "--no-cache", ctx)
