@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func fakeRuntime(t *testing.T, dir, name string) string {
@@ -140,6 +142,11 @@ func procStart(t *testing.T, pid int) uint64 {
 // that process and the container is not paused; otherwise it declines
 // (and Kill runs runc).
 func TestKillDirect(t *testing.T) {
+	if fd, err := unix.PidfdOpen(os.Getpid(), 0); err != nil {
+		t.Skipf("no pidfd on this kernel (%v): killDirect always declines", err)
+	} else {
+		unix.Close(fd)
+	}
 	dir := t.TempDir()
 	freezer := t.TempDir()
 	r := NewCLI("runc", "/usr/sbin/runc", dir)
