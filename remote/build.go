@@ -12,13 +12,15 @@ import (
 	"strings"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/build"
 )
 
 // Build sends the context directory as a tar (built here, on the client)
 // and streams the build's output back. Containerfiles outside the context
 // travel as ContainerfileData; the iidfile is written on this side.
 func (c *Client) Build(ctx context.Context, o engine.BuildOptions) (*engine.BuildReport, error) {
-	if o.ContextArchive == nil {
+	remoteCtx := o.ContextArchive == nil && build.RemoteKind(o.ContextDir) != ""
+	if o.ContextArchive == nil && !remoteCtx {
 		dir := o.ContextDir
 		if dir == "" {
 			dir = "."
@@ -31,9 +33,15 @@ func (c *Client) Build(ctx context.Context, o engine.BuildOptions) (*engine.Buil
 		defer pr.Close()
 		o.ContextArchive = pr
 	}
-	body := o.ContextArchive
+	var body io.Reader = o.ContextArchive
+	if remoteCtx {
+		// A URL context is fetched by the service, as Podman's does.
+		body = http.NoBody
+	} else {
+		o.ContextDir = ""
+	}
 	iid := o.IIDFile
-	o.ContextDir, o.IIDFile = "", ""
+	o.IIDFile = ""
 	var rep engine.BuildReport
 	if err := c.stream(ctx, http.MethodPost, "/build", options(o), body, "application/x-tar", o.Out, o.Err, &rep); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/selkie-containers/selkie/api/wire"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/build"
 )
 
 // build is Docker's classic (non-BuildKit) POST /build: a tar context in
@@ -52,7 +53,7 @@ func (s *routes) build(h handle) {
 			// Docker's remote=: a git repository, a tarball or a
 			// Dockerfile alone, fetched by the engine. Never a path on
 			// the server.
-			if !isRemoteContext(rem) {
+			if build.RemoteKind(rem) == "" {
 				return wire.BadRequest(fmt.Errorf("remote %q: not a git or http(s) URL", rem))
 			}
 			o.ContextDir = rem
@@ -103,15 +104,4 @@ func jsonQuery(s string, v any) error {
 func shortID(id string) string {
 	id = strings.TrimPrefix(id, "sha256:")
 	return id[:min(12, len(id))]
-}
-
-// isRemoteContext tells whether Docker's remote= names a URL the engine
-// fetches (http, https, git, github.com/…).
-func isRemoteContext(s string) bool {
-	for _, p := range []string{"http://", "https://", "git://", "github.com/"} {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/selkie-containers/selkie/api/wire"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/build"
 )
 
 // build takes the context as the request body. The body is spooled to a
@@ -17,12 +18,16 @@ func (s *routes) build(h handle) {
 		if err := wire.DecodeQueryJSON(r, "options", &o); err != nil {
 			return err
 		}
-		ctxFile, cleanup, err := wire.Spool(r.Body)
-		if err != nil {
-			return err
+		o.IIDFile = ""
+		if build.RemoteKind(o.ContextDir) == "" {
+			// Never a path on the server: the context is the body.
+			ctxFile, cleanup, err := wire.Spool(r.Body)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			o.ContextArchive, o.ContextDir = ctxFile, ""
 		}
-		defer cleanup()
-		o.ContextArchive, o.ContextDir, o.IIDFile = ctxFile, "", ""
 		return stream(w, func(out, errw io.Writer) (any, error) {
 			o.Out, o.Err = out, errw
 			return s.eng.Build(r.Context(), o)

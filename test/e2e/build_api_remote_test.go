@@ -39,6 +39,13 @@ func TestBuildAPIRemoteContext(t *testing.T) {
 	if out := c.Must(t, "run", "--rm", "--network", "none", "localhost/remotebuilt:1"); out != "via remote=" {
 		t.Errorf("built image runs: %q", out)
 	}
+	// selkie --url build URL: the service fetches the context, as Podman's.
+	if r := s.remote(t, "build", "-q", "--network", "none", "-t", "localhost/remotebuilt:2", srv.URL+"/ctx.tar"); r.ExitCode != 0 {
+		t.Fatalf("remote build of a URL context: %s", r)
+	}
+	if out := c.Must(t, "run", "--rm", "--network", "none", "localhost/remotebuilt:2"); out != "via remote=" {
+		t.Errorf("remote-built image runs: %q", out)
+	}
 	for _, bad := range []string{"/etc", "file:///etc", "../../"} {
 		if code, body := post(url.Values{"remote": {bad}}); code != http.StatusBadRequest {
 			t.Errorf("remote=%s: %d %s", bad, code, body)
