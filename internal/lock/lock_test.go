@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -202,5 +203,18 @@ func TestRemovePod(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ctr-p1")); err != nil {
 		t.Fatalf("hostile RemovePod removed another file: %v", err)
+	}
+}
+
+func TestValidName(t *testing.T) {
+	long := strings.Repeat("a", 128)
+	for s, want := range map[string]bool{
+		"abc": true, "a1_.-b": true, "0": true, long: true, "ctr-1.2": true,
+		"": false, long + "a": false, ".": false, "..": false, "-a": false, "_a": false,
+		"a/b": false, "a b": false, "a\x00": false, "é": false, "../x": false,
+	} {
+		if got := ValidName(s); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

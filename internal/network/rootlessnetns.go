@@ -9,12 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/lock"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"go.podman.io/storage/pkg/lockfile"
@@ -77,8 +77,6 @@ func (r RootlessNetns) lock() (func(), error) {
 	return l.Unlock, nil
 }
 
-var holderRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
-
 // ProcessHolder is the holder name of a process (selkie unshare
 // --rootless-netns): Release drops it once the process is gone.
 func ProcessHolder(pid int) string { return "pid-" + strconv.Itoa(pid) }
@@ -88,7 +86,7 @@ func ProcessHolder(pid int) string { return "pid-" + strconv.Itoa(pid) }
 // they are not running, and returns the namespace path. Acquiring twice
 // under one name counts once.
 func (r RootlessNetns) Acquire(ctx context.Context, holder string) (string, error) {
-	if !holderRE.MatchString(holder) {
+	if !lock.ValidName(holder) {
 		return "", fmt.Errorf("invalid rootless network namespace holder %q", holder)
 	}
 	unlock, err := r.lock()
@@ -121,7 +119,7 @@ func (r RootlessNetns) Release(holder string, gone func(id string) bool) error {
 		return err
 	}
 	defer unlock()
-	if holderRE.MatchString(holder) {
+	if lock.ValidName(holder) {
 		if err := os.Remove(filepath.Join(r.holdersDir(), holder)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
