@@ -50,10 +50,24 @@ func DialAttach(bundle string) (*net.UnixConn, error) {
 
 // CopyOutput demultiplexes conmon's packets to stdout and stderr until the
 // socket closes. With a terminal everything arrives as stdout.
+//
+// ECONNRESET does not end the output: conmon closing its end while input
+// it never read (stdin sent just as the process exited) is still queued
+// makes the kernel report ECONNRESET on the next read, before the output
+// conmon wrote earlier and which is still queued here. The error is
+// reported once; reading on yields that output, then EOF.
 func CopyOutput(conn *net.UnixConn, stdout, stderr io.Writer) error {
 	buf := make([]byte, bufSize)
+	resets := 0
 	for {
 		n, err := conn.Read(buf)
+		if err != nil && errors.Is(err, unix.ECONNRESET) && n == 0 {
+			resets++
+			if resets < 3 {
+				continue
+			}
+			return nil
+		}
 		if n > 0 {
 			var w io.Writer
 			switch buf[0] {
@@ -69,7 +83,7 @@ func CopyOutput(conn *net.UnixConn, stdout, stderr io.Writer) error {
 			}
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, unix.ECONNRESET) {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return err
