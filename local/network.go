@@ -14,6 +14,7 @@ import (
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/network"
 	"github.com/selkie-containers/selkie/internal/state"
+	"github.com/selkie-containers/selkie/internal/timearg"
 )
 
 // networks returns the network manager. It is cheap (it holds only paths),
@@ -183,12 +184,12 @@ func (e *Engine) networkFilter(ctx context.Context, filters map[string][]string,
 			p = func(n engine.Network, v string) bool { return !labelMatch(n.Labels, v) }
 		case "until":
 			p = func(n engine.Network, v string) bool {
-				t, err := parseUntilTime(v)
-				return err == nil && n.Created.Before(t)
+				t, ok := timearg.Parse(v, time.Now())
+				return ok && n.Created.Before(t)
 			}
 			for _, v := range vals {
-				if _, err := parseUntilTime(v); err != nil {
-					return nil, err
+				if _, ok := timearg.Parse(v, time.Now()); !ok {
+					return nil, fmt.Errorf("invalid until filter %q: %w", v, engine.ErrInvalidArg)
 				}
 			}
 		case "dangling":
@@ -243,23 +244,6 @@ func labelMatch(labels map[string]string, f string) bool {
 	k, v, hasV := strings.Cut(f, "=")
 	got, ok := labels[k]
 	return ok && (!hasV || got == v)
-}
-
-// parseUntilTime reads an until filter: a Go duration, RFC 3339 or Unix seconds.
-func parseUntilTime(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	var sec int64
-	if _, err := fmt.Sscanf(v, "%d", &sec); err == nil {
-		return time.Unix(sec, 0), nil
-	}
-	return time.Time{}, fmt.Errorf("invalid until filter %q: %w", v, engine.ErrInvalidArg)
 }
 
 // NetworkRemove deletes a network; with Force it first removes the

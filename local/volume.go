@@ -14,6 +14,7 @@ import (
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/copier"
 	"github.com/selkie-containers/selkie/internal/state"
+	"github.com/selkie-containers/selkie/internal/timearg"
 	"github.com/selkie-containers/selkie/internal/volume"
 	"go.podman.io/storage/pkg/archive"
 )
@@ -248,29 +249,13 @@ func volumeFilter(v *engine.Volume, key, val string, used map[string]bool) (bool
 		}
 		return false, &textError{msg: fmt.Sprintf("%q is not a valid value for the \"dangling\" filter - must be true or false", val), kind: engine.ErrInvalidArg}
 	case "until":
-		t, err := parseUntil(val)
-		if err != nil {
-			return false, err
+		t, ok := timearg.Parse(val, time.Now())
+		if !ok {
+			return false, fmt.Errorf("invalid until filter %q: %w", val, engine.ErrInvalidArg)
 		}
 		return v.CreatedAt.Before(t), nil
 	}
 	return false, &textError{msg: fmt.Sprintf("%q is an invalid volume filter", key), kind: engine.ErrInvalidArg}
-}
-
-func parseUntil(s string) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	for _, l := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(l, s); err == nil {
-			return t, nil
-		}
-	}
-	var sec int64
-	if _, err := fmt.Sscanf(s, "%d", &sec); err == nil {
-		return time.Unix(sec, 0), nil
-	}
-	return time.Time{}, fmt.Errorf("invalid until filter %q: %w", s, engine.ErrInvalidArg)
 }
 
 // VolumeRemove refuses a volume in use unless o.Force, which removes the

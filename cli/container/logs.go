@@ -3,12 +3,11 @@ package container
 import (
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/timearg"
 	"github.com/spf13/cobra"
 )
 
@@ -23,17 +22,19 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 		Short: "Fetch the logs of one or more containers",
 		Long:  "Retrieves logs for one or more containers.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
 			now := time.Now()
-			if since != "" {
-				if o.Since, err = parseLogTime(since, now); err != nil {
-					return err
+			for _, v := range []struct {
+				s string
+				t *time.Time
+			}{{since, &o.Since}, {until, &o.Until}} {
+				if v.s == "" {
+					continue
 				}
-			}
-			if until != "" {
-				if o.Until, err = parseLogTime(until, now); err != nil {
-					return err
+				t, ok := timearg.Parse(v.s, now)
+				if !ok {
+					return fmt.Errorf("invalid timestamp %q: %w", v.s, engine.ErrInvalidArg)
 				}
+				*v.t = t
 			}
 			names, err := targets(cmd.Context(), g, args, false, latest, nil, false)
 			if err != nil {
@@ -75,29 +76,6 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 	fs.BoolVarP(&o.Names, "names", "n", false, "Output the container name in the log")
 	fs.BoolVarP(&latest, "latest", "l", false, "Act on the latest container podman is aware of")
 	return cmd
-}
-
-// parseLogTime accepts RFC3339 (with or without nanoseconds), a date, a
-// Unix timestamp, or a duration meaning "that long ago".
-func parseLogTime(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02Z07:00", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	sec, frac, _ := strings.Cut(s, ".")
-	if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-		ns := int64(0)
-		if frac != "" {
-			f := (frac + "000000000")[:9]
-			ns, _ = strconv.ParseInt(f, 10, 64)
-		}
-		return time.Unix(n, ns), nil
-	}
-	return time.Time{}, fmt.Errorf("invalid timestamp %q: %w", s, engine.ErrInvalidArg)
 }
 
 // prefixWriter puts prefix at the start of every line.

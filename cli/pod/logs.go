@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/timearg"
 	"github.com/spf13/cobra"
 )
 
@@ -43,8 +43,8 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 				if s.v == "" {
 					continue
 				}
-				t, err := parseLogTime(s.v, now)
-				if err != nil {
+				t, ok := timearg.Parse(s.v, now)
+				if !ok {
 					return fmt.Errorf("parsing --%s %q: unable to interpret time value: %w", s.flag, s.v, engine.ErrInvalidArg)
 				}
 				*s.t = t
@@ -102,32 +102,6 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 	f.BoolVarP(&latest, "latest", "l", false, "Act on the latest pod podman is aware of")
 	f.BoolVar(&color, "color", false, "Output the containers within a pod with different colors in the log")
 	return cmd
-}
-
-// parseLogTime accepts what Podman's --since/--until take: a duration
-// meaning "that long ago", RFC3339 (with or without fraction), a date or
-// date-time in local time, or Unix seconds with an optional fraction.
-func parseLogTime(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02Z07:00", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	sec, frac, _ := strings.Cut(s, ".")
-	n, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil {
-		return time.Time{}, err
-	}
-	ns := int64(0)
-	if frac != "" {
-		if ns, err = strconv.ParseInt((frac + "000000000")[:9], 10, 64); err != nil {
-			return time.Time{}, err
-		}
-	}
-	return time.Unix(n, ns), nil
 }
 
 // logSource is one member whose log is merged, with its line prefix and

@@ -15,12 +15,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/timearg"
 	"golang.org/x/sys/unix"
 )
 
@@ -245,35 +245,14 @@ func (l *Log) Read(ctx context.Context, o ReadOptions, fn func(engine.Event) err
 	}
 }
 
-// ParseTime parses a --since/--until value: an RFC 3339 timestamp, a date,
-// Unix seconds (with an optional fraction), or a Go duration meaning that
-// long before now.
+// ParseTime parses a --since/--until value (see timearg.Parse); "" is the
+// zero time.
 func ParseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	sec, frac, _ := strings.Cut(s, ".")
-	if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-		var ns int64
-		if frac != "" {
-			if len(frac) > 9 {
-				frac = frac[:9]
-			}
-			v, err := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-			if err != nil {
-				return time.Time{}, fmt.Errorf("invalid time %q: %w", s, engine.ErrInvalidArg)
-			}
-			ns = v
-		}
-		return time.Unix(n, ns), nil
+	if t, ok := timearg.Parse(s, now); ok {
+		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("invalid time %q: %w", s, engine.ErrInvalidArg)
 }

@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/timearg"
 	"go.podman.io/image/v5/docker/reference"
 	cstorage "go.podman.io/storage"
 )
@@ -206,9 +207,9 @@ func (m *Manager) filter(l *listing, key, value string) (imageFilter, error) {
 		}
 		return func(img *cstorage.Image) bool { return img.Created.After(t) }, nil
 	case "until":
-		t, err := parseUntil(value)
-		if err != nil {
-			return nil, err
+		t, ok := timearg.Parse(value, time.Now())
+		if !ok {
+			return nil, Errorf(engine.ErrInvalidArg, "invalid until filter %q", value)
 		}
 		return func(img *cstorage.Image) bool { return img.Created.Before(t) }, nil
 	case "id":
@@ -254,21 +255,6 @@ func matchReference(img *cstorage.Image, pattern string) bool {
 		}
 	}
 	return false
-}
-
-func parseUntil(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Unix(sec, 0), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, Errorf(engine.ErrInvalidArg, "invalid until filter %q", v)
 }
 
 // isParent reports whether child was built on parent, as Podman decides it:
