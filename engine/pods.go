@@ -95,6 +95,20 @@ type PodCreateOptions struct {
 	// Sysctls are set in the infra container, whose namespaces the
 	// members share (--sysctl).
 	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// Devices are host devices added to the infra container and inherited
+	// by every member (--device), as Podman's InfraInherit.
+	Devices []string `json:"devices,omitempty"`
+	// SecurityOpt are the infra's security options (--security-opt),
+	// inherited by members that do not set the same option themselves.
+	SecurityOpt []string `json:"securityOpt,omitempty"`
+	// VolumesFrom mounts the named containers' volumes into the infra and
+	// every member (--volumes-from); stored as container IDs.
+	VolumesFrom []string `json:"volumesFrom,omitempty"`
+	// PIDMode and UTSMode are the infra's PID and UTS namespace modes
+	// (--pid, --uts: host, private, ns:PATH); members sharing that
+	// namespace join it.
+	PIDMode string `json:"pid,omitempty"`
+	UTSMode string `json:"uts,omitempty"`
 	// ExitPolicy is continue (default) or stop.
 	ExitPolicy    string `json:"exitPolicy,omitempty"`
 	RestartPolicy string `json:"restartPolicy,omitempty"`

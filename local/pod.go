@@ -16,6 +16,7 @@ import (
 
 	"github.com/selkie-containers/selkie/engine"
 	"github.com/selkie-containers/selkie/internal/oci"
+	"github.com/selkie-containers/selkie/internal/spec"
 	"github.com/selkie-containers/selkie/internal/state"
 	"golang.org/x/sys/unix"
 )
@@ -48,8 +49,30 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	// The infra's and the members' settings, checked now rather than at
 	// the first member's create.
 	if err := validateCreate(&engine.ContainerCreateOptions{Image: "pod", Mounts: o.Mounts, PortMappings: o.PortMappings,
-		RestartPolicy: o.RestartPolicy, Hostname: o.Hostname, Labels: o.Labels}); err != nil {
+		RestartPolicy: o.RestartPolicy, Hostname: o.Hostname, Labels: o.Labels, PIDMode: o.PIDMode, UTSMode: o.UTSMode}); err != nil {
 		return "", err
+	}
+	if err := checkPodNamespaceModes(o); err != nil {
+		return "", err
+	}
+	for _, d := range o.Devices {
+		if err := spec.CheckDevice(d); err != nil {
+			return "", err
+		}
+	}
+	if len(o.VolumesFrom) > 0 {
+		o.VolumesFrom = slices.Clone(o.VolumesFrom)
+		for i, v := range o.VolumesFrom {
+			ref, opts, hasOpts := strings.Cut(v, ":")
+			cid, err := db.ResolveContainer(ctx, ref)
+			if err != nil {
+				return "", err
+			}
+			o.VolumesFrom[i] = cid
+			if hasOpts {
+				o.VolumesFrom[i] += ":" + opts
+			}
+		}
 	}
 	switch o.ExitPolicy {
 	case "":
@@ -102,6 +125,9 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 		share = nil
 		if len(o.PortMappings) > 0 || o.Network != "" || len(o.Networks) > 0 {
 			return "", &textError{"you must have an infra container to publish port bindings to the host", engine.ErrInvalidArg}
+		}
+		if o.PIDMode != "" || o.UTSMode != "" {
+			return "", &textError{"--pid and --uts need an infra container in the pod", engine.ErrInvalidArg}
 		}
 	}
 	id, err := newID()
@@ -222,9 +248,14 @@ func (e *Engine) createInfra(ctx context.Context, p *state.Pod, progress io.Writ
 		SubGIDName:    o.SubGIDName,
 		ShmSize:       o.ShmSize,
 		Sysctls:       o.Sysctls,
+		Devices:       slices.Clone(o.Devices),
+		SecurityOpt:   slices.Clone(o.SecurityOpt),
+		VolumesFrom:   slices.Clone(o.VolumesFrom),
+		PIDMode:       o.PIDMode,
+		UTSMode:       o.UTSMode,
 		PullProgress:  progress,
 	}
-	if slices.Contains(p.Share, "uts") && co.Hostname == "" {
+	if slices.Contains(p.Share, "uts") && co.Hostname == "" && o.UTSMode != "host" {
 		co.Hostname = p.Name
 	}
 	if !slices.Contains(p.Share, "net") && co.Network == "" && len(co.Networks) == 0 {
@@ -381,6 +412,7 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 			o.Mounts = append(o.Mounts, m)
 		}
 	}
+	inheritFromPod(o, p.Options)
 	if p.InfraID == "" {
 		return p.ID, nil
 	}
@@ -422,7 +454,7 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 			if o.UTSMode == "" {
 				o.UTSMode = join
 				o.Hostname = p.Options.Hostname
-				if o.Hostname == "" {
+				if o.Hostname == "" && p.Options.UTSMode != "host" {
 					o.Hostname = p.Name
 				}
 			}
@@ -483,6 +515,11 @@ func (e *Engine) joinNamespaces(ctx context.Context, c *state.Container, o *engi
 		if f.ns == "net" && d.Options.Network == "host" {
 			*f.mode = "host" // the host's namespace: no network sysctls, host resolv.conf
 		}
+		if f.ns == "uts" && d.Options.UTSMode == "host" || f.ns == "pid" && d.Options.PIDMode == "host" {
+			// The host's namespace, said so: the runtime must not set a
+			// host name in it (it would rename the host).
+			*f.mode = "host"
+		}
 		switch f.ns {
 		case "net":
 			depRun, err := e.ctrRunDir(d.ID)
@@ -497,7 +534,7 @@ func (e *Engine) joinNamespaces(ctx context.Context, c *state.Container, o *engi
 				}
 			}
 		case "uts":
-			if o.Hostname == "" {
+			if o.Hostname == "" && *f.mode != "host" {
 				o.Hostname = hostnameOf(d)
 			}
 		}
@@ -682,6 +719,15 @@ func cloneOverrides(po *engine.PodCreateOptions, c engine.PodCreateOptions) {
 	merge(&po.Labels, c.Labels)
 	merge(&po.Sysctls, c.Sysctls)
 	po.Mounts = append(slices.Clone(po.Mounts), c.Mounts...)
+	po.Devices = append(slices.Clone(po.Devices), c.Devices...)
+	po.SecurityOpt = append(slices.Clone(po.SecurityOpt), c.SecurityOpt...)
+	po.VolumesFrom = append(slices.Clone(po.VolumesFrom), c.VolumesFrom...)
+	set(&po.PIDMode, c.PIDMode)
+	set(&po.UTSMode, c.UTSMode)
+	if c.UserNS != "" || len(c.UIDMap) > 0 || len(c.GIDMap) > 0 || c.SubUIDName != "" || c.SubGIDName != "" {
+		// A new user namespace setting replaces the original's whole.
+		po.UserNS, po.UIDMap, po.GIDMap, po.SubUIDName, po.SubGIDName = c.UserNS, c.UIDMap, c.GIDMap, c.SubUIDName, c.SubGIDName
+	}
 	r, cr := &po.Resources, c.Resources
 	if cr.NanoCPUs != 0 {
 		r.NanoCPUs, r.CPUQuota, r.CPUPeriod = cr.NanoCPUs, 0, 0
@@ -696,4 +742,49 @@ func cloneOverrides(po *engine.PodCreateOptions, c engine.PodCreateOptions) {
 	}
 	set(&r.CPUSetCPUs, cr.CPUSetCPUs)
 	set(&r.CPUSetMems, cr.CPUSetMems)
+}
+
+// checkPodNamespaceModes checks pod create's --pid and --uts: the host's,
+// a private one or a path; a host name needs a UTS namespace of its own.
+func checkPodNamespaceModes(o engine.PodCreateOptions) error {
+	for _, mode := range []string{o.PIDMode, o.UTSMode} {
+		if strings.HasPrefix(mode, "container:") {
+			return &textError{fmt.Sprintf("unrecognized namespace mode %s passed", mode), engine.ErrInvalidArg}
+		}
+	}
+	if o.UTSMode == "host" && o.Hostname != "" {
+		return &textError{"invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration", engine.ErrInvalidArg}
+	}
+	return nil
+}
+
+// inheritFromPod gives a member what Podman's InfraInherit passes from
+// the infra: the pod's devices, security options (those the member does
+// not set itself) and --volumes-from containers.
+func inheritFromPod(o *engine.ContainerCreateOptions, po engine.PodCreateOptions) {
+	for _, d := range po.Devices {
+		if !slices.Contains(o.Devices, d) {
+			o.Devices = append(o.Devices, d)
+		}
+	}
+	key := func(opt string) string {
+		k, _, _ := strings.Cut(opt, "=")
+		k, _, _ = strings.Cut(k, ":")
+		if k == "label" {
+			// label=type:X and label=disable are different settings.
+			v, _, _ := strings.Cut(strings.TrimPrefix(opt, "label="), ":")
+			return "label=" + v
+		}
+		return k
+	}
+	for _, so := range po.SecurityOpt {
+		if !slices.ContainsFunc(o.SecurityOpt, func(x string) bool { return key(x) == key(so) }) {
+			o.SecurityOpt = append(o.SecurityOpt, so)
+		}
+	}
+	for _, v := range po.VolumesFrom {
+		if !slices.Contains(o.VolumesFrom, v) {
+			o.VolumesFrom = append(o.VolumesFrom, v)
+		}
+	}
 }

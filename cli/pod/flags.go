@@ -37,6 +37,16 @@ func (p *podFlags) bind(f *pflag.FlagSet, o *engine.PodCreateOptions) {
 	f.StringVar(&p.blkio, "blkio-weight", "", "Block IO weight (relative weight) accepts a weight value between 10 and 1000.")
 	f.StringVar(&p.shmSize, "shm-size", "", "Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
 	f.StringSliceVar(&p.sysctls, "sysctl", nil, "Sysctl options")
+	f.StringSliceVar(&o.Devices, "device", nil, "Add a host device to the pod")
+	f.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "Security Options")
+	f.StringArrayVar(&o.VolumesFrom, "volumes-from", nil, "Mount volumes from the specified container(s)")
+	f.StringVar(&o.PIDMode, "pid", "", "PID namespace to use")
+	f.StringVar(&o.UTSMode, "uts", "", "UTS namespace to use")
+	f.StringVar(&o.UserNS, "userns", "", "User namespace to use")
+	f.StringSliceVar(&o.UIDMap, "uidmap", nil, "UID map to use for the user namespace")
+	f.StringSliceVar(&o.GIDMap, "gidmap", nil, "GID map to use for the user namespace")
+	f.StringVar(&o.SubUIDName, "subuidname", "", "Name of range listed in /etc/subuid for use in user namespace")
+	f.StringVar(&o.SubGIDName, "subgidname", "", "Name of range listed in /etc/subgid for use in user namespace")
 }
 
 // apply parses the bound values into o.

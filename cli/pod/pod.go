@@ -154,11 +154,6 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.StringVar(&o.RestartPolicy, "restart", "", "Restart policy to apply when a container exits")
 	f.BoolVar(&o.Replace, "replace", false, "If a pod with the same name exists, replace it")
 	f.StringVar(&podIDFile, "pod-id-file", "", "Write the pod ID to the file")
-	f.StringVar(&o.UserNS, "userns", "", "User namespace to use")
-	f.StringSliceVar(&o.UIDMap, "uidmap", nil, "UID map to use for the user namespace")
-	f.StringSliceVar(&o.GIDMap, "gidmap", nil, "GID map to use for the user namespace")
-	f.StringVar(&o.SubUIDName, "subuidname", "", "Name of range listed in /etc/subuid for use in user namespace")
-	f.StringVar(&o.SubGIDName, "subgidname", "", "Name of range listed in /etc/subgid for use in user namespace")
 	f.BoolVar(&shareParent, "share-parent", true, "Set the pod's cgroup as the cgroup parent for all containers joining the pod")
 	return cmd
 }

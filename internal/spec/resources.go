@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -113,6 +114,7 @@ func setDevices(s *specs.Spec, o *engine.ContainerCreateOptions, cfg *config.Con
 		}
 		s.Linux.Devices = append(s.Linux.Devices, devs...)
 	}
+	inUserNS := slices.ContainsFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.UserNamespace })
 	for _, d := range append(append([]string(nil), cfg.Containers.Devices...), o.Devices...) {
 		src, dst, perms, err := parseDevice(d)
 		if err != nil {
@@ -122,7 +124,17 @@ func setDevices(s *specs.Spec, o *engine.ContainerCreateOptions, cfg *config.Con
 		if err != nil {
 			return err
 		}
-		s.Linux.Devices = append(s.Linux.Devices, dev)
+		if inUserNS {
+			// A user namespace may not mknod: the runtime would bind the
+			// node from the host's dst. Bind src there, as Podman does.
+			perm := "ro"
+			if strings.Contains(perms, "w") {
+				perm = "rw"
+			}
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: dst, Type: "bind", Source: src, Options: []string{"slave", "nosuid", "noexec", perm, "rbind"}})
+		} else {
+			s.Linux.Devices = append(s.Linux.Devices, dev)
+		}
 		major, minor := dev.Major, dev.Minor
 		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: dev.Type, Major: &major, Minor: &minor, Access: perms})
 	}
@@ -282,4 +294,15 @@ func setSysctls(s *specs.Spec, o *engine.ContainerCreateOptions, cfg *config.Con
 		s.Linux.Sysctl = sys
 	}
 	return nil
+}
+
+// CheckDevice checks a --device value as create would use it: its syntax
+// and that its source is a host device.
+func CheckDevice(d string) error {
+	src, dst, _, err := parseDevice(d)
+	if err != nil {
+		return err
+	}
+	_, err = deviceFromPath(src, dst)
+	return err
 }
