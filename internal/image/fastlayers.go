@@ -125,15 +125,13 @@ func (m *Manager) fastLayers(ctx context.Context, pc *signature.PolicyContext, s
 		if i > 0 {
 			parent = ids[i-1]
 		}
-		if _, err := m.store.Layer(ids[i]); err == nil { // a concurrent pull stored it
-			m.store.CleanupStagedLayer(out)
-			continue
-		}
-		_, err := m.store.ApplyStagedLayer(cstorage.ApplyStagedLayerOptions{
+		// Unless a concurrent pull stored it (checked under a lock: storage
+		// would replace the directory of the existing layer).
+		_, err := selkiestorage.ApplyStaged(m.store, cstorage.ApplyStagedLayerOptions{
 			ID: ids[i], ParentLayer: parent, DiffOutput: out,
 			DiffOptions: &drivers.ApplyDiffWithDifferOpts{},
 		})
-		if err != nil && !errors.Is(err, cstorage.ErrDuplicateID) {
+		if err != nil {
 			for _, o := range staged[k+1:] {
 				m.store.CleanupStagedLayer(o)
 			}
