@@ -111,10 +111,9 @@ func (e *Engine) ContainerCleanup(ctx context.Context, ref string, o engine.Cont
 		}
 	}
 	if o.Exec != "" {
-		// Exec sessions are reaped by their caller (ExecStart); the
+		// An exec session ended (container_exec_cleanup.go); the
 		// container itself is not touched by an exec's cleanup.
-		_, err := e.lookupContainer(ctx, ref)
-		return err
+		return e.execCleanup(ctx, ref, o.Exec)
 	}
 	remove := false
 	var id, image string

@@ -209,7 +209,9 @@ func (e *Engine) ExecStart(ctx context.Context, id string, o engine.ExecStartOpt
 	}
 	if err != nil {
 		code = -1
-	} else {
+	} else if !s.Options.Terminal || x.claimDied() {
+		// A terminal session's conmon runs the exit command too
+		// (execCleanup): whichever sees the end first announces it.
 		e.execDiedEvent(ctx, c, code)
 	}
 	// The outcome goes to the session's tmpfs directory, not the DB: one
@@ -237,6 +239,10 @@ func (e *Engine) execDetached(ctx context.Context, rt *oci.CLI, c *state.Contain
 	if err := os.MkdirAll(x.file("exit"), 0o700); err != nil {
 		return err
 	}
+	exitCmd, err := e.execExitCommand(c, rt, s.ID)
+	if err != nil {
+		return err
+	}
 	pid, err := monitor.ExecDetached(ctx, monitor.ExecOptions{
 		Options: monitor.Options{
 			ConmonPath:  conmon,
@@ -249,6 +255,7 @@ func (e *Engine) execDetached(ctx context.Context, rt *oci.CLI, c *state.Contain
 			ExitDir:     x.file("exit"),
 			RuntimeLog:  opts.LogFile,
 			LogDriver:   monitor.LogNone,
+			ExitCommand: exitCmd,
 		},
 		SessionID:   s.ID,
 		ProcessSpec: opts.ProcessFile,
@@ -267,8 +274,8 @@ func (e *Engine) execDetached(ctx context.Context, rt *oci.CLI, c *state.Contain
 	return nil
 }
 
-// ExecInspect reports a session. A detached session whose process is gone is
-// shown as not running (its exit code is not known without conmon: -1).
+// ExecInspect reports a session. A detached session's exit code comes from
+// conmon's exit file (or the record its exit command wrote); -1 if lost.
 func (e *Engine) ExecInspect(ctx context.Context, id string) (*engine.ExecInspect, error) {
 	s, _, err := e.execSession(ctx, id)
 	if err != nil {

@@ -46,6 +46,10 @@ func (x *execRun) runConmonTerminal(ctx context.Context, e *Engine, c *state.Con
 		return -1, err
 	}
 	x.keep = true // conmon's socket, ctl fifo and exit file live there
+	exitCmd, err := e.execExitCommand(c, rt, s.ID)
+	if err != nil {
+		return -1, err
+	}
 	a, err := monitor.ExecAttached(ctx, monitor.ExecOptions{
 		Options: monitor.Options{
 			ConmonPath:  conmon,
@@ -60,6 +64,7 @@ func (x *execRun) runConmonTerminal(ctx context.Context, e *Engine, c *state.Con
 			LogDriver:   monitor.LogNone,
 			Terminal:    true,
 			Stdin:       s.Options.AttachStdin,
+			ExitCommand: exitCmd,
 		},
 		SessionID:   s.ID,
 		ProcessSpec: opts.ProcessFile,

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
 )
@@ -48,5 +50,96 @@ func TestTTYOutputPipedStdin(t *testing.T) {
 	}
 	if lost > 0 {
 		t.Fatalf("%d of %d -it runs lost their output", lost, 2*n)
+	}
+}
+
+// cleanupExecRunning reports whether a `container cleanup --exec` for the
+// storage at root still runs (conmon's exit command for a session).
+func cleanupExecRunning(root string) bool {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		data, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		cmd := string(data)
+		if strings.Contains(cmd, root+"\x00") && strings.Contains(cmd, "\x00cleanup\x00--exec\x00") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestExecDetachedDied: a detached exec's end is observed by conmon's exit
+// command (container cleanup --exec), which records the exit code in the
+// session (exec inspect through the API) and emits exec_died with it; a
+// terminal session's end is announced once, not by both its caller and
+// the exit command.
+func TestExecDetachedDied(t *testing.T) {
+	c, _ := newEventsCLI(t)
+	c.Timeout = 2 * time.Minute
+	ctr := c.Must(t, "run", "-d", "--name", "exd", "--network", "none", "localhost/busybox", "sleep", "300")
+	sid := c.Must(t, "exec", "-d", "exd", "sh", "-c", "exit 7")
+	if len(sid) != 64 {
+		t.Fatalf("exec -d printed %q, want the session ID", sid)
+	}
+	if r := c.RunStdin(strings.NewReader(""), "exec", "-i", "-t", "exd", "sh", "-c", "exit 4"); r.ExitCode != 4 {
+		t.Fatalf("exec -it: %s", r)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	var got string
+	for {
+		got = c.Must(t, "events", "--stream=false", "--filter", "event=exec_died", "--filter", "container="+ctr, "--format", "{{.Status}} {{.ContainerExitCode}}")
+		if strings.Contains(got, "exec_died 7") && strings.Contains(got, "exec_died 4") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exec_died events after 2 minutes: %q, want exit codes 7 and 4", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for cleanupExecRunning(c.Root) {
+		if time.Now().After(deadline) {
+			t.Fatal("exec cleanup still running after 2 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got = c.Must(t, "events", "--stream=false", "--filter", "event=exec_died", "--filter", "container="+ctr, "--format", "{{.Status}} {{.ContainerExitCode}}")
+	if lines := strings.Fields(strings.ReplaceAll(got, "exec_died", "")); len(lines) != 2 {
+		t.Fatalf("want one exec_died per session (7 and 4), got %q", got)
+	}
+
+	// The session records the exit code: exec inspect through the API.
+	s := startService(t, c)
+	for _, path := range []string{"/v4.3.1/libpod/exec/" + sid + "/json", "/v1.41/exec/" + sid + "/json"} {
+		resp, err := s.httpClient().Get("http://d" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x struct {
+			Running  bool
+			ExitCode int
+		}
+		err = json.NewDecoder(resp.Body).Decode(&x)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		}
+		if x.Running || x.ExitCode != 7 {
+			t.Fatalf("GET %s: running %v exit code %d, want false and 7", path, x.Running, x.ExitCode)
+		}
+	}
+
+	// Hostile input: cleanup for a session that is not the container's, or
+	// does not exist, fails and emits nothing.
+	if r := c.Run("container", "cleanup", "--exec", strings.Repeat("0", 64), "exd"); r.ExitCode == 0 {
+		t.Fatalf("cleanup of a missing session succeeded: %s", r)
+	}
+	if r := c.Run("container", "cleanup", "--exec", sid, "exd"); r.ExitCode != 0 {
+		t.Fatalf("repeated cleanup of an ended session: %s", r)
+	}
+	got = c.Must(t, "events", "--stream=false", "--filter", "event=exec_died", "--filter", "container="+ctr, "--format", "{{.Status}} {{.ContainerExitCode}}")
+	if n := strings.Count(got, "exec_died"); n != 2 {
+		t.Fatalf("repeated cleanup emitted again: %q", got)
 	}
 }
