@@ -109,6 +109,11 @@ type PodCreateOptions struct {
 	// namespace join it.
 	PIDMode string `json:"pid,omitempty"`
 	UTSMode string `json:"uts,omitempty"`
+	// BlkioWeightDevice ("PATH:WEIGHT"), DeviceReadBps and DeviceWriteBps
+	// ("PATH:RATE") are per-device I/O limits of the pod cgroup.
+	BlkioWeightDevice []string `json:"blkioWeightDevice,omitempty"`
+	DeviceReadBps     []string `json:"deviceReadBps,omitempty"`
+	DeviceWriteBps    []string `json:"deviceWriteBps,omitempty"`
 	// ExitPolicy is continue (default) or stop.
 	ExitPolicy    string `json:"exitPolicy,omitempty"`
 	RestartPolicy string `json:"restartPolicy,omitempty"`
@@ -191,6 +196,27 @@ type PodInspect struct {
 	Mounts           []Mount                `json:"mounts,omitempty"`
 	MemoryLimit      uint64                 `json:"memory_limit,omitempty"`
 	MemorySwap       uint64                 `json:"memory_swap,omitempty"`
+	// As Podman's InspectPodData: the pod cgroup's I/O limits and what
+	// the infra passes on to the members.
+	BlkioWeight       uint64                   `json:"blkio_weight,omitempty"`
+	BlkioWeightDevice []PodInspectWeightDevice `json:"blkio_weight_device,omitempty"`
+	DeviceReadBps     []PodInspectRateDevice   `json:"device_read_bps,omitempty"`
+	DeviceWriteBps    []PodInspectRateDevice   `json:"device_write_bps,omitempty"`
+	Devices           []DeviceMapping          `json:"devices,omitempty"`
+	SecurityOpts      []string                 `json:"security_opt,omitempty"`
+	VolumesFrom       []string                 `json:"volumes_from,omitempty"`
+}
+
+// PodInspectWeightDevice is one --blkio-weight-device in pod inspect.
+type PodInspectWeightDevice struct {
+	Path   string `json:"Path"`
+	Weight uint16 `json:"Weight"`
+}
+
+// PodInspectRateDevice is one --device-read-bps/--device-write-bps.
+type PodInspectRateDevice struct {
+	Path string `json:"Path"`
+	Rate uint64 `json:"Rate"`
 }
 
 // PodInspectInfraConfig is the infra block of pod inspect.

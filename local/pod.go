@@ -60,6 +60,14 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 			return "", err
 		}
 	}
+	for _, l := range []struct {
+		list   []string
+		weight bool
+	}{{o.BlkioWeightDevice, true}, {o.DeviceReadBps, false}, {o.DeviceWriteBps, false}} {
+		if _, err := parsePodIODevices(l.list, l.weight); err != nil {
+			return "", err
+		}
+	}
 	if len(o.VolumesFrom) > 0 {
 		o.VolumesFrom = slices.Clone(o.VolumesFrom)
 		for i, v := range o.VolumesFrom {
@@ -148,6 +156,10 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 			p.Options.Resources.MemorySwap = 2 * o.Resources.Memory
 		}
 		if err := createPodCgroup(id, p.Options.Resources); err != nil {
+			return "", err
+		}
+		if err := applyPodIOLimits(id, o); err != nil {
+			_ = removePodCgroup(id)
 			return "", err
 		}
 		p.CgroupPath = podCgroupPath(id)
@@ -722,6 +734,12 @@ func cloneOverrides(po *engine.PodCreateOptions, c engine.PodCreateOptions) {
 	po.Devices = append(slices.Clone(po.Devices), c.Devices...)
 	po.SecurityOpt = append(slices.Clone(po.SecurityOpt), c.SecurityOpt...)
 	po.VolumesFrom = append(slices.Clone(po.VolumesFrom), c.VolumesFrom...)
+	po.BlkioWeightDevice = append(slices.Clone(po.BlkioWeightDevice), c.BlkioWeightDevice...)
+	po.DeviceReadBps = append(slices.Clone(po.DeviceReadBps), c.DeviceReadBps...)
+	po.DeviceWriteBps = append(slices.Clone(po.DeviceWriteBps), c.DeviceWriteBps...)
+	if c.Resources.BlkioWeight != 0 {
+		po.Resources.BlkioWeight = c.Resources.BlkioWeight
+	}
 	set(&po.PIDMode, c.PIDMode)
 	set(&po.UTSMode, c.UTSMode)
 	if c.UserNS != "" || len(c.UIDMap) > 0 || len(c.GIDMap) > 0 || c.SubUIDName != "" || c.SubGIDName != "" {

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	units "github.com/docker/go-units"
+	"golang.org/x/sys/unix"
 
 	"github.com/moby/sys/mountinfo"
 
@@ -183,4 +187,135 @@ func podMemberCgroupsPath(podID, ctrID string) string {
 		break
 	}
 	return ""
+}
+
+// podIODevice is one parsed per-device I/O limit of a pod.
+type podIODevice struct {
+	path         string
+	major, minor int64
+	value        uint64
+}
+
+// parsePodIODevices checks --device-read-bps/--device-write-bps (rate)
+// or --blkio-weight-device (weight) values with Podman's texts, and finds
+// each device's numbers.
+func parsePodIODevices(list []string, weight bool) ([]podIODevice, error) {
+	var out []podIODevice
+	for _, v := range list {
+		path, val, ok := strings.Cut(v, ":")
+		if !ok {
+			return nil, &textError{"bad format: " + v, engine.ErrInvalidArg}
+		}
+		if !strings.HasPrefix(path, "/dev/") {
+			return nil, &textError{"bad format for device path: " + v, engine.ErrInvalidArg}
+		}
+		var n uint64
+		if weight {
+			w, err := strconv.ParseUint(val, 10, 16)
+			if err != nil || w > 0 && (w < 10 || w > 1000) {
+				return nil, &textError{"invalid weight for device: " + v, engine.ErrInvalidArg}
+			}
+			n = w
+		} else {
+			r, err := units.RAMInBytes(val)
+			if err != nil || r < 0 {
+				return nil, &textError{"invalid rate for device: " + v + ". The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb", engine.ErrInvalidArg}
+			}
+			n = uint64(r)
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(path, &st); err != nil {
+			return nil, fmt.Errorf("stat %s: %w", path, err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+			return nil, &textError{path + " is not a block device", engine.ErrInvalidArg}
+		}
+		out = append(out, podIODevice{path: path, major: int64(unix.Major(uint64(st.Rdev))), minor: int64(unix.Minor(uint64(st.Rdev))), value: n})
+	}
+	return out, nil
+}
+
+// applyPodIOLimits writes the pod's per-device I/O weights and throttles
+// to its cgroup (blkio on cgroup v1, io on v2).
+func applyPodIOLimits(podID string, o engine.PodCreateOptions) error {
+	weights, err := parsePodIODevices(o.BlkioWeightDevice, true)
+	if err != nil {
+		return err
+	}
+	reads, err := parsePodIODevices(o.DeviceReadBps, false)
+	if err != nil {
+		return err
+	}
+	writes, err := parsePodIODevices(o.DeviceWriteBps, false)
+	if err != nil {
+		return err
+	}
+	if len(weights)+len(reads)+len(writes) == 0 {
+		return nil
+	}
+	dirs, err := podCgroupDirs(podID)
+	if err != nil {
+		return err
+	}
+	v2 := oci.CgroupMode() == oci.CgroupV2
+	dir := dirs["blkio"]
+	if v2 {
+		dir = dirs[""]
+	}
+	if dir == "" {
+		return fmt.Errorf("setting pod I/O limits: no blkio cgroup controller: %w", engine.ErrInvalidArg)
+	}
+	write := func(file string, d podIODevice, val string) error {
+		line := fmt.Sprintf("%d:%d %s", d.major, d.minor, val)
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(line), 0); err != nil {
+			return fmt.Errorf("setting pod I/O limit %s %q (%s): %w", file, line, d.path, err)
+		}
+		return nil
+	}
+	for _, d := range weights {
+		file := "blkio.weight_device"
+		if v2 {
+			file = "io.bfq.weight"
+		} else if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+			file = "blkio.bfq.weight_device" // BFQ's, as runc falls back to
+		}
+		if err := write(file, d, strconv.FormatUint(d.value, 10)); err != nil {
+			return err
+		}
+	}
+	for _, set := range []struct {
+		devs   []podIODevice
+		v1, v2 string
+	}{{reads, "blkio.throttle.read_bps_device", "rbps="}, {writes, "blkio.throttle.write_bps_device", "wbps="}} {
+		for _, d := range set.devs {
+			var err error
+			if v2 {
+				err = write("io.max", d, set.v2+strconv.FormatUint(d.value, 10))
+			} else {
+				err = write(set.v1, d, strconv.FormatUint(d.value, 10))
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// podInspectIO fills pod inspect's I/O limit fields as Podman shows them.
+func podInspectIO(in *engine.PodInspect, o engine.PodCreateOptions) {
+	in.BlkioWeight = uint64(o.Resources.BlkioWeight)
+	w, _ := parsePodIODevices(o.BlkioWeightDevice, true)
+	for _, d := range w {
+		in.BlkioWeightDevice = append(in.BlkioWeightDevice, engine.PodInspectWeightDevice{Path: d.path, Weight: uint16(d.value)})
+	}
+	for _, set := range []struct {
+		list []string
+		dst  *[]engine.PodInspectRateDevice
+	}{{o.DeviceReadBps, &in.DeviceReadBps}, {o.DeviceWriteBps, &in.DeviceWriteBps}} {
+		r, _ := parsePodIODevices(set.list, false)
+		for _, d := range r {
+			*set.dst = append(*set.dst, engine.PodInspectRateDevice{Path: d.path, Rate: d.value})
+		}
+	}
 }

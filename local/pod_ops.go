@@ -345,6 +345,20 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 		in.Mounts = append(in.Mounts, m)
 	}
 	podInspectResources(in, o.Resources)
+	podInspectIO(in, o)
+	in.SecurityOpts, in.VolumesFrom = o.SecurityOpt, o.VolumesFrom
+	for _, d := range o.Devices {
+		src, dst, perms := d, d, "rwm"
+		if parts := strings.Split(d, ":"); len(parts) == 3 {
+			src, dst, perms = parts[0], parts[1], parts[2]
+		} else if len(parts) == 2 {
+			src, dst = parts[0], parts[1]
+			if strings.Trim(dst, "rwm") == "" {
+				dst, perms = src, parts[1]
+			}
+		}
+		in.Devices = append(in.Devices, engine.DeviceMapping{PathOnHost: src, PathInContainer: dst, CgroupPermissions: perms})
+	}
 	if !o.NoInfra {
 		ic := &engine.PodInspectInfraConfig{
 			PortBindings:  map[string][]engine.InspectHostPort{},

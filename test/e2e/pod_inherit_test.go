@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // pod create --device, --security-opt and --volumes-from: set on the infra
@@ -82,5 +86,95 @@ func TestPodCreateInheritedOptions(t *testing.T) {
 	}
 	if after := strings.TrimSpace(c.Must(t, "ps", "-aq")); after != before {
 		t.Errorf("refused pod creates left containers:\n%s\nwas\n%s", after, before)
+	}
+}
+
+// podTestBlockDevice is a block device of the host for I/O limits ("" when
+// there is none).
+func podTestBlockDevice() string {
+	ents, _ := os.ReadDir("/sys/block")
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasPrefix(n, "loop") || strings.HasPrefix(n, "ram") {
+			continue
+		}
+		if fi, err := os.Stat("/dev/" + n); err == nil && fi.Mode()&os.ModeDevice != 0 && fi.Mode()&os.ModeCharDevice == 0 {
+			return "/dev/" + n
+		}
+	}
+	return ""
+}
+
+// pod create --device-read-bps/--device-write-bps throttle the pod cgroup
+// (which holds the members'); --blkio-weight-device sets a device weight
+// where the kernel offers one and is refused cleanly where it does not.
+func TestPodCreateIOLimits(t *testing.T) {
+	c := newPodCLI(t)
+	dev := podTestBlockDevice()
+	if dev == "" {
+		t.Skip("no block device on this host")
+	}
+	t.Cleanup(func() { c.Run("pod", "rm", "-f", "-t", "0", "iol") })
+	var st unix.Stat_t
+	if err := unix.Stat(dev, &st); err != nil {
+		t.Fatal(err)
+	}
+	num := fmt.Sprintf("%d:%d", unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)))
+	id := strings.TrimSpace(c.Must(t, "pod", "create", "--name", "iol", "--device-read-bps", dev+":1mb", "--device-write-bps", dev+":2mb"))
+	m := podInspect(t, c, "iol")
+	if r, _ := m["device_read_bps"].([]any); len(r) != 1 || fmt.Sprint(r[0]) != fmt.Sprintf("map[Path:%s Rate:%v]", dev, float64(1<<20)) {
+		t.Errorf("pod inspect device_read_bps: %v", m["device_read_bps"])
+	}
+	cg, _ := m["CgroupPath"].(string)
+	read := func(v1, v2 string) string {
+		if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/blkio", cg, v1)); err == nil {
+			return string(b)
+		}
+		b, _ := os.ReadFile(filepath.Join("/sys/fs/cgroup", cg, v2))
+		return string(b)
+	}
+	if got := read("blkio.throttle.read_bps_device", "io.max"); !strings.Contains(got, num+" 1048576") && !strings.Contains(got, num+" rbps=1048576") {
+		t.Errorf("pod cgroup read throttle: %q (want %s 1048576)", got, num)
+	}
+	if got := read("blkio.throttle.write_bps_device", "io.max"); !strings.Contains(got, num+" 2097152") && !strings.Contains(got, "wbps=2097152") {
+		t.Errorf("pod cgroup write throttle: %q (want %s 2097152)", got, num)
+	}
+	// A member lives under that cgroup.
+	c.Must(t, "run", "-d", "--pod", "iol", "--name", "iolm", "bb", "sleep", "600")
+	if out := c.Must(t, "exec", "iolm", "cat", "/proc/self/cgroup"); !strings.Contains(out, id) {
+		t.Errorf("member not in the pod cgroup: %q", out)
+	}
+
+	if r := c.Run("pod", "create", "--name", "iolw", "--blkio-weight-device", dev+":500"); r.ExitCode == 0 {
+		if w, _ := podInspect(t, c, "iolw")["blkio_weight_device"].([]any); len(w) != 1 {
+			t.Errorf("blkio_weight_device: %v", w)
+		}
+		c.Must(t, "pod", "rm", "-f", "iolw")
+	} else if r.ExitCode != 125 || !strings.Contains(r.Stderr, "weight") {
+		t.Errorf("--blkio-weight-device without a weight file: %s", r)
+	} else if e := c.Run("pod", "exists", "iolw"); e.ExitCode != 1 {
+		t.Errorf("a refused --blkio-weight-device pod exists: %s", e)
+	}
+
+	before := c.Must(t, "pod", "ps", "-q")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--device-read-bps", "bad"}, "bad format: bad"},
+		{[]string{"--device-read-bps", "/tmp/x:1mb"}, "bad format for device path: /tmp/x:1mb"},
+		{[]string{"--device-write-bps", dev + ":fast"}, "invalid rate for device: " + dev + ":fast. The correct format is <device-path>:<number>[<unit>]"},
+		{[]string{"--device-read-bps", "/dev/nonexistent-blk:1mb"}, "stat /dev/nonexistent-blk: no such file or directory"},
+		{[]string{"--device-read-bps", "/dev/null:1mb"}, "/dev/null is not a block device"},
+		{[]string{"--blkio-weight-device", dev + ":5"}, "invalid weight for device: " + dev + ":5"},
+		{[]string{"--blkio-weight-device", dev}, "bad format: " + dev},
+	} {
+		args := append([]string{"pod", "create", "--name", "badio"}, tc.args...)
+		if r := c.Run(args...); r.ExitCode != 125 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%v: want 125 and %q, got %s", tc.args, tc.want, r)
+		}
+	}
+	if after := c.Must(t, "pod", "ps", "-q"); after != before {
+		t.Errorf("refused pod creates left pods: %q, was %q", after, before)
 	}
 }
