@@ -9,6 +9,7 @@ import (
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/engine"
+	"github.com/selkie-containers/selkie/internal/monitor"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -24,6 +25,12 @@ func newExecCommand(g *command.Globals) *cobra.Command {
 		Short: "Run a process in a running container",
 		Long:  "Run a process in a running container",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.PreserveFDs > 0 && !detach {
+				// Before this process opens fds of its own (as run).
+				if err := monitor.CheckPreservedFDs(o.PreserveFDs); err != nil {
+					return err
+				}
+			}
 			ctx := cmd.Context()
 			eng, err := g.Engine()
 			if err != nil {

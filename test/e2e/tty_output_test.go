@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,5 +145,125 @@ func TestExecDetachedDied(t *testing.T) {
 	got = c.Must(t, "events", "--stream=false", "--filter", "event=exec_died", "--filter", "container="+ctr, "--format", "{{.Status}} {{.ContainerExitCode}}")
 	if n := strings.Count(got, "exec_died"); n != 2 {
 		t.Fatalf("repeated cleanup emitted again: %q", got)
+	}
+}
+
+// TestExecPreserveFDs: exec --preserve-fds N passes the caller's fds 3..
+// on; fds not passed are Podman's error before anything runs (exit 125).
+func TestExecPreserveFDs(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	c.Must(t, "run", "-d", "--name", "pfd", "--network", "none", "bb", "sleep", "300")
+	pf := filepath.Join(t.TempDir(), "fd3")
+	if err := os.WriteFile(pf, []byte("from-fd-3"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f3, err := os.Open(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f3.Close()
+	cmd := c.Command(t.Context(), "exec", "--preserve-fds", "1", "pfd", "sh", "-c", "cat <&3")
+	cmd.ExtraFiles = []*os.File{f3}
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "from-fd-3" {
+		t.Errorf("exec --preserve-fds 1 with fd 3: %v %q", err, out)
+	}
+	r := c.Run("exec", "--preserve-fds", "1", "pfd", "true")
+	if r.ExitCode != 125 || !strings.Contains(r.Stderr, "file descriptor 3 is not available - the preserve-fds option requires that file descriptors must be passed") {
+		t.Errorf("exec --preserve-fds 1 without fd 3: %s", r)
+	}
+	r = c.Run("exec", "-d", "--preserve-fds", "1", "pfd", "true")
+	if r.ExitCode != 125 || !strings.Contains(r.Stderr, "--detach and --preserve-fds cannot be used together") {
+		t.Errorf("exec -d --preserve-fds: %s", r)
+	}
+}
+
+// syncBuffer is a strings.Builder safe for a writer and a poller.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// detachWithKeys runs selkie args under a PTY (script(1)), waits until a
+// typed command's output shows the shell is attached, types keys and
+// expects selkie to return 0 (detached).
+func detachWithKeys(t *testing.T, c *testenv.CLI, keys string, args ...string) {
+	t.Helper()
+	cmdline := strings.Join(append([]string{c.Bin}, c.Args(args...)...), " ")
+	cmd := exec.Command("script", "-qec", cmdline, "/dev/null")
+	cmd.Env = append(os.Environ(), c.Env...)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	cmd.Stdin = pr
+	out := &syncBuffer{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(2 * time.Minute)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	// Retype until the shell answers: input typed before attach is lost.
+	for !strings.Contains(out.String(), "attached-42") {
+		fmt.Fprint(pw, "echo attached-$((40+2))\n")
+		select {
+		case err := <-done:
+			t.Fatalf("selkie %s ended before detaching: %v\n%q", strings.Join(args, " "), err, out.String())
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			t.Fatalf("selkie %s: shell never answered:\n%q", strings.Join(args, " "), out.String())
+		case <-tick.C:
+		}
+	}
+	fmt.Fprint(pw, keys)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("selkie %s: %v\n%q", strings.Join(args, " "), err, out.String())
+		}
+	case <-deadline:
+		_ = cmd.Process.Kill()
+		t.Fatalf("selkie %s did not detach on %q:\n%q", strings.Join(args, " "), keys, out.String())
+	}
+}
+
+// TestDetachKeysRunAttach: run -it and attach honour --detach-keys (the
+// process runs on), and exec -it too; a bad key spec is refused.
+func TestDetachKeysRunAttach(t *testing.T) {
+	testenv.RequiresBinary(t, "script")
+	c := newRunCLI(t, testenv.ImageSpec{})
+	detachWithKeys(t, c, "\x18", "run", "-it", "--name", "dk", "--network", "none", "--detach-keys", "ctrl-x", "bb", "sh")
+	if st := c.Must(t, "inspect", "--format", "{{.State.Status}}", "dk"); st != "running" {
+		t.Fatalf("after run -it detach: %q", st)
+	}
+	detachWithKeys(t, c, "\x19a", "attach", "--detach-keys", "ctrl-y,a", "dk")
+	if st := c.Must(t, "inspect", "--format", "{{.State.Status}}", "dk"); st != "running" {
+		t.Fatalf("after attach detach: %q", st)
+	}
+	detachWithKeys(t, c, "\x18", "exec", "-it", "--detach-keys", "ctrl-x", "dk", "sh")
+	for _, args := range [][]string{
+		{"attach", "--detach-keys", "ctrl-", "dk"},
+		{"exec", "-it", "--detach-keys", "bogus", "dk", "true"},
+	} {
+		if r := c.Run(args...); r.ExitCode != 125 {
+			t.Errorf("selkie %s: want exit 125, got %s", strings.Join(args, " "), r)
+		}
 	}
 }
