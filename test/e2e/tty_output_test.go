@@ -2,17 +2,21 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/selkie-containers/selkie/internal/testenv"
+	"golang.org/x/sys/unix"
 )
 
 // ttyOutputRuns is how many times each -it case runs: the output loss it
@@ -265,5 +269,91 @@ func TestDetachKeysRunAttach(t *testing.T) {
 		if r := c.Run(args...); r.ExitCode != 125 {
 			t.Errorf("selkie %s: want exit 125, got %s", strings.Join(args, " "), r)
 		}
+	}
+}
+
+// openPTY returns a new PTY's master and its slave.
+func openPTY(t *testing.T) (*os.File, *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no /dev/ptmx: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+// TestTTYResizeFollowsSIGWINCH: run -it on a terminal gives the container
+// the terminal's size at start and, after the terminal is resized
+// (SIGWINCH), the new size.
+func TestTTYResizeFollowsSIGWINCH(t *testing.T) {
+	c := newRunCLI(t, testenv.ImageSpec{})
+	m, s := openPTY(t)
+	defer m.Close()
+	if err := unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 111}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := c.Command(t.Context(), "run", "-it", "--rm", "--network", "none", "bb", "sh")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = s, s, s
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	s.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	out := &syncBuffer{}
+	go func() { _, _ = io.Copy(out, m) }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		<-done
+	}()
+	// Ask until the shell answers with the size: input typed before the
+	// container is attached may be lost.
+	waitSize := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for !strings.Contains(out.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("size %q never shown:\n%q", want, out.String())
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("run -it ended: %v\n%q", err, out.String())
+			default:
+			}
+			fmt.Fprintf(m, "echo size-$(stty size | tr ' ' x)\n")
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitSize("size-33x111")
+	if err := unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 41, Col: 97}); err != nil {
+		t.Fatal(err)
+	}
+	waitSize("size-41x97")
+	fmt.Fprintf(m, "exit 3\n")
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+			t.Fatalf("run -it exit: %v", err)
+		}
+		done <- err // for the deferred wait
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("run -it did not exit:\n%q", out.String())
 	}
 }
