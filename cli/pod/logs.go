@@ -69,26 +69,52 @@ func newLogsCommand(g *command.Globals) *cobra.Command {
 			// included) and -c did not pick one.
 			multi := ctr == "" && len(in.Containers) > 1
 			var srcs []logSource
-			for _, c := range ctrs {
-				if ctr != "" && c.Name != ctr && c.ID != ctr && (len(ctr) < 3 || !strings.HasPrefix(c.ID, ctr)) {
-					continue
-				}
+			seen := map[string]bool{}
+			n := 0
+			source := func(c engine.PodInspectContainer, multi bool) logSource {
+				seen[c.ID] = true
 				s := logSource{id: c.ID}
 				if color {
-					s.color = logColor(len(srcs))
+					s.color = logColor(n)
 				}
+				n++
 				if multi {
 					s.prefix = short(c.ID, false) + " "
 					if o.Names {
 						s.prefix = c.Name + " "
 					}
 				}
-				srcs = append(srcs, s)
+				return s
+			}
+			for _, c := range ctrs {
+				if ctr != "" && c.Name != ctr && c.ID != ctr && (len(ctr) < 3 || !strings.HasPrefix(c.ID, ctr)) {
+					continue
+				}
+				srcs = append(srcs, source(c, multi))
 			}
 			if ctr != "" && len(srcs) == 0 {
 				return fmt.Errorf("container %s is not in pod %s: %w", ctr, args[0], engine.ErrNoSuchContainer)
 			}
-			return mergeLogs(cmd.Context(), eng, srcs, o, g.Stdout, g.Stderr)
+			var discover func(context.Context) []logSource
+			if o.Follow && ctr == "" {
+				// Members that join the pod while it is followed are
+				// followed too, from their first line.
+				pod := in.ID
+				discover = func(ctx context.Context) []logSource {
+					now, cs, err := members(ctx, eng, pod, false, false)
+					if err != nil {
+						return nil
+					}
+					var out []logSource
+					for _, c := range cs {
+						if !seen[c.ID] {
+							out = append(out, source(c, len(now.Containers) > 1))
+						}
+					}
+					return out
+				}
+			}
+			return mergeLogs(cmd.Context(), eng, srcs, discover, o, g.Stdout, g.Stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -134,6 +160,8 @@ type logLine struct {
 const (
 	mergeQuiet = 150 * time.Millisecond
 	mergeMax   = time.Second
+	// discoverEvery is how often a follow looks for new members.
+	discoverEvery = 500 * time.Millisecond
 )
 
 // mergeLogs reads the members' logs at once (each with timestamps, so the
@@ -142,18 +170,20 @@ const (
 // o.Follow everything is read, then sorted; with it, lines are released in
 // time order after a short hold, until every member's log ends or ctx is
 // cancelled.
-func mergeLogs(ctx context.Context, eng engine.Engine, srcs []logSource, o engine.ContainerLogsOptions, stdout, stderr io.Writer) error {
+//
+// discover, when set, is asked now and then (while following) for members
+// that joined since; their logs are followed from the start.
+func mergeLogs(ctx context.Context, eng engine.Engine, srcs []logSource, discover func(context.Context) []logSource, o engine.ContainerLogsOptions, stdout, stderr io.Writer) error {
 	if len(srcs) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lines := make(chan logLine, 256)
-	errs := make(chan error, len(srcs))
+	errs := make(chan error, 16)
 	var seqMu sync.Mutex
 	seq := 0
-	for _, s := range srcs {
-		s := s
+	start := func(s logSource, o engine.ContainerLogsOptions) {
 		go func() {
 			send := func(l logLine) {
 				seqMu.Lock()
@@ -173,8 +203,14 @@ func mergeLogs(ctx context.Context, eng engine.Engine, srcs []logSource, o engin
 			err := eng.ContainerLogs(ctx, s.id, lo)
 			out.flush()
 			errOut.flush()
-			errs <- err
+			select {
+			case errs <- err:
+			case <-ctx.Done():
+			}
 		}()
+	}
+	for _, s := range srcs {
+		start(s, o)
 	}
 	var pending []logLine
 	flush := func() error {
@@ -217,9 +253,22 @@ func mergeLogs(ctx context.Context, eng engine.Engine, srcs []logSource, o engin
 		defer t.Stop()
 		tick = t.C
 	}
+	var poll <-chan time.Time
+	if o.Follow && discover != nil {
+		t := time.NewTicker(discoverEvery)
+		defer t.Stop()
+		poll = t.C
+	}
 	var last time.Time
 	for running > 0 {
 		select {
+		case <-poll:
+			for _, s := range discover(ctx) {
+				lo := o
+				lo.Tail = -1 // a new member: all of it
+				start(s, lo)
+				running++
+			}
 		case l := <-lines:
 			pending = append(pending, l)
 			last = l.recv

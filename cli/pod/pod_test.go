@@ -66,7 +66,7 @@ func TestMergeLogs(t *testing.T) {
 	}}
 	var out, errOut bytes.Buffer
 	srcs := []logSource{{id: "a", prefix: "A "}, {id: "b", prefix: "B "}}
-	if err := mergeLogs(context.Background(), f, srcs, engine.ContainerLogsOptions{}, &out, &errOut); err != nil {
+	if err := mergeLogs(context.Background(), f, srcs, nil, engine.ContainerLogsOptions{}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if want := "A a1\nB b2\nA a3\nB b3\nB b5\nA a6 no newline"; out.String() != want {
@@ -76,7 +76,7 @@ func TestMergeLogs(t *testing.T) {
 		t.Errorf("stderr %q", errOut.String())
 	}
 	out.Reset()
-	if err := mergeLogs(context.Background(), f, srcs[1:], engine.ContainerLogsOptions{Timestamps: true}, &out, &errOut); err != nil {
+	if err := mergeLogs(context.Background(), f, srcs[1:], nil, engine.ContainerLogsOptions{Timestamps: true}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if want := "B " + ts(2000) + " b2\nB " + ts(3500) + " b3\nB " + ts(5000) + " b5\n"; out.String() != want {

@@ -291,3 +291,80 @@ func TestPodEvents(t *testing.T) {
 		t.Errorf("pod event, human form: %q", human)
 	}
 }
+
+// pod logs -f follows members that join the pod after it started (Podman
+// 4.3 does not: containers/podman#13267), from their first line, with
+// the pod's prefixes, and still ends once every member has exited.
+func TestPodLogsFollowNewMember(t *testing.T) {
+	c, dir := podLogsCLI(t)
+	c.Must(t, "pod", "create", "--name", "lfn", "--network", "none", "-v", dir+":/s")
+	t.Cleanup(func() { c.Run("pod", "rm", "-f", "-t", "0", "lfn") })
+	c.Must(t, "run", "-d", "--pod", "lfn", "--name", "na", "bb", "sh", "-c",
+		"echo na-old; until [ -e /s/na ]; do sleep 0.05; done; echo na-new")
+	waitFor(t, "the first line", 30*time.Second, func() bool {
+		return strings.Contains(c.Must(t, "pod", "logs", "lfn"), "na-old")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := c.Command(ctx, "pod", "logs", "-f", "--names", "lfn")
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	next := func(what string) string {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("pod logs -f ended before %s", what)
+			}
+			return l
+		case <-time.After(60 * time.Second):
+			t.Fatalf("pod logs -f: no %s", what)
+		}
+		return ""
+	}
+	if l := next("the old line"); l != "na na-old" {
+		t.Fatalf("pod logs -f history: %q", l)
+	}
+	// A member created and started after the follow began.
+	c.Must(t, "run", "-d", "--pod", "lfn", "--name", "nb", "bb", "sh", "-c", "echo nb-1; echo nb-2")
+	for _, want := range []string{"nb nb-1", "nb nb-2"} {
+		if l := next("the new member's line"); l != want {
+			t.Fatalf("pod logs -f: want %q from the member that joined, got %q", want, l)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "na"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if l := next("na's live line"); l != "na na-new" {
+		t.Fatalf("pod logs -f: want na's live line, got %q", l)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range lines {
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("pod logs -f after the members exited: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("pod logs -f did not end after every member exited")
+	}
+}
