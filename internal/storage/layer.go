@@ -550,8 +550,29 @@ func (x *extractor) writeBody(fd int, body io.Reader) error {
 	if b, ok := body.(bodyBytes); ok {
 		return writeAll(fd, b)
 	}
+	// Runs of zeros are left as holes (a sparse entry of a huge logical
+	// size in a few bytes of archive must not fill the disk).
+	var hole int64 // bytes skipped since the last write
 	for {
 		n, rerr := body.Read(x.buf)
+		if n > 0 && allZero(x.buf[:n]) {
+			if _, err := unix.Seek(fd, int64(n), io.SeekCurrent); err != nil {
+				return err
+			}
+			hole += int64(n)
+			n = 0
+		} else if n > 0 {
+			hole = 0
+		}
+		if rerr == io.EOF && hole > 0 {
+			off, err := unix.Seek(fd, 0, io.SeekCurrent)
+			if err == nil {
+				err = unix.Ftruncate(fd, off)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		for b := x.buf[:n]; len(b) > 0; {
 			w, err := unix.Write(fd, b)
 			if err == unix.EINTR {
@@ -569,6 +590,21 @@ func (x *extractor) writeBody(fd int, body io.Reader) error {
 			return rerr
 		}
 	}
+}
+
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if *(*uint64)(unsafe.Pointer(&b[0])) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func writeAll(fd int, b []byte) error {
