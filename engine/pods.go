@@ -114,6 +114,9 @@ type PodCreateOptions struct {
 	BlkioWeightDevice []string `json:"blkioWeightDevice,omitempty"`
 	DeviceReadBps     []string `json:"deviceReadBps,omitempty"`
 	DeviceWriteBps    []string `json:"deviceWriteBps,omitempty"`
+	// InfraConmonPidFile receives the PID of the infra's conmon each time
+	// the pod starts it (--infra-conmon-pidfile).
+	InfraConmonPidFile string `json:"infraConmonPidFile,omitempty"`
 	// ExitPolicy is continue (default) or stop.
 	ExitPolicy    string `json:"exitPolicy,omitempty"`
 	RestartPolicy string `json:"restartPolicy,omitempty"`

@@ -121,6 +121,17 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 			return "", err
 		}
 	}
+	if o.InfraConmonPidFile != "" {
+		if o.NoInfra {
+			return "", &textError{"--infra-conmon-pidfile needs an infra container in the pod", engine.ErrInvalidArg}
+		}
+		if !filepath.IsAbs(o.InfraConmonPidFile) {
+			return "", &textError{fmt.Sprintf("--infra-conmon-pidfile %s: path must be absolute", o.InfraConmonPidFile), engine.ErrInvalidArg}
+		}
+		if fi, err := os.Stat(filepath.Dir(o.InfraConmonPidFile)); err != nil || !fi.IsDir() {
+			return "", &textError{fmt.Sprintf("--infra-conmon-pidfile %s: directory %s does not exist", o.InfraConmonPidFile, filepath.Dir(o.InfraConmonPidFile)), engine.ErrInvalidArg}
+		}
+	}
 	if o.InfraName != "" {
 		if o.InfraName, err = normalizeName(o.InfraName); err != nil {
 			return "", err
@@ -599,6 +610,27 @@ func (e *Engine) startPodInfra(ctx context.Context, ref string) error {
 	if err := e.ContainerStart(ctx, p.InfraID, engine.ContainerStartOptions{}); err != nil {
 		return fmt.Errorf("starting the infra container of pod %s: %w", p.Name, err)
 	}
+	return e.writeInfraConmonPid(p)
+}
+
+// writeInfraConmonPid copies the started infra's conmon PID to the pod's
+// --infra-conmon-pidfile.
+func (e *Engine) writeInfraConmonPid(p *state.Pod) error {
+	path := p.Options.InfraConmonPidFile
+	if path == "" || p.InfraID == "" {
+		return nil
+	}
+	run, err := e.ctrRunDir(p.InfraID)
+	if err != nil {
+		return err
+	}
+	data, err := readSmallFile(filepath.Join(run, "conmon.pid"))
+	if err != nil {
+		return fmt.Errorf("reading the infra container's conmon PID: %w", err)
+	}
+	if err := writeFileAtomic(path, bytes.TrimSpace(data), 0o644); err != nil {
+		return fmt.Errorf("writing --infra-conmon-pidfile %s: %w", path, err)
+	}
 	return nil
 }
 
@@ -742,6 +774,7 @@ func cloneOverrides(po *engine.PodCreateOptions, c engine.PodCreateOptions) {
 	}
 	set(&po.PIDMode, c.PIDMode)
 	set(&po.UTSMode, c.UTSMode)
+	set(&po.InfraConmonPidFile, c.InfraConmonPidFile)
 	if c.UserNS != "" || len(c.UIDMap) > 0 || len(c.GIDMap) > 0 || c.SubUIDName != "" || c.SubGIDName != "" {
 		// A new user namespace setting replaces the original's whole.
 		po.UserNS, po.UIDMap, po.GIDMap, po.SubUIDName, po.SubGIDName = c.UserNS, c.UIDMap, c.GIDMap, c.SubUIDName, c.SubGIDName

@@ -178,3 +178,53 @@ func TestPodCreateIOLimits(t *testing.T) {
 		t.Errorf("refused pod creates left pods: %q, was %q", after, before)
 	}
 }
+
+// pod create --infra-conmon-pidfile: each start of the infra (pod start,
+// or a member's start) writes its conmon's PID there.
+func TestPodInfraConmonPidfile(t *testing.T) {
+	c := newPodCLI(t)
+	pidfile := filepath.Join(t.TempDir(), "infra-conmon.pid")
+	t.Cleanup(func() { c.Run("pod", "rm", "-f", "-t", "0", "icp") })
+	c.Must(t, "pod", "create", "--name", "icp", "--infra-conmon-pidfile", pidfile)
+	if _, err := os.Stat(pidfile); !os.IsNotExist(err) {
+		t.Errorf("pid file before the infra started: %v", err)
+	}
+	infra := strings.TrimSpace(c.Must(t, "pod", "inspect", "--format", "{{.InfraContainerID}}", "icp"))
+	check := func(how string) {
+		t.Helper()
+		b, err := os.ReadFile(pidfile)
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		pid := strings.TrimSpace(string(b))
+		comm, _ := os.ReadFile("/proc/" + pid + "/comm")
+		cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		if strings.TrimSpace(string(comm)) != "conmon" || !strings.Contains(string(cmdline), infra) {
+			t.Errorf("%s: pid file holds %q, not the infra's conmon (comm %q)", how, pid, comm)
+		}
+	}
+	c.Must(t, "pod", "start", "icp")
+	check("pod start")
+	c.Must(t, "pod", "stop", "-t", "0", "icp")
+	if err := os.Remove(pidfile); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "run", "--rm", "--pod", "icp", "bb", "true")
+	check("a member's start")
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--infra=false", "--infra-conmon-pidfile", pidfile}, "needs an infra container"},
+		{[]string{"--infra-conmon-pidfile", "/nonexistent/dir/pid"}, "directory /nonexistent/dir does not exist"},
+	} {
+		args := append([]string{"pod", "create", "--name", "badicp"}, tc.args...)
+		if r := c.Run(args...); r.ExitCode != 125 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%v: want 125 and %q, got %s", tc.args, tc.want, r)
+		}
+		if r := c.Run("pod", "exists", "badicp"); r.ExitCode != 1 {
+			t.Errorf("%v: the refused pod exists: %s", tc.args, r)
+		}
+	}
+}
