@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,8 +57,29 @@ func TestTTYOutputPipedStdin(t *testing.T) {
 			t.Errorf("exec -it %d: output lost: %q", i, r.Stdout)
 		}
 	}
+	// The same through the service (the output goes through a hijacked
+	// connection instead of the terminal).
+	svc := startService(t, c)
+	for i := 0; i < n; i++ {
+		args := []string{"run", "--rm", "-i", "-t", "--network", "none", "bb", "echo", "hi"}
+		if i%2 == 1 {
+			args = []string{"exec", "-i", "-t", "ttyctr", "echo", "hi"}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, c.Bin, append([]string{"--url", "unix://" + svc.sock}, args...)...)
+		cmd.Stdin = strings.NewReader("x")
+		out, err := cmd.Output()
+		cancel()
+		if err != nil {
+			t.Fatalf("remote %s: %v %q", args[0], err, out)
+		}
+		if !strings.Contains(string(out), "hi") {
+			lost++
+			t.Errorf("remote %s -it %d: output lost: %q", args[0], i, out)
+		}
+	}
 	if lost > 0 {
-		t.Fatalf("%d of %d -it runs lost their output", lost, 2*n)
+		t.Fatalf("%d of %d -it runs lost their output", lost, 3*n)
 	}
 }
 
