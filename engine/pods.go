@@ -114,6 +114,9 @@ type PodCreateOptions struct {
 	BlkioWeightDevice []string `json:"blkioWeightDevice,omitempty"`
 	DeviceReadBps     []string `json:"deviceReadBps,omitempty"`
 	DeviceWriteBps    []string `json:"deviceWriteBps,omitempty"`
+	// CgroupParent is the cgroupfs parent of the pod's cgroup
+	// (--cgroup-parent; default /libpod_parent).
+	CgroupParent string `json:"cgroupParent,omitempty"`
 	// InfraConmonPidFile receives the PID of the infra's conmon each time
 	// the pod starts it (--infra-conmon-pidfile).
 	InfraConmonPidFile string `json:"infraConmonPidFile,omitempty"`

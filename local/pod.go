@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -121,6 +122,18 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 			return "", err
 		}
 	}
+	if o.CgroupParent != "" {
+		if strings.HasSuffix(path.Base(o.CgroupParent), ".slice") {
+			return "", &textError{"systemd slice received as cgroup parent when using cgroupfs", engine.ErrInvalidArg}
+		}
+		if strings.ContainsAny(o.CgroupParent, "\x00\n") || slices.Contains(strings.Split(o.CgroupParent, "/"), "..") {
+			return "", &textError{fmt.Sprintf("invalid cgroup parent %q", o.CgroupParent), engine.ErrInvalidArg}
+		}
+		o.CgroupParent = path.Clean("/" + o.CgroupParent)
+		if o.CgroupParent == "/" {
+			return "", &textError{fmt.Sprintf("invalid cgroup parent %q", o.CgroupParent), engine.ErrInvalidArg}
+		}
+	}
 	if o.InfraConmonPidFile != "" {
 		if o.NoInfra {
 			return "", &textError{"--infra-conmon-pidfile needs an infra container in the pod", engine.ErrInvalidArg}
@@ -166,14 +179,15 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 		if o.Resources.Memory > 0 && o.Resources.MemorySwap == 0 && oci.CgroupMode() != oci.CgroupV2 {
 			p.Options.Resources.MemorySwap = 2 * o.Resources.Memory
 		}
-		if err := createPodCgroup(id, p.Options.Resources); err != nil {
+		cg := podCgroupPath(o.CgroupParent, id)
+		if err := createPodCgroup(cg, p.Options.Resources); err != nil {
 			return "", err
 		}
-		if err := applyPodIOLimits(id, o); err != nil {
-			_ = removePodCgroup(id)
+		if err := applyPodIOLimits(cg, o); err != nil {
+			_ = removePodCgroup(cg)
 			return "", err
 		}
-		p.CgroupPath = podCgroupPath(id)
+		p.CgroupPath = cg
 	}
 	generated := p.Name == ""
 	for attempt := 0; ; attempt++ {
@@ -190,7 +204,7 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	}
 	if err != nil {
 		if p.CgroupPath != "" {
-			_ = removePodCgroup(id)
+			_ = removePodCgroup(p.CgroupPath)
 		}
 		return "", err
 	}
@@ -202,7 +216,7 @@ func (e *Engine) PodCreate(ctx context.Context, o engine.PodCreateOptions) (stri
 	if err != nil {
 		_ = db.Update(context.WithoutCancel(ctx), func(tx *state.Tx) error { return tx.DeletePod(id) })
 		if p.CgroupPath != "" {
-			_ = removePodCgroup(id)
+			_ = removePodCgroup(p.CgroupPath)
 		}
 		return "", err
 	}
@@ -775,6 +789,7 @@ func cloneOverrides(po *engine.PodCreateOptions, c engine.PodCreateOptions) {
 	set(&po.PIDMode, c.PIDMode)
 	set(&po.UTSMode, c.UTSMode)
 	set(&po.InfraConmonPidFile, c.InfraConmonPidFile)
+	set(&po.CgroupParent, c.CgroupParent)
 	if c.UserNS != "" || len(c.UIDMap) > 0 || len(c.GIDMap) > 0 || c.SubUIDName != "" || c.SubGIDName != "" {
 		// A new user namespace setting replaces the original's whole.
 		po.UserNS, po.UIDMap, po.GIDMap, po.SubUIDName, po.SubGIDName = c.UserNS, c.UIDMap, c.GIDMap, c.SubUIDName, c.SubGIDName

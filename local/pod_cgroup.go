@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,17 +25,23 @@ import (
 // podCgroupParent is the cgroupfs parent of pods, as Podman's default.
 const podCgroupParent = "/libpod_parent"
 
-// podCgroupPath is a pod's cgroup (cgroupfs), the parent of its members'.
-func podCgroupPath(podID string) string { return podCgroupParent + "/" + podID }
+// podCgroupPath is a pod's cgroup (cgroupfs), the parent of its members':
+// PARENT/ID, the parent being --cgroup-parent or /libpod_parent.
+func podCgroupPath(parent, podID string) string {
+	if parent == "" {
+		parent = podCgroupParent
+	}
+	return path.Join(parent, podID)
+}
 
-// podCgroupDirs maps each mounted cgroup hierarchy to the pod's directory in
-// it: v1 controllers by name (cpu, memory, name=systemd …), "" for cgroup2.
-func podCgroupDirs(podID string) (map[string]string, error) {
+// podCgroupDirs maps each mounted cgroup hierarchy to the directory of
+// cgroup rel in it: v1 controllers by name (cpu, memory, name=systemd …),
+// "" for cgroup2.
+func podCgroupDirs(rel string) (map[string]string, error) {
 	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return nil, fmt.Errorf("reading cgroup mounts: %w", err)
 	}
-	rel := filepath.Join(podCgroupParent, podID)
 	out := map[string]string{}
 	for _, m := range mounts {
 		if m.Root != "/" {
@@ -60,27 +68,35 @@ func podCgroupDirs(podID string) (map[string]string, error) {
 
 // createPodCgroup makes the pod's cgroup in every hierarchy and writes r's
 // limits to it. On failure what was made is removed again.
-func createPodCgroup(podID string, r engine.Resources) (err error) {
-	dirs, err := podCgroupDirs(podID)
+func createPodCgroup(rel string, r engine.Resources) (err error) {
+	dirs, err := podCgroupDirs(rel)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
-			_ = removePodCgroup(podID)
+			_ = removePodCgroup(rel)
 		}
 	}()
 	v2 := oci.CgroupMode() == oci.CgroupV2
 	cg := &cgroups.Cgroup{V1: map[string]string{}}
 	for ctrl, dir := range dirs {
+		root := strings.TrimSuffix(dir, filepath.Clean(rel))
+		// The levels between the hierarchy's root and the pod, top down
+		// (more than one with a nested --cgroup-parent).
+		var levels []string
+		for d := filepath.Dir(dir); len(d) > len(root); d = filepath.Dir(d) {
+			levels = append([]string{d}, levels...)
+		}
 		if ctrl == "" && v2 {
 			// Unified only: the controllers must be enabled down to the pod.
-			root := strings.TrimSuffix(dir, filepath.Join(podCgroupParent, podID))
 			enableControllers(root)
-			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-				return fmt.Errorf("creating pod cgroup: %w", err)
+			for _, l := range levels {
+				if err := os.Mkdir(l, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+					return fmt.Errorf("creating pod cgroup: %w", err)
+				}
+				enableControllers(l)
 			}
-			enableControllers(filepath.Dir(dir))
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("creating pod cgroup: %w", err)
@@ -92,7 +108,7 @@ func createPodCgroup(podID string, r engine.Resources) (err error) {
 		cg.V1[ctrl] = dir
 		if ctrl == "cpuset" {
 			// A v1 cpuset cgroup takes no task until cpus and mems are set.
-			for _, d := range []string{filepath.Dir(dir), dir} {
+			for _, d := range append(levels, dir) {
 				inheritCpuset(d)
 			}
 		}
@@ -138,8 +154,8 @@ func inheritCpuset(dir string) {
 
 // removePodCgroup removes the pod's cgroup from every hierarchy (it must
 // have no members left). A missing directory is not an error.
-func removePodCgroup(podID string) error {
-	dirs, err := podCgroupDirs(podID)
+func removePodCgroup(rel string) error {
+	dirs, err := podCgroupDirs(rel)
 	if err != nil {
 		return err
 	}
@@ -176,17 +192,55 @@ func podInspectResources(in *engine.PodInspect, r engine.Resources) {
 // podMemberCgroupsPath is the cgroupfs path of member ctrID of pod podID
 // when the pod has a cgroup ("" otherwise).
 func podMemberCgroupsPath(podID, ctrID string) string {
-	dirs, err := podCgroupDirs(podID)
+	if rel := findPodCgroup(podID); rel != "" {
+		return rel + "/libpod-" + ctrID
+	}
+	return ""
+}
+
+// findPodCgroup is the cgroup path of pod podID ("" when it has none):
+// under /libpod_parent, else (--cgroup-parent) looked for in the first
+// hierarchy, a few levels deep.
+func findPodCgroup(podID string) string {
+	rel := podCgroupPath("", podID)
+	dirs, err := podCgroupDirs(rel)
 	if err != nil {
 		return ""
 	}
-	for _, d := range dirs {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			return podCgroupPath(podID) + "/libpod-" + ctrID
-		}
-		break
+	ctrl := ""
+	if _, ok := dirs["memory"]; ok {
+		ctrl = "memory"
 	}
-	return ""
+	d, ok := dirs[ctrl]
+	if !ok {
+		for c, x := range dirs {
+			ctrl, d = c, x
+			break
+		}
+	}
+	if d == "" {
+		return ""
+	}
+	if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+		return rel
+	}
+	root := strings.TrimSuffix(d, rel)
+	found := ""
+	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.IsDir() {
+			return nil
+		}
+		r := strings.TrimPrefix(p, root)
+		if strings.Count(r, "/") > 8 || strings.HasPrefix(e.Name(), "libpod-") {
+			return filepath.SkipDir
+		}
+		if e.Name() == podID {
+			found = r
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // podIODevice is one parsed per-device I/O limit of a pod.
@@ -237,7 +291,7 @@ func parsePodIODevices(list []string, weight bool) ([]podIODevice, error) {
 
 // applyPodIOLimits writes the pod's per-device I/O weights and throttles
 // to its cgroup (blkio on cgroup v1, io on v2).
-func applyPodIOLimits(podID string, o engine.PodCreateOptions) error {
+func applyPodIOLimits(rel string, o engine.PodCreateOptions) error {
 	weights, err := parsePodIODevices(o.BlkioWeightDevice, true)
 	if err != nil {
 		return err
@@ -253,7 +307,7 @@ func applyPodIOLimits(podID string, o engine.PodCreateOptions) error {
 	if len(weights)+len(reads)+len(writes) == 0 {
 		return nil
 	}
-	dirs, err := podCgroupDirs(podID)
+	dirs, err := podCgroupDirs(rel)
 	if err != nil {
 		return err
 	}

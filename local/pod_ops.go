@@ -263,7 +263,7 @@ func (e *Engine) PodRemove(ctx context.Context, ref string, o engine.PodRemoveOp
 		// Still holding the pod's lock: a waiter retries on a fresh file.
 		_ = e.lockMgr.RemovePod(p.ID)
 		if p.CgroupPath != "" {
-			if cerr := removePodCgroup(p.ID); cerr != nil {
+			if cerr := removePodCgroup(p.CgroupPath); cerr != nil {
 				e.log.Warn("pod cgroup not removed", "pod", p.ID, "err", cerr)
 			}
 		}
@@ -335,7 +335,7 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 		Hostname:         o.Hostname,
 		Labels:           o.Labels,
 		CreateCgroup:     p.CgroupPath != "",
-		CgroupParent:     podCgroupParent,
+		CgroupParent:     defaultStr(o.CgroupParent, podCgroupParent),
 		CgroupPath:       p.CgroupPath,
 		CreateInfra:      !o.NoInfra,
 		InfraContainerID: p.InfraID,

@@ -46,6 +46,7 @@ func (p *podFlags) bind(f *pflag.FlagSet, o *engine.PodCreateOptions) {
 	f.StringSliceVar(&o.DeviceReadBps, "device-read-bps", nil, "Limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)")
 	f.StringSliceVar(&o.DeviceWriteBps, "device-write-bps", nil, "Limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)")
 	f.StringSliceVar(&o.BlkioWeightDevice, "blkio-weight-device", nil, "Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)")
+	f.StringVar(&o.CgroupParent, "cgroup-parent", "", "Optional parent cgroup for the container")
 	f.StringVar(&o.InfraConmonPidFile, "infra-conmon-pidfile", "", "Path to the file that will receive the PID of conmon")
 	f.StringVar(&o.UserNS, "userns", "", "User namespace to use")
 	f.StringSliceVar(&o.UIDMap, "uidmap", nil, "UID map to use for the user namespace")

@@ -228,3 +228,62 @@ func TestPodInfraConmonPidfile(t *testing.T) {
 		}
 	}
 }
+
+// pod create --cgroup-parent: the pod cgroup (its limits, the members'
+// cgroups) is made under that parent, nested levels included; pod rm
+// removes the pod's own cgroup.
+func TestPodCgroupParent(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root (pod cgroups are rootful)")
+	}
+	c := newPodCLI(t)
+	top := fmt.Sprintf("selkie-e2e-%d", time.Now().UnixNano())
+	parent := "/" + top + "/nested"
+	t.Cleanup(func() {
+		c.Run("pod", "rm", "-f", "-t", "0", "cgp")
+		for _, root := range append(mustGlob("/sys/fs/cgroup/*/"+top), mustGlob("/sys/fs/cgroup/"+top)...) {
+			_ = os.Remove(filepath.Join(root, "nested"))
+			_ = os.Remove(root)
+		}
+	})
+	id := strings.TrimSpace(c.Must(t, "pod", "create", "--name", "cgp", "--cgroup-parent", top+"/nested", "--memory", "64m"))
+	m := podInspect(t, c, "cgp")
+	if m["CgroupParent"] != parent || m["CgroupPath"] != parent+"/"+id {
+		t.Errorf("pod inspect CgroupParent %v CgroupPath %v", m["CgroupParent"], m["CgroupPath"])
+	}
+	c.Must(t, "run", "-d", "--pod", "cgp", "--name", "cgpm", "bb", "sleep", "600")
+	ctr := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.Id}}", "cgpm"))
+	if out := c.Must(t, "exec", "cgpm", "cat", "/proc/self/cgroup"); !strings.Contains(out, parent+"/"+id+"/libpod-"+ctr) {
+		t.Errorf("member cgroup not under the pod's parent %s: %q", parent, out)
+	}
+	if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", parent, id, "memory.limit_in_bytes")); err == nil {
+		if strings.TrimSpace(string(b)) != fmt.Sprint(64<<20) {
+			t.Errorf("pod memory limit under the parent: %s", b)
+		}
+	} else if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", parent, id, "memory.max")); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(64<<20) {
+		t.Errorf("pod memory limit under the parent: %q %v", b, err)
+	}
+	c.Must(t, "pod", "rm", "-f", "-t", "0", "cgp")
+	if left := append(mustGlob("/sys/fs/cgroup/*/"+top+"/nested/"+id), mustGlob("/sys/fs/cgroup/"+top+"/nested/"+id)...); len(left) > 0 {
+		t.Errorf("pod rm left its cgroup: %v", left)
+	}
+	for _, tc := range []struct {
+		parent, want string
+	}{
+		{"machine.slice", "systemd slice received as cgroup parent when using cgroupfs"},
+		{"/a/../../x", `invalid cgroup parent "/a/../../x"`},
+		{"/", `invalid cgroup parent "/"`},
+	} {
+		if r := c.Run("pod", "create", "--name", "badcgp", "--cgroup-parent", tc.parent); r.ExitCode != 125 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("--cgroup-parent %s: want 125 and %q, got %s", tc.parent, tc.want, r)
+		}
+		if r := c.Run("pod", "exists", "badcgp"); r.ExitCode != 1 {
+			t.Errorf("--cgroup-parent %s: the refused pod exists: %s", tc.parent, r)
+		}
+	}
+}
+
+func mustGlob(pattern string) []string {
+	m, _ := filepath.Glob(pattern)
+	return m
+}
