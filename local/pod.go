@@ -810,12 +810,44 @@ func cloneOverrides(po *engine.PodCreateOptions, c engine.PodCreateOptions) {
 	set(&r.CPUSetMems, cr.CPUSetMems)
 }
 
-// checkPodNamespaceModes checks pod create's --pid and --uts: the host's,
-// a private one or a path; a host name needs a UTS namespace of its own.
+// checkPodNamespaceModes checks pod create's --pid and --uts (the host's,
+// a private one or an existing path; a host name needs a UTS namespace of
+// its own) and --security-opt (Podman's keys; a seccomp profile must open).
 func checkPodNamespaceModes(o engine.PodCreateOptions) error {
 	for _, mode := range []string{o.PIDMode, o.UTSMode} {
 		if strings.HasPrefix(mode, "container:") {
 			return &textError{fmt.Sprintf("unrecognized namespace mode %s passed", mode), engine.ErrInvalidArg}
+		}
+	}
+	for _, ns := range []struct{ name, mode string }{{"PID", o.PIDMode}, {"UTS", o.UTSMode}} {
+		if p, ok := strings.CutPrefix(ns.mode, "ns:"); ok {
+			if _, err := os.Stat(p); err != nil {
+				return &textError{fmt.Sprintf("cannot find specified %s namespace path: %v", ns.name, err), engine.ErrInvalidArg}
+			}
+		}
+	}
+	for _, so := range o.SecurityOpt {
+		if so == "no-new-privileges" {
+			continue
+		}
+		k, v, ok := strings.Cut(so, "=")
+		if !ok {
+			k, v, ok = strings.Cut(so, ":")
+		}
+		switch k {
+		case "seccomp", "label", "apparmor", "mask", "unmask", "proc-opts", "systempaths", "no-new-privileges", "seccomp-policy":
+		default:
+			ok = false
+		}
+		if !ok {
+			return &textError{fmt.Sprintf("invalid --security-opt 1: %q", so), engine.ErrInvalidArg}
+		}
+		if k == "seccomp" && v != "unconfined" {
+			f, err := os.Open(v)
+			if err != nil {
+				return &textError{fmt.Sprintf("opening seccomp profile failed: %v", err), engine.ErrInvalidArg}
+			}
+			f.Close()
 		}
 	}
 	if o.UTSMode == "host" && o.Hostname != "" {

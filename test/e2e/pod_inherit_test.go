@@ -75,6 +75,11 @@ func TestPodCreateInheritedOptions(t *testing.T) {
 		{[]string{"--volumes-from", "nosuch"}, `no container with name or ID "nosuch" found`},
 		{[]string{"--device", "/nonexistent/dev"}, "/nonexistent/dev"},
 		{[]string{"--infra=false", "--pid", "host"}, "need an infra container"},
+		{[]string{"--pid", "ns:/nonexistent"}, "cannot find specified PID namespace path: stat /nonexistent: no such file or directory"},
+		{[]string{"--security-opt", "bogus"}, `invalid --security-opt 1: "bogus"`},
+		{[]string{"--security-opt", "seccomp=/nonexistent.json"}, "opening seccomp profile failed: open /nonexistent.json: no such file or directory"},
+		{[]string{"--device", "/etc/passwd"}, "/etc/passwd is not a device"},
+		{[]string{"--volumes-from", "inhsrc:bogus"}, "volumes from another container can only use z,ro,rw options"},
 	} {
 		args := append([]string{"pod", "create", "--name", "badinh"}, tc.args...)
 		if r := c.Run(args...); r.ExitCode != 125 || !strings.Contains(r.Stderr, tc.want) {
