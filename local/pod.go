@@ -480,6 +480,9 @@ func (e *Engine) podJoinLocked(ctx context.Context, db *state.DB, id string, o *
 			if o.Network == "" || o.Network == "bridge" || o.Network == "private" {
 				o.Network = join
 			}
+			if p.Options.NoHosts && o.HostsFile == "" {
+				o.NoHosts = true // pod create --no-hosts: the image's /etc/hosts
+			}
 		case "ipc":
 			if o.IPCMode == "" {
 				o.IPCMode = join

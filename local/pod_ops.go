@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -473,11 +474,13 @@ func podFilter(filters map[string][]string) (func(*engine.PodSummary) bool, erro
 		switch key {
 		case "id":
 			p = func(s *engine.PodSummary) bool {
-				return anyOf(vals, func(v string) bool { return strings.HasPrefix(s.ID, v) })
+				return anyOf(vals, func(v string) bool { return strings.HasPrefix(s.ID, v) || regexpMatch(v, s.ID) })
 			}
 		case "name":
+			// As Podman: a regular expression (so a plain name matches
+			// every pod whose name contains it; ^name$ only that one).
 			p = func(s *engine.PodSummary) bool {
-				return anyOf(vals, func(v string) bool { return s.Name == v || strings.Contains(s.Name, v) })
+				return anyOf(vals, func(v string) bool { return s.Name == v || regexpMatch(v, s.Name) })
 			}
 		case "label":
 			p = func(s *engine.PodSummary) bool {
@@ -590,4 +593,11 @@ func (e *Engine) podNetworks(p *state.Pod) []string {
 		out = append(out, n)
 	}
 	return out
+}
+
+// regexpMatch reports whether regular expression re matches s (false
+// when re does not compile).
+func regexpMatch(re, s string) bool {
+	m, err := regexp.MatchString(re, s)
+	return err == nil && m
 }

@@ -81,6 +81,10 @@ func TestPodFilter(t *testing.T) {
 	}{
 		{map[string][]string{"id": {"aaa"}}, []string{"web"}},
 		{map[string][]string{"name": {"db"}}, []string{"db"}},
+		{map[string][]string{"name": {"^w.b$"}}, []string{"web"}},
+		{map[string][]string{"name": {"e"}}, []string{"web"}},
+		{map[string][]string{"name": {"[unclosed"}}, nil},
+		{map[string][]string{"id": {"^bbb"}}, []string{"db"}},
 		{map[string][]string{"label": {"tier=back"}}, []string{"db"}},
 		{map[string][]string{"label": {"tier"}}, []string{"web", "db"}},
 		{map[string][]string{"status": {"running", "exited"}}, []string{"web", "db"}},

@@ -107,7 +107,12 @@ func (p *podFlags) apply(f *pflag.FlagSet, o *engine.PodCreateOptions) error {
 		o.Sysctls[k] = v
 	}
 	if p.infraCommand != "" {
-		o.InfraCommand = []string{p.infraCommand}
+		// A JSON array or one argument, as Podman's entrypoint.
+		ep, err := container.ParseEntrypoint(p.infraCommand)
+		if err != nil {
+			return err
+		}
+		o.InfraCommand = ep
 	}
 	var err error
 	if o.InfraConmonPidFile != "" {

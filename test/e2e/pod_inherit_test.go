@@ -292,3 +292,44 @@ func mustGlob(pattern string) []string {
 	m, _ := filepath.Glob(pattern)
 	return m
 }
+
+// The infra's own settings: --infra-name, --infra-image, --infra-command
+// (a JSON array, as Podman's entrypoint), --dns/--dns-search/--dns-option
+// for the members sharing its network, --no-hosts; pod ps --ctr-ids and
+// --filter ctr-ids.
+func TestPodInfraSettings(t *testing.T) {
+	c := newPodCLI(t)
+	t.Cleanup(func() {
+		c.Run("pod", "rm", "-f", "-t", "0", "ist")
+		c.Run("pod", "rm", "-f", "-t", "0", "isn")
+	})
+	c.Must(t, "pod", "create", "--name", "ist", "--infra-name", "ist-infra", "--infra-image", "bb",
+		"--infra-command", `["sleep","1000"]`, "--dns", "10.11.12.13", "--dns-search", "example.test", "--dns-option", "ndots:3")
+	out := c.Must(t, "run", "--rm", "--pod", "ist", "bb", "cat", "/etc/resolv.conf")
+	for _, want := range []string{"nameserver 10.11.12.13", "search example.test", "options ndots:3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("member resolv.conf lacks %q: %q", want, out)
+		}
+	}
+	if out := c.Must(t, "inspect", "--format", "{{.Name}} {{.State.Running}} {{.Config.Cmd}}", "ist-infra"); strings.TrimSpace(out) != "ist-infra true [sleep 1000]" {
+		t.Errorf("infra container: %q", out)
+	}
+	if out := c.Must(t, "top", "ist-infra", "args"); !strings.Contains(out, "sleep 1000") {
+		t.Errorf("infra process: %q", out)
+	}
+	infra := strings.TrimSpace(c.Must(t, "inspect", "--format", "{{.Id}}", "ist-infra"))
+	if out := c.Must(t, "pod", "ps", "--ctr-ids", "--filter", "name=^ist$", "--format", "{{.Name}} {{.ContainerIds}}"); strings.TrimSpace(out) != "ist "+infra[:12] {
+		t.Errorf("pod ps --ctr-ids: %q, want ist %s", out, infra[:12])
+	}
+	if out := c.Must(t, "pod", "ps", "-q", "--filter", "ctr-ids="+infra[:12]); strings.TrimSpace(out) == "" {
+		t.Errorf("pod ps --filter ctr-ids=%s found nothing", infra[:12])
+	}
+	// --no-hosts: the members' /etc/hosts is not made by the engine.
+	c.Must(t, "pod", "create", "--name", "isn", "--no-hosts")
+	if out := c.Must(t, "run", "--rm", "--pod", "isn", "bb", "sh", "-c", "cat /etc/hosts 2>/dev/null; true"); strings.Contains(out, "isn") {
+		t.Errorf("--no-hosts member /etc/hosts names the pod: %q", out)
+	}
+	if out := c.Must(t, "run", "--rm", "--pod", "ist", "bb", "cat", "/etc/hosts"); !strings.Contains(out, "ist") {
+		t.Errorf("member /etc/hosts without --no-hosts does not name the pod: %q", out)
+	}
+}
