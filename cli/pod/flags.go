@@ -23,7 +23,10 @@ type podFlags struct {
 }
 
 func (p *podFlags) bind(f *pflag.FlagSet, o *engine.PodCreateOptions) {
-	f.StringVar(&o.Hostname, "hostname", "", "Set container hostname")
+	// As Podman's pod create and clone: -h is --hostname, so --help has
+	// no shorthand here; -c is --cpu-shares.
+	f.Bool("help", false, "")
+	f.StringVarP(&o.Hostname, "hostname", "h", "", "Set container hostname")
 	f.StringArrayVarP(&p.labels, "label", "l", nil, "Set metadata on a pod")
 	f.StringSliceVar(&p.labelFiles, "label-file", nil, "Read in a line delimited file of labels")
 	f.StringArrayVarP(&p.volumes, "volume", "v", nil, "Bind mount a volume into the pod")
@@ -33,19 +36,19 @@ func (p *podFlags) bind(f *pflag.FlagSet, o *engine.PodCreateOptions) {
 	f.StringVarP(&p.memory, "memory", "m", "", "Memory limit (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
 	f.StringVar(&o.Resources.CPUSetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
 	f.StringVar(&o.Resources.CPUSetMems, "cpuset-mems", "", "Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.")
-	f.Uint64Var(&o.Resources.CPUShares, "cpu-shares", 0, "CPU shares (relative weight)")
+	f.Uint64VarP(&o.Resources.CPUShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
 	f.StringVar(&p.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
 	f.StringVar(&p.blkio, "blkio-weight", "", "Block IO weight (relative weight) accepts a weight value between 10 and 1000.")
 	f.StringVar(&p.shmSize, "shm-size", "", "Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))")
 	f.StringSliceVar(&p.sysctls, "sysctl", nil, "Sysctl options")
-	f.StringSliceVar(&o.Devices, "device", nil, "Add a host device to the pod")
+	f.StringSliceVar(&o.Devices, "device", nil, "Add a host device to the container")
 	f.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "Security Options")
 	f.StringArrayVar(&o.VolumesFrom, "volumes-from", nil, "Mount volumes from the specified container(s)")
 	f.StringVar(&o.PIDMode, "pid", "", "PID namespace to use")
 	f.StringVar(&o.UTSMode, "uts", "", "UTS namespace to use")
 	f.StringSliceVar(&o.DeviceReadBps, "device-read-bps", nil, "Limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)")
 	f.StringSliceVar(&o.DeviceWriteBps, "device-write-bps", nil, "Limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)")
-	f.StringSliceVar(&o.BlkioWeightDevice, "blkio-weight-device", nil, "Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)")
+	f.StringSliceVar(&o.BlkioWeightDevice, "blkio-weight-device", nil, "Block IO weight (relative device weight, format: `DEVICE_NAME:WEIGHT`)")
 	f.StringVar(&o.CgroupParent, "cgroup-parent", "", "Optional parent cgroup for the container")
 	f.StringVar(&o.InfraConmonPidFile, "infra-conmon-pidfile", "", "Path to the file that will receive the PID of conmon")
 	f.StringVar(&o.UserNS, "userns", "", "User namespace to use")

@@ -332,4 +332,13 @@ func TestPodInfraSettings(t *testing.T) {
 	if out := c.Must(t, "run", "--rm", "--pod", "ist", "bb", "cat", "/etc/hosts"); !strings.Contains(out, "ist") {
 		t.Errorf("member /etc/hosts without --no-hosts does not name the pod: %q", out)
 	}
+	// Podman's shorthands on pod create: -h is --hostname, -c --cpu-shares.
+	t.Cleanup(func() { c.Run("pod", "rm", "-f", "-t", "0", "ish") })
+	c.Must(t, "pod", "create", "--name", "ish", "-h", "shorthost", "-c", "512")
+	if out := c.Must(t, "pod", "inspect", "--format", "{{.Hostname}} {{.CPUShares}}", "ish"); strings.TrimSpace(out) != "shorthost 512" {
+		t.Errorf("pod create -h shorthost -c 512: %q", out)
+	}
+	if out := c.Must(t, "pod", "create", "--help"); !strings.Contains(out, "--infra-conmon-pidfile") {
+		t.Errorf("pod create --help: %q", out)
+	}
 }
