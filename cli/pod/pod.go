@@ -143,7 +143,7 @@ func newCreateCommand(g *command.Globals) *cobra.Command {
 	f.StringVar(&o.InfraImage, "infra-image", "", "Image to use to override builtin infra container")
 	pf.bind(f, &o)
 	f.StringSliceVar(&share, "share", nil, "A comma delimited list of kernel namespaces the pod will share")
-	f.StringArrayVarP(&publish, "publish", "p", nil, "Publish a container's port, or a range of ports, to the host")
+	f.StringSliceVarP(&publish, "publish", "p", nil, "Publish a container's port, or a range of ports, to the host")
 	applyNetwork = container.NetworkFlags(f)
 	f.StringSliceVar(&o.AddHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
 	f.StringSliceVar(&o.DNSServers, "dns", nil, "Set custom DNS servers")

@@ -334,9 +334,10 @@ func TestPodInfraSettings(t *testing.T) {
 	}
 	// Podman's shorthands on pod create: -h is --hostname, -c --cpu-shares.
 	t.Cleanup(func() { c.Run("pod", "rm", "-f", "-t", "0", "ish") })
-	c.Must(t, "pod", "create", "--name", "ish", "-h", "shorthost", "-c", "512")
-	if out := c.Must(t, "pod", "inspect", "--format", "{{.Hostname}} {{.CPUShares}}", "ish"); strings.TrimSpace(out) != "shorthost 512" {
-		t.Errorf("pod create -h shorthost -c 512: %q", out)
+	// -p takes a comma-separated list, as Podman's.
+	c.Must(t, "pod", "create", "--name", "ish", "-h", "shorthost", "-c", "512", "-p", "18090:80,18091:81")
+	if out := c.Must(t, "pod", "inspect", "--format", "{{.Hostname}} {{.CPUShares}} {{len .InfraConfig.PortBindings}}", "ish"); strings.TrimSpace(out) != "shorthost 512 2" {
+		t.Errorf("pod create -h shorthost -c 512 -p 18090:80,18091:81: %q", out)
 	}
 	if out := c.Must(t, "pod", "create", "--help"); !strings.Contains(out, "--infra-conmon-pidfile") {
 		t.Errorf("pod create --help: %q", out)
