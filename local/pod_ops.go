@@ -373,9 +373,9 @@ func (e *Engine) PodInspect(ctx context.Context, ref string) (*engine.PodInspect
 			NoManageHosts: o.NoHosts,
 			HostAdd:       o.AddHosts,
 			Networks:      e.podNetworks(p),
-			PidNS:         "private",
+			PidNS:         nsModeOf(o.PIDMode),
 			UserNS:        defaultStr(o.UserNS, "host"),
-			UtsNS:         "private",
+			UtsNS:         nsModeOf(o.UTSMode),
 			CPUPeriod:     in.CPUPeriod,
 			CPUQuota:      in.CPUQuota,
 			CPUSetCPUs:    in.CPUSetCPUs,
@@ -600,4 +600,13 @@ func (e *Engine) podNetworks(p *state.Pod) []string {
 func regexpMatch(re, s string) bool {
 	m, err := regexp.MatchString(re, s)
 	return err == nil && m
+}
+
+// nsModeOf is pod inspect's name for the infra's namespace mode: host or
+// private (a joined path is not the host's).
+func nsModeOf(mode string) string {
+	if mode == "host" {
+		return "host"
+	}
+	return "private"
 }

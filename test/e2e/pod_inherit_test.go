@@ -43,6 +43,9 @@ func TestPodCreateInheritedOptions(t *testing.T) {
 	if h, _ := os.Hostname(); h != host {
 		t.Fatalf("the host was renamed to %q", h)
 	}
+	if out := c.Must(t, "pod", "inspect", "--format", "{{.InfraConfig.PidNS}} {{.InfraConfig.UtsNS}} {{.SecurityOpts}} {{len .Devices}} {{len .VolumesFrom}}", "inh"); strings.TrimSpace(out) != "host host [seccomp=unconfined] 1 1" {
+		t.Errorf("pod inspect: %q", out)
+	}
 	// The infra holds them too.
 	infra := strings.TrimSpace(c.Must(t, "pod", "inspect", "--format", "{{.InfraContainerID}}", "inh"))
 	if out := c.Must(t, "inspect", "--format", "{{.HostConfig.UTSMode}} {{.HostConfig.PidMode}} {{.HostConfig.SecurityOpt}}", infra); !strings.Contains(out, "host host") || !strings.Contains(out, "seccomp=unconfined") {
