@@ -117,6 +117,9 @@ func podTestBlockDevice() string {
 // (which holds the members'); --blkio-weight-device sets a device weight
 // where the kernel offers one and is refused cleanly where it does not.
 func TestPodCreateIOLimits(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root (pod cgroups are rootful)")
+	}
 	c := newPodCLI(t)
 	dev := podTestBlockDevice()
 	if dev == "" {
