@@ -40,6 +40,14 @@ func TestPodCreateInheritedOptions(t *testing.T) {
 	if got := strings.Fields(out); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("member of the pod:\n got %q\nwant %q", got, want)
 	}
+	// A member's own setting of the same option wins over the pod's.
+	prof := filepath.Join(t.TempDir(), "allow.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.Must(t, "run", "--rm", "--pod", "inh", "--security-opt", "seccomp="+prof, "bb", "grep", "^Seccomp:", "/proc/self/status"); strings.Join(strings.Fields(out), " ") != "Seccomp: 2" {
+		t.Errorf("member --security-opt seccomp=PROFILE in a seccomp=unconfined pod: %q", out)
+	}
 	if h, _ := os.Hostname(); h != host {
 		t.Fatalf("the host was renamed to %q", h)
 	}
