@@ -19,6 +19,10 @@ import (
 // bridge and the network-wide rules stay until `network rm` (as Docker's
 // docker0 does); `network rm` removes the keeper and then all of that.
 
+// KeeperNames are the two ends of bridge's keeper (for tests and tools that
+// must tell the kept bridge's parts from leftovers).
+func KeeperNames(bridge string) (keeper, peer string) { return keeperName(bridge) }
+
 func keeperName(bridge string) (string, string) {
 	sum := sha256.Sum256([]byte(bridge))
 	h := hex.EncodeToString(sum[:])[:10]
