@@ -142,6 +142,9 @@ func (e *Engine) startLockedSize(ctx context.Context, c *state.Container, attach
 	c.State.FinishedAt = time.Time{}
 	e.ctrEvent(ctx, c, "start")
 	e.log.Debug("container started", "id", c.ID, "pid", c.State.Pid, "conmon", c.State.ConmonPid)
+	if c.Pod != "" {
+		e.infraStarted(ctx, c)
+	}
 	return session, nil
 }
 

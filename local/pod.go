@@ -627,7 +627,25 @@ func (e *Engine) startPodInfra(ctx context.Context, ref string) error {
 	if err := e.ContainerStart(ctx, p.InfraID, engine.ContainerStartOptions{}); err != nil {
 		return fmt.Errorf("starting the infra container of pod %s: %w", p.Name, err)
 	}
-	return e.writeInfraConmonPid(p)
+	return nil
+}
+
+// infraStarted runs after any start of a pod member (pod start, a member's
+// start, `start INFRA`, a restart policy): when c is its pod's infra, the
+// pod's --infra-conmon-pidfile gets the new conmon PID. The container runs
+// already, so a failure is a warning.
+func (e *Engine) infraStarted(ctx context.Context, c *state.Container) {
+	db, err := e.db(ctx)
+	if err != nil {
+		return
+	}
+	var p *state.Pod
+	if db.View(ctx, func(tx *state.Tx) error { p, err = tx.Pod(c.Pod); return err }) != nil || p.InfraID != c.ID {
+		return
+	}
+	if err := e.writeInfraConmonPid(p); err != nil {
+		e.log.Warn(err.Error())
+	}
 }
 
 // writeInfraConmonPid copies the started infra's conmon PID to the pod's

@@ -111,9 +111,6 @@ func (e *Engine) PodStart(ctx context.Context, ref string) (engine.PodActionRepo
 			}
 			return fmt.Errorf("starting container %s: %w", c.ID, err)
 		}
-		if c.ID == p.InfraID {
-			return e.writeInfraConmonPid(p)
-		}
 		return nil
 	})
 	return rep, e.podEvent(ctx, p, "start", podErr(rep, "starting"))

@@ -230,6 +230,12 @@ func TestPodInfraConmonPidfile(t *testing.T) {
 	}
 	c.Must(t, "run", "--rm", "--pod", "icp", "bb", "true")
 	check("a member's start")
+	c.Must(t, "pod", "stop", "-t", "0", "icp")
+	if err := os.Remove(pidfile); err != nil {
+		t.Fatal(err)
+	}
+	c.Must(t, "start", infra)
+	check("start of the infra container itself")
 
 	for _, tc := range []struct {
 		args []string
