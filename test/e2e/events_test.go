@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -116,35 +114,11 @@ func TestEventsContainerSet(t *testing.T) {
 // command ends when killed (and by itself with --until).
 func TestEventsStream(t *testing.T) {
 	c, _ := newEventsCLI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := c.Command(ctx, "events", "--filter", "type=volume", "--format", "{{.Status}} {{.Name}}")
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	lines := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	time.Sleep(300 * time.Millisecond)
+	f := follow(t, c, "events", "--filter", "type=volume", "--format", "{{.Status}} {{.Name}}")
+	time.Sleep(300 * time.Millisecond) // the follower has opened the log
 	c.Must(t, "volume", "create", "streamed")
-	select {
-	case l := <-lines:
-		if l != "create streamed" {
-			t.Fatalf("streamed %q", l)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no streamed event")
+	if l := f.next(t, "streamed event"); l != "create streamed" {
+		t.Fatalf("streamed %q", l)
 	}
 	start := time.Now()
 	r := c.Run("events", "--since", "1h", "--until", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10), "--filter", "type=volume", "--format", "{{.Name}}")

@@ -129,39 +129,8 @@ func TestPodLogsFollow(t *testing.T) {
 		return strings.Contains(out, "fa-old") && strings.Contains(out, "fb-old")
 	})
 	ids := map[string]string{"fa": ctrID(t, c, "fa")[:12], "fb": ctrID(t, c, "fb")[:12]}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := c.Command(ctx, "pod", "logs", "-f", "lf")
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	next := func(what string) string {
-		t.Helper()
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("pod logs -f ended before %s", what)
-			}
-			return l
-		case <-time.After(60 * time.Second):
-			t.Fatalf("pod logs -f: no %s", what)
-		}
-		return ""
-	}
+	f := follow(t, c.CLI, "pod", "logs", "-f", "lf")
+	next := func(what string) string { t.Helper(); return f.next(t, what) }
 	got := map[string]bool{next("first old line"): true, next("second old line"): true}
 	if !got[ids["fa"]+" fa-old"] || !got[ids["fb"]+" fb-old"] {
 		t.Fatalf("pod logs -f history: %v", got)
@@ -175,19 +144,8 @@ func TestPodLogsFollow(t *testing.T) {
 			t.Fatalf("pod logs -f: want %s's live line, got %q", m, l)
 		}
 	}
-	done := make(chan error, 1)
-	go func() {
-		for range lines {
-		}
-		done <- cmd.Wait()
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("pod logs -f after the members exited: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("pod logs -f did not end after every member exited")
+	if err := f.end(t); err != nil {
+		t.Fatalf("pod logs -f after the members exited: %v", err)
 	}
 }
 
@@ -304,39 +262,8 @@ func TestPodLogsFollowNewMember(t *testing.T) {
 	waitFor(t, "the first line", 30*time.Second, func() bool {
 		return strings.Contains(c.Must(t, "pod", "logs", "lfn"), "na-old")
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := c.Command(ctx, "pod", "logs", "-f", "--names", "lfn")
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	next := func(what string) string {
-		t.Helper()
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("pod logs -f ended before %s", what)
-			}
-			return l
-		case <-time.After(60 * time.Second):
-			t.Fatalf("pod logs -f: no %s", what)
-		}
-		return ""
-	}
+	f := follow(t, c.CLI, "pod", "logs", "-f", "--names", "lfn")
+	next := func(what string) string { t.Helper(); return f.next(t, what) }
 	if l := next("the old line"); l != "na na-old" {
 		t.Fatalf("pod logs -f history: %q", l)
 	}
@@ -353,18 +280,7 @@ func TestPodLogsFollowNewMember(t *testing.T) {
 	if l := next("na's live line"); l != "na na-new" {
 		t.Fatalf("pod logs -f: want na's live line, got %q", l)
 	}
-	done := make(chan error, 1)
-	go func() {
-		for range lines {
-		}
-		done <- cmd.Wait()
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("pod logs -f after the members exited: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("pod logs -f did not end after every member exited")
+	if err := f.end(t); err != nil {
+		t.Fatalf("pod logs -f after the members exited: %v", err)
 	}
 }
