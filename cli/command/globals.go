@@ -131,3 +131,28 @@ func MinArgs(n int) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// ExistsCommand is `NOUN exists NAME` for every noun: exit 0 when exists
+// reports the object, 1 when not, 125 on an error, as Podman.
+func ExistsCommand(g *Globals, use, short, long string, exists func(ctx context.Context, eng engine.Engine, name string) (bool, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := g.Engine()
+			if err != nil {
+				return err
+			}
+			ok, err := exists(cmd.Context(), eng, args[0])
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+}

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -127,29 +128,9 @@ func newUntagCommand(g *command.Globals) *cobra.Command {
 }
 
 func newExistsCommand(g *command.Globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "exists IMAGE",
-		Short: "Check if an image exists in local storage",
-		Long:  "If the named image exists in local storage, podman image exists exits with 0, otherwise the exit code will be 1.",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("accepts 1 arg(s), received %d", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := g.Engine()
-			if err != nil {
-				return err
-			}
-			ok, err := eng.ImageExists(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &command.ExitError{Code: 1}
-			}
-			return nil
-		},
-	}
+	return command.ExistsCommand(g, "exists IMAGE", "Check if an image exists in local storage",
+		"If the named image exists in local storage, podman image exists exits with 0, otherwise the exit code will be 1.",
+		func(ctx context.Context, eng engine.Engine, name string) (bool, error) {
+			return eng.ImageExists(ctx, name)
+		})
 }

@@ -17,7 +17,7 @@ func newConnectCommand(g *command.Globals) *cobra.Command {
 		Use:   "connect [options] NETWORK CONTAINER",
 		Short: "Add container to a network",
 		Long:  "Add container to a network",
-		Args:  exactArgs(2),
+		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Container = args[1]
 			for _, a := range []net.IP{ip, ip6} {
@@ -46,7 +46,7 @@ func newDisconnectCommand(g *command.Globals) *cobra.Command {
 		Use:   "disconnect [options] NETWORK CONTAINER",
 		Short: "Disconnect a container from a network",
 		Long:  "Remove container from a network",
-		Args:  exactArgs(2),
+		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Container = args[1]
 			eng, err := g.Engine()

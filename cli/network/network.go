@@ -4,7 +4,6 @@ package network
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/selkie-containers/selkie/cli/command"
 	"github.com/selkie-containers/selkie/engine"
@@ -23,15 +22,6 @@ func Commands(g *command.Globals) []*cobra.Command {
 	n.AddCommand(newCreateCommand(g), newListCommand(g), newInspectCommand(g), newRemoveCommand(g),
 		newPruneCommand(g), newExistsCommand(g), newConnectCommand(g), newDisconnectCommand(g), newReloadCommand(g))
 	return []*cobra.Command{n}
-}
-
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return fmt.Errorf("accepts %d arg(s), received %d", n, len(args))
-		}
-		return nil
-	}
 }
 
 // exitCodeFor is Podman's network exit status: 1 for an unknown network,

@@ -2,6 +2,7 @@ package network
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"strings"
 
@@ -101,24 +102,9 @@ func newPruneCommand(g *command.Globals) *cobra.Command {
 }
 
 func newExistsCommand(g *command.Globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "exists NETWORK",
-		Short: "network exists",
-		Long:  "If the named network exists, podman network exists exits with 0, otherwise the exit code will be 1.",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := g.Engine()
-			if err != nil {
-				return err
-			}
-			ok, err := eng.NetworkExists(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &command.ExitError{Code: 1}
-			}
-			return nil
-		},
-	}
+	return command.ExistsCommand(g, "exists NETWORK", "network exists",
+		"If the named network exists, podman network exists exits with 0, otherwise the exit code will be 1.",
+		func(ctx context.Context, eng engine.Engine, name string) (bool, error) {
+			return eng.NetworkExists(ctx, name)
+		})
 }

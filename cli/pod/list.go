@@ -222,31 +222,11 @@ func newInspectCommand(g *command.Globals) *cobra.Command {
 }
 
 func newExistsCommand(g *command.Globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "exists POD",
-		Short: "Check if a pod exists in local storage",
-		Long:  "If the named pod exists in local storage, podman pod exists exits with 0, otherwise the exit code will be 1.",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("accepts 1 arg(s), received %d", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := g.Engine()
-			if err != nil {
-				return err
-			}
-			ok, err := eng.PodExists(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &command.ExitError{Code: 1}
-			}
-			return nil
-		},
-	}
+	return command.ExistsCommand(g, "exists POD", "Check if a pod exists in local storage",
+		"If the named pod exists in local storage, podman pod exists exits with 0, otherwise the exit code will be 1.",
+		func(ctx context.Context, eng engine.Engine, name string) (bool, error) {
+			return eng.PodExists(ctx, name)
+		})
 }
 
 func newRemoveCommand(g *command.Globals) *cobra.Command {

@@ -18,7 +18,7 @@ func newExportCommand(g *command.Globals) *cobra.Command {
 		Use:   "export [options] VOLUME",
 		Short: "Export volumes",
 		Long:  "Exports a volume to a tar file.",
-		Args:  exactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var w io.Writer = g.Stdout
 			var tmp *os.File
@@ -62,7 +62,7 @@ func newImportCommand(g *command.Globals) *cobra.Command {
 		Use:   "import VOLUME [SOURCE]",
 		Short: "Import a tarball contents into a podman volume",
 		Long:  "Imports contents into a podman volume from specified tarball (.tar, .tar.gz, .tgz, .bzip, .tar.xz, .txz).",
-		Args:  exactArgs(2),
+		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r io.Reader = g.Stdin
 			if args[1] != "-" {
@@ -91,7 +91,7 @@ func newMountCommand(g *command.Globals) *cobra.Command {
 		Use:   "mount NAME",
 		Short: "Mount volume",
 		Long:  "Mount a volume and return the mountpoint",
-		Args:  exactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			eng, err := g.Engine()
 			if err != nil {
@@ -113,7 +113,7 @@ func newUnmountCommand(g *command.Globals) *cobra.Command {
 		Aliases: []string{"umount"},
 		Short:   "Unmount volume",
 		Long:    "Unmount a volume",
-		Args:    exactArgs(1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			eng, err := g.Engine()
 			if err != nil {

@@ -4,6 +4,7 @@ package volume
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,15 +27,6 @@ func Commands(g *command.Globals) []*cobra.Command {
 		newPruneCommand(g), newExistsCommand(g), newExportCommand(g), newImportCommand(g),
 		newMountCommand(g), newUnmountCommand(g))
 	return []*cobra.Command{v}
-}
-
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return fmt.Errorf("accepts %d arg(s), received %d", n, len(args))
-		}
-		return nil
-	}
 }
 
 // exitCodeFor is Podman's volume rm status: 1 for an unknown volume, 2 for
@@ -249,24 +241,9 @@ func newPruneCommand(g *command.Globals) *cobra.Command {
 }
 
 func newExistsCommand(g *command.Globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "exists VOLUME",
-		Short: "volume exists",
-		Long:  "If the given volume exists, podman volume exists exits with 0, otherwise the exit code will be 1.",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := g.Engine()
-			if err != nil {
-				return err
-			}
-			ok, err := eng.VolumeExists(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &command.ExitError{Code: 1}
-			}
-			return nil
-		},
-	}
+	return command.ExistsCommand(g, "exists VOLUME", "volume exists",
+		"If the given volume exists, podman volume exists exits with 0, otherwise the exit code will be 1.",
+		func(ctx context.Context, eng engine.Engine, name string) (bool, error) {
+			return eng.VolumeExists(ctx, name)
+		})
 }
